@@ -1,0 +1,192 @@
+// Package client is b2badmin's service layer: every query the tool runs
+// lives here, beside the method that runs it, with $n parameters only.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// DBTX is what the service methods need from PostgreSQL. *pgxpool.Pool,
+// *pgx.Conn and pgx.Tx all satisfy it, so the same methods run alone or
+// inside a batch's transaction (Begin on a Tx opens a savepoint).
+type DBTX interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Begin(ctx context.Context) (pgx.Tx, error)
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+}
+
+// Options say how to connect.
+type Options struct {
+	DSN            string        // URL or key=value; "" = libpq PG* variables
+	ReadOnly       bool          // the server itself refuses writes
+	ConnectTimeout time.Duration // default 5 s
+	MaxConns       int32         // default 4: one CLI run needs one, a batch a few
+	Debug          io.Writer     // when set, every statement and its duration
+	AppName        string
+}
+
+// Client is the service layer on one database handle.
+type Client struct {
+	db       DBTX
+	pool     *pgxpool.Pool
+	readOnly bool
+}
+
+// New wraps an existing handle (a pool, a connection or a transaction).
+func New(db DBTX) *Client { return &Client{db: db} }
+
+// DB is the handle the service methods run on.
+func (c *Client) DB() DBTX { return c.db }
+
+// ReadOnly reports whether the connection was opened read-only.
+func (c *Client) ReadOnly() bool { return c.readOnly }
+
+// WithDB returns a client running on db (a transaction, typically), sharing
+// nothing else with c.
+func (c *Client) WithDB(db DBTX) *Client { return &Client{db: db, pool: c.pool, readOnly: c.readOnly} }
+
+// Pool is the underlying pool, nil when the client wraps a transaction.
+func (c *Client) Pool() *pgxpool.Pool { return c.pool }
+
+// Close releases the pool.
+func (c *Client) Close() {
+	if c.pool != nil {
+		c.pool.Close()
+	}
+}
+
+// ConnectError is a failure to reach or log in to the database. Its message
+// never contains the DSN's password.
+type ConnectError struct{ Msg string }
+
+func (e *ConnectError) Error() string { return e.Msg }
+
+// Connect opens a small pool and checks it with a ping, so that a refused
+// connection, a failed login or an unknown database is reported at once.
+func Connect(ctx context.Context, o Options) (*Client, error) {
+	cfg, err := pgxpool.ParseConfig(o.DSN)
+	if err != nil {
+		return nil, &ConnectError{Msg: "invalid connection string: " + Scrub(describeParseError(err), passwordOf(o.DSN))}
+	}
+	secret := cfg.ConnConfig.Password
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 5 * time.Second
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 || cfg.ConnConfig.ConnectTimeout > o.ConnectTimeout {
+		cfg.ConnConfig.ConnectTimeout = o.ConnectTimeout
+	}
+	cfg.MaxConns = 4
+	if o.MaxConns > 0 {
+		cfg.MaxConns = o.MaxConns
+	}
+	cfg.MinConns = 0
+	if o.AppName == "" {
+		o.AppName = "b2badmin"
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = o.AppName
+	}
+	if o.ReadOnly {
+		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	if o.Debug != nil {
+		cfg.ConnConfig.Tracer = &debugTracer{w: o.Debug}
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, &ConnectError{Msg: Scrub(err.Error(), secret, passwordOf(o.DSN))}
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, o.ConnectTimeout+time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, &ConnectError{Msg: Scrub(describeConnectError(err, cfg.ConnConfig), secret, passwordOf(o.DSN))}
+	}
+	return &Client{db: pool, pool: pool, readOnly: o.ReadOnly}, nil
+}
+
+func passwordOf(dsn string) string {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return ""
+	}
+	return cfg.Password
+}
+
+func describeParseError(err error) string {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) {
+		return pe.Error()
+	}
+	return err.Error()
+}
+
+// describeConnectError turns pgconn's layered message into one line that
+// says which server and what went wrong.
+func describeConnectError(err error, cfg *pgx.ConnConfig) string {
+	where := fmt.Sprintf("%s@%s", cfg.User, net.JoinHostPort(cfg.Host, fmt.Sprint(cfg.Port)))
+	if strings.HasPrefix(cfg.Host, "/") {
+		where = fmt.Sprintf("%s@%s (socket port %d)", cfg.User, cfg.Host, cfg.Port)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "28P01", "28000":
+			return fmt.Sprintf("cannot log in to %s as %q: %s", where, cfg.User, pgErr.Message)
+		case "3D000":
+			return fmt.Sprintf("database %q does not exist on %s", cfg.Database, where)
+		}
+		return fmt.Sprintf("cannot connect to %s: %s (SQLSTATE %s)", where, pgErr.Message, pgErr.Code)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Sprintf("cannot connect to %s: timed out", where)
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "connection refused"):
+		return fmt.Sprintf("cannot connect to %s: connection refused (is the server running?)", where)
+	case strings.Contains(msg, "no such file or directory"):
+		return fmt.Sprintf("cannot connect to %s: no server socket (is the server running?)", where)
+	}
+	// Keep only the innermost cause: pgconn repeats the address in each layer.
+	if i := strings.LastIndex(msg, ": "); i >= 0 {
+		msg = msg[i+2:]
+	}
+	return fmt.Sprintf("cannot connect to %s: %s", where, msg)
+}
+
+// debugTracer implements --debug: each statement and its duration on stderr.
+type debugTracer struct{ w io.Writer }
+
+type traceKey struct{}
+type traceData struct {
+	sql   string
+	start time.Time
+}
+
+func (t *debugTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	return context.WithValue(ctx, traceKey{}, traceData{sql: d.SQL, start: time.Now()})
+}
+
+func (t *debugTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryEndData) {
+	td, _ := ctx.Value(traceKey{}).(traceData)
+	status := d.CommandTag.String()
+	if d.Err != nil {
+		status = "error: " + d.Err.Error()
+	}
+	fmt.Fprintf(t.w, "b2badmin: debug: %s  [%s, %s]\n", oneLine(td.sql), time.Since(td.start).Round(time.Microsecond), status)
+}
+
+func oneLine(sql string) string { return strings.Join(strings.Fields(sql), " ") }

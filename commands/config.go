@@ -1,0 +1,107 @@
+package commands
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the user's config file: named connection profiles.
+//
+//	default_profile: staging
+//	profiles:
+//	  staging:
+//	    dsn: postgres://admin@db-staging/backoffice
+//	    read_dsn: postgres://admin@db-staging-replica/backoffice
+//	    actor: alice
+//	    read_only: false
+type Config struct {
+	DefaultProfile string              `yaml:"default_profile"`
+	Profiles       map[string]*Profile `yaml:"profiles"`
+	path           string
+}
+
+// Profile is one named connection.
+type Profile struct {
+	DSN      string `yaml:"dsn"`
+	ReadDSN  string `yaml:"read_dsn"`
+	Actor    string `yaml:"actor"`
+	ReadOnly bool   `yaml:"read_only"`
+}
+
+// ConfigPath is --config, else B2BADMIN_CONFIG, else
+// $XDG_CONFIG_HOME/b2badmin/config.yaml (~/.config when unset).
+func ConfigPath(flag string, getenv func(string) string) string {
+	if flag != "" {
+		return flag
+	}
+	if p := getenv("B2BADMIN_CONFIG"); p != "" {
+		return p
+	}
+	dir := getenv("XDG_CONFIG_HOME")
+	if dir == "" {
+		home := getenv("HOME")
+		if home == "" {
+			home, _ = os.UserHomeDir()
+		}
+		dir = filepath.Join(home, ".config")
+	}
+	return filepath.Join(dir, "b2badmin", "config.yaml")
+}
+
+// LoadConfig reads the config file; a missing file is an empty config
+// unless it was named explicitly. Errors carry FILE:LINE.
+func LoadConfig(path string, explicit bool) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) && !explicit {
+		return &Config{path: path}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg := &Config{path: path}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	// An empty file decodes to io.EOF: that is an empty config, not an error.
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %s", path, yamlMessage(err))
+	}
+	return cfg, nil
+}
+
+// yamlMessage turns "yaml: line 3: …" into "3: …" so errors read FILE:LINE: ….
+func yamlMessage(err error) string {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n")
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	msg = strings.TrimSpace(msg)
+	if strings.HasPrefix(msg, "line ") {
+		msg = strings.TrimPrefix(msg, "line ")
+	}
+	return strings.Join(strings.Fields(msg), " ")
+}
+
+// Resolve picks the profile: --profile, B2BADMIN_PROFILE, default_profile.
+func (c *Config) Resolve(name string) (*Profile, error) {
+	if name == "" {
+		name = c.DefaultProfile
+	}
+	if name == "" {
+		return nil, nil
+	}
+	p, ok := c.Profiles[name]
+	if !ok || p == nil {
+		var names []string
+		for n := range c.Profiles {
+			names = append(names, n)
+		}
+		return nil, usageError(fmt.Sprintf("unknown profile %q in %s (known: %s)", name, c.path, strings.Join(names, ", ")))
+	}
+	return p, nil
+}

@@ -1,0 +1,156 @@
+package commands
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/b2badmin/b2badmin/client"
+	"github.com/b2badmin/b2badmin/output"
+)
+
+func newDBCmd(f *Factory) *cobra.Command {
+	cmd := &cobra.Command{Use: "db", Short: "Schema and demo data"}
+	cmd.AddCommand(newDBMigrateCmd(f), newDBStatusCmd(f), newDBSeedCmd(f))
+	return cmd
+}
+
+var migrationColumns = output.Columns{
+	{Key: "version", Header: "Version", Default: true},
+	{Key: "name", Header: "Name", Default: true},
+	{Key: "applied_at", Header: "Applied at", Default: true},
+}
+
+func newDBMigrateCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending schema migrations (each in its own transaction)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := refuseReadOnly(f); err != nil {
+				return err
+			}
+			ctx, cancel := commandContext(cmd, f)
+			defer cancel()
+			c, err := f.Client(ctx)
+			if err != nil {
+				return err
+			}
+			applied, err := c.Migrate(ctx)
+			if err != nil {
+				return err
+			}
+			if len(applied) == 0 {
+				fmt.Fprintln(f.IO.ErrOut, "b2badmin: schema is up to date")
+			}
+			for _, m := range applied {
+				fmt.Fprintf(f.IO.ErrOut, "b2badmin: applied %04d_%s\n", m.Version, m.Name)
+			}
+			return nil
+		},
+	}
+}
+
+func newDBStatusCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "List migrations and when they were applied",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := commandContext(cmd, f)
+			defer cancel()
+			c, err := f.Client(ctx)
+			if err != nil {
+				return err
+			}
+			st, err := c.MigrationStatuses(ctx)
+			if err != nil {
+				return err
+			}
+			rows := make([][]any, len(st))
+			for i, m := range st {
+				var at any
+				if m.AppliedAt != nil {
+					at = *m.AppliedAt
+				}
+				rows[i] = []any{m.Version, m.Name, at}
+			}
+			return renderRows(f, migrationColumns, rows)
+		},
+	}
+}
+
+type dbSeedOptions struct {
+	users   int
+	seed    int64
+	ifEmpty bool
+}
+
+func newDBSeedCmd(f *Factory) *cobra.Command {
+	o := &dbSeedOptions{}
+	cmd := &cobra.Command{
+		Use:   "seed",
+		Short: "Fill an empty database with realistic, deterministic demo data",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.users < 1 || o.users > 50_000_000 {
+				return usageErrorf("--users must be between 1 and 50000000, got %d", o.users)
+			}
+			if err := refuseReadOnly(f); err != nil {
+				return err
+			}
+			ctx, cancel := commandContext(cmd, f)
+			defer cancel()
+			c, err := f.Client(ctx)
+			if err != nil {
+				return err
+			}
+			if o.ifEmpty {
+				has, err := c.HasUsers(ctx)
+				if err != nil {
+					return err
+				}
+				if has {
+					fmt.Fprintln(f.IO.ErrOut, "b2badmin: database already has users; not seeding (--if-empty)")
+					return nil
+				}
+			}
+			start := time.Now()
+			bar := newProgress(f, "seeding", int64(o.users))
+			stats, err := c.Seed(ctx, client.SeedOptions{Users: o.users, Seed: o.seed, Progress: bar.Set})
+			bar.Done()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(f.IO.ErrOut, "b2badmin: seeded %d users, %d companies, %d wallets, %d auth log rows, %d sent tokens, %d transfers in %s\n",
+				stats.Users, stats.Companies, stats.Wallets, stats.AuthLogs, stats.Tokens, stats.Transfers, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	cmd.Flags().IntVar(&o.users, "users", 1000, "number of users to create")
+	cmd.Flags().Int64Var(&o.seed, "seed", 1, "random seed: the same seed gives the same data")
+	cmd.Flags().BoolVar(&o.ifEmpty, "if-empty", false, "do nothing when the database already has users")
+	return cmd
+}
+
+// renderRows prints a finished list in the chosen format.
+func renderRows(f *Factory, cols output.Columns, rows [][]any) error {
+	fm, err := f.OutputFormat()
+	if err != nil {
+		return err
+	}
+	p, err := cols.Select(f.Global().Columns, fm)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	return output.WriteAll(fm, f.IO.Out, p, f.OutputOptions(), rows)
+}
+
+// refuseReadOnly stops a mutation before any SQL is sent.
+func refuseReadOnly(f *Factory) error {
+	if f.ReadOnly() {
+		return client.Refused("refused: read-only mode (--read-only or a read_only profile) allows no changes")
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+// Package commands is b2badmin's Cobra command tree. Commands parse flags,
+// call one service-layer method and hand the result to a renderer; only
+// Main turns errors into exit codes.
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/b2badmin/b2badmin/client"
+	"github.com/b2badmin/b2badmin/output"
+)
+
+// NewRootCmd builds a fresh command tree on f. Cobra keeps flag values
+// between executions of one tree, so a batch builds one per line.
+func NewRootCmd(f *Factory) *cobra.Command {
+	g := &GlobalOptions{}
+	f.global = g
+	root := &cobra.Command{
+		Use:           "b2badmin",
+		Short:         "Administer the Users area of a B2BinPay-style back office from the terminal",
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return f.loadProfile(cmd)
+		},
+	}
+	root.SetIn(f.IO.In)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err.Error()) })
+
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.DSN, "dsn", "", "PostgreSQL connection string (else B2BADMIN_DSN, DATABASE_URL, PG* variables)")
+	pf.StringVar(&g.ReadDSN, "read-dsn", "", "replica for read-only commands (list, show, audit, log)")
+	pf.StringVar(&g.Profile, "profile", "", "named profile from the config file (else B2BADMIN_PROFILE)")
+	pf.StringVar(&g.Config, "config", "", "config file (default $XDG_CONFIG_HOME/b2badmin/config.yaml)")
+	pf.StringVarP(&g.Output, "output", "o", "table", "output format: "+strings.Join(output.FormatNames(), "|"))
+	pf.StringSliceVar(&g.Columns, "columns", nil, "columns to print, in order (comma-separated)")
+	pf.BoolVar(&g.NoHeaders, "no-headers", false, "omit the header row of table, CSV and TSV output")
+	pf.BoolVar(&g.Debug, "debug", false, "log each SQL statement and its duration to stderr")
+	pf.StringVar(&g.Actor, "actor", "", "who the operation log records (else B2BADMIN_ACTOR, else $USER@host)")
+	pf.DurationVar(&g.Timeout, "timeout", 0, "give up after this long (e.g. 30s; 0 = no limit)")
+	pf.BoolVar(&g.ReadOnly, "read-only", false, "refuse every change; the connection is read-only too")
+	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return output.FormatNames(), cobra.ShellCompDirectiveNoFileComp
+	})
+
+	root.AddCommand(
+		newDBCmd(f),
+		newUsersCmd(f),
+		newGroupsCmd(f),
+		newPermsCmd(f),
+		newTwoFACmd(f),
+		newCommissionsCmd(f),
+		newLogCmd(f),
+		newBatchCmd(f),
+		newShellCmd(f),
+		newCompletionCmd(f),
+	)
+	return root
+}
+
+// loadProfile reads the config file and picks the profile for this run.
+func (f *Factory) loadProfile(cmd *cobra.Command) error {
+	g := f.Global()
+	if f.config == nil {
+		path := ConfigPath(g.Config, f.Getenv)
+		cfg, err := LoadConfig(path, g.Config != "" || f.Getenv("B2BADMIN_CONFIG") != "")
+		if err != nil {
+			return usageError(err.Error())
+		}
+		f.config = cfg
+	}
+	name := g.Profile
+	if name == "" {
+		name = f.Getenv("B2BADMIN_PROFILE")
+	}
+	p, err := f.config.Resolve(name)
+	if err != nil {
+		return err
+	}
+	f.profile = p
+	if _, err := f.OutputFormat(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Main runs b2badmin with args and returns the process exit code.
+func Main(args []string) int {
+	f := NewFactory(SystemStreams(), os.Getenv)
+	defer f.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Execute(ctx, f, args)
+}
+
+// Execute runs one command line on f and maps its error to an exit code,
+// writing the one-line diagnostic. Batch calls it for every line.
+func Execute(ctx context.Context, f *Factory, args []string) int {
+	f.Args = args
+	root := NewRootCmd(f)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK
+	}
+	code, msg := classify(err)
+	if msg != "" {
+		fmt.Fprintln(f.IO.ErrOut, "b2badmin: "+oneLine(msg))
+	}
+	return code
+}
+
+// classify maps an error to its exit code and message.
+func classify(err error) (int, string) {
+	var usage *UsageError
+	var exit *ExitError
+	var conn *client.ConnectError
+	switch {
+	case errors.Is(err, ErrSilent):
+		return ExitFailure, ""
+	case errors.As(err, &exit):
+		return exit.Code, exit.Msg
+	case errors.As(err, &usage):
+		return ExitUsage, usage.Msg
+	case errors.As(err, &conn):
+		return ExitFailure, conn.Msg
+	case errors.Is(err, client.ErrNotFound):
+		return ExitNotFound, err.Error()
+	case client.IsRefused(err):
+		return ExitRefused, err.Error()
+	case errors.Is(err, context.Canceled):
+		return ExitFailure, "interrupted; nothing was committed by the interrupted statement"
+	case errors.Is(err, context.DeadlineExceeded):
+		return ExitFailure, "timed out (--timeout); the interrupted change was rolled back"
+	case isCobraUsage(err):
+		return ExitUsage, err.Error()
+	}
+	return ExitFailure, client.Scrub(err.Error())
+}
+
+// isCobraUsage recognises the errors Cobra itself returns for a bad command
+// line (it has no error types for them).
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand flag", "accepts ", "requires at least", "requires at most", "requires exactly", "invalid argument", "flag needs an argument", "required flag", "if any flags in the group"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.ReplaceAll(s, "\r", " ")
+	return strings.ReplaceAll(s, "\n", "; ")
+}
+
+// commandContext applies --timeout to a command's context.
+func commandContext(cmd *cobra.Command, f *Factory) (context.Context, context.CancelFunc) {
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if t := f.Global().Timeout; t > 0 {
+		return context.WithTimeout(ctx, t)
+	}
+	return context.WithCancel(ctx)
+}

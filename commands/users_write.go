@@ -1,0 +1,6 @@
+package commands
+
+import "github.com/spf13/cobra"
+
+// TODO(issue): placeholder until the verbs land.
+func usersWriteCmds(f *Factory) []*cobra.Command { return nil }

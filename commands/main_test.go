@@ -72,4 +72,3 @@ func assertOneLineError(t testing.TB, r cliResult, want int) {
 		t.Fatalf("stderr is not one b2badmin: line: %q", r.Stderr)
 	}
 }
-

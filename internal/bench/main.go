@@ -1,0 +1,126 @@
+// Command bench is `make bench`: it seeds a throwaway PostgreSQL with
+// 1,000,000 users and times b2badmin against psql on the same data, both
+// as whole processes, printing medians and ratios against the SPEC §7
+// targets. Scenarios live one per file and register themselves.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/b2badmin/b2badmin/internal/pgtest"
+)
+
+// Env is what every scenario gets: a seeded database and the two tools.
+type Env struct {
+	DSN   string // TCP DSN of the seeded database
+	Bin   string // the b2badmin binary
+	Psql  string // psql from the same PostgreSQL installation
+	Users int
+	Runs  int
+	Dir   string // scratch space
+}
+
+// Row is one line of the report.
+type Row struct {
+	Name   string
+	Tool   time.Duration // median wall time of b2badmin
+	Psql   time.Duration // median wall time of the psql equivalent (0 = none)
+	Target string        // e.g. "≤ 1.3×"
+	Extra  string        // e.g. peak RSS
+}
+
+// Scenario is one measurement.
+type Scenario struct {
+	Order int
+	Name  string
+	Run   func(ctx context.Context, e *Env) ([]Row, error)
+}
+
+var scenarios []Scenario
+
+func register(s Scenario) { scenarios = append(scenarios, s) }
+
+func main() {
+	users := flag.Int("users", 1_000_000, "users to seed")
+	runs := flag.Int("runs", 5, "repetitions per measurement (median reported)")
+	only := flag.String("only", "", "run only scenarios whose name contains this")
+	bin := flag.String("bin", "bin/b2badmin", "b2badmin binary")
+	flag.Parse()
+	if err := run(*users, *runs, *only, *bin); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: "+err.Error())
+		os.Exit(1)
+	}
+}
+
+func run(users, runs int, only, bin string) error {
+	ctx := context.Background()
+	absBin, _ := filepath.Abs(bin)
+	srv, err := pgtest.Start("")
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	conn, err := pgx.Connect(ctx, srv.DSN("postgres"))
+	if err != nil {
+		return err
+	}
+	if _, err := conn.Exec(ctx, "CREATE DATABASE bench"); err != nil {
+		return err
+	}
+	conn.Close(ctx)
+	e := &Env{DSN: srv.DSN("bench"), Bin: absBin, Psql: filepath.Join(srv.BinDir, "psql"), Users: users, Runs: runs, Dir: srv.Dir}
+	if _, err := os.Stat(e.Psql); err != nil {
+		if p, err := exec.LookPath("psql"); err == nil {
+			e.Psql = p
+		}
+	}
+	start := time.Now()
+	if out, err := exec.Command(e.Bin, "--dsn", e.DSN, "db", "migrate").CombinedOutput(); err != nil {
+		return fmt.Errorf("migrate: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(e.Bin, "--dsn", e.DSN, "db", "seed", "--users", fmt.Sprint(users), "--seed", "1").CombinedOutput(); err != nil {
+		return fmt.Errorf("seed: %v\n%s", err, out)
+	}
+	seedTime := time.Since(start)
+	if out, err := exec.Command(e.Psql, e.DSN, "-qc", "VACUUM ANALYZE").CombinedOutput(); err != nil {
+		return fmt.Errorf("vacuum: %v\n%s", err, out)
+	}
+	rows := []Row{{Name: fmt.Sprintf("migrate + seed %d users", users), Tool: seedTime, Target: "< 60 s"}}
+	sort.SliceStable(scenarios, func(i, j int) bool { return scenarios[i].Order < scenarios[j].Order })
+	for _, s := range scenarios {
+		if only != "" && !strings.Contains(s.Name, only) {
+			continue
+		}
+		fmt.Fprintf(os.Stderr, "bench: %s…\n", s.Name)
+		r, err := s.Run(ctx, e)
+		if err != nil {
+			return fmt.Errorf("%s: %w", s.Name, err)
+		}
+		rows = append(rows, r...)
+	}
+	printReport(os.Stdout, users, runs, rows)
+	return nil
+}
+
+func printReport(w *os.File, users, runs int, rows []Row) {
+	fmt.Fprintf(w, "\nb2badmin vs psql on %d users (median of %d runs, whole processes)\n\n", users, runs)
+	fmt.Fprintf(w, "%-52s %12s %12s %8s %8s  %s\n", "scenario", "b2badmin", "psql", "ratio", "target", "notes")
+	for _, r := range rows {
+		ps, ratio := "-", "-"
+		if r.Psql > 0 {
+			ps = r.Psql.Round(100 * time.Microsecond).String()
+			ratio = fmt.Sprintf("%.2f×", float64(r.Tool)/float64(r.Psql))
+		}
+		fmt.Fprintf(w, "%-52s %12s %12s %8s %8s  %s\n", r.Name, r.Tool.Round(100*time.Microsecond), ps, ratio, r.Target, r.Extra)
+	}
+}

@@ -1,8 +1,383 @@
 package commands
 
-import "github.com/spf13/cobra"
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
 
-// TODO(issue): placeholder until the command lands.
+	"github.com/jackc/pgx/v5"
+	"github.com/spf13/cobra"
+
+	"github.com/b2badmin/b2badmin/client"
+	"github.com/b2badmin/b2badmin/output"
+)
+
+type batchOptions struct {
+	continueOnError bool
+	atomic          bool
+	dryRun          bool
+	csvFile         string
+	template        string
+}
+
+// batchResultColumns are the per-line results of -o json|jsonl|csv|tsv.
+var batchResultColumns = output.Columns{
+	{Key: "line", Header: "Line", Default: true},
+	{Key: "command", Header: "Command", Default: true},
+	{Key: "status", Header: "Status", Default: true},
+	{Key: "exit_code", Header: "Exit", Default: true},
+	{Key: "error", Header: "Error", Default: true},
+	{Key: "output", Header: "Output"},
+	{Key: "changes", Header: "Changes"},
+}
+
+const batchLong = `Run one b2badmin command per line of FILE (or stdin with - or no FILE),
+written as after "b2badmin": # comments, blank lines, trailing-\ continuation
+and POSIX quoting. Nothing is expanded or executed by the parser; an unquoted
+; & | < > is an error.
+
+Before anything runs, the whole input is parsed and every line checked: the
+command and its flags, and that the users, groups and permissions it names
+exist. Every problem is listed as FILE:LINE: message and nothing runs.
+The file is the confirmation: lines need no --yes and never prompt.
+
+Modes:
+  (default)            each line is its own transaction; stop at the first failure
+  --continue-on-error  run every line; list the failures; exit 1 if any failed
+  --atomic             one transaction for the whole file: a failure, Ctrl-C,
+                       SIGTERM or a killed process applies nothing
+  --dry-run            run every line in one transaction, show the changes, roll back
+
+Output: with -o table (the default) each line's own output passes through to
+stdout; with -o json|jsonl|csv|tsv stdout carries one result per line
+(line, command, status, exit_code, error; output and changes with --columns
+or in JSON) and each line's own output is captured in "output". A dry run
+shows the changes (as a table, or per line in "changes"). Failures go to
+stderr as FILE:LINE: message, then a summary "N ok, M failed". A progress
+bar is drawn on stderr when it is a terminal.
+
+Exit codes: 0 all lines ran; 2 the pre-check found a usage problem (bad
+syntax, command, flag or argument); 3 it found only users, groups or
+permissions that do not exist; otherwise the first failing line's code
+(default, --atomic, --dry-run) or 1 (--continue-on-error).`
+
 func newBatchCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{Use: "batch", Short: "(not built yet)", Hidden: true}
+	o := &batchOptions{}
+	cmd := &cobra.Command{
+		Use:   "batch [FILE|-]",
+		Short: "Run many commands from a file, checked first, on one connection",
+		Long:  batchLong,
+		Example: `  b2badmin batch changes.txt
+  b2badmin batch --atomic -o jsonl changes.txt
+  b2badmin batch --csv offboard.csv --template 'users deactivate {id} --reason {reason}'`,
+		Args:        cobra.MaximumNArgs(1),
+		Annotations: map[string]string{annotColumns: strings.Join(batchResultColumns.Keys(), ",")},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBatch(cmd, f, o, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.BoolVar(&o.continueOnError, "continue-on-error", false, "run every line even after failures; exit 1 if any failed")
+	fl.BoolVar(&o.atomic, "atomic", false, "run the whole batch in one transaction: all lines or nothing")
+	fl.BoolVar(&o.dryRun, "dry-run", false, "run every line in one transaction, show the changes, then roll back")
+	fl.StringVar(&o.csvFile, "csv", "", "run --template once per row of this CSV file (header row names the columns; - = stdin)")
+	fl.StringVar(&o.template, "template", "", "command with {column} placeholders, each replaced by exactly one argument")
+	cmd.MarkFlagsMutuallyExclusive("atomic", "continue-on-error")
+	cmd.MarkFlagsMutuallyExclusive("atomic", "dry-run")
+	cmd.MarkFlagsRequiredTogether("csv", "template")
+	return cmd
+}
+
+// batchInput reads the commands (a command file or a CSV file with a
+// template) and names the source for FILE:LINE messages.
+func batchInput(f *Factory, o *batchOptions, args []string) (string, []batchCommand, []lineProblem, error) {
+	src := "-"
+	if len(args) == 1 {
+		src = args[0]
+	}
+	if o.csvFile != "" {
+		if len(args) == 1 {
+			return "", nil, nil, usageError("give either a command FILE or --csv FILE --template, not both")
+		}
+		src = o.csvFile
+	} else if len(args) == 0 && f.IO.InTTY {
+		return "", nil, nil, usageError("batch needs a FILE, or - to read commands from stdin")
+	}
+	var in io.Reader = f.IO.In
+	name := "<stdin>"
+	if src != "-" {
+		file, err := os.Open(src)
+		if err != nil {
+			return "", nil, nil, usageErrorf("cannot open %s: %v", src, err)
+		}
+		defer file.Close()
+		in, name = file, src
+	}
+	if o.csvFile == "" {
+		cmds, probs := parseBatch(in, name)
+		return name, cmds, probs, nil
+	}
+	t, err := parseTemplate(o.template, lineRoot)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	cmds, probs := expandCSV(in, name, t)
+	return name, cmds, probs, nil
+}
+
+func runBatch(cmd *cobra.Command, f *Factory, o *batchOptions, args []string) error {
+	ctx, cancel := commandContext(cmd, f)
+	defer cancel()
+	// The batch's own output options, captured before lines replace f's.
+	fm, err := f.OutputFormat()
+	if err != nil {
+		return err
+	}
+	proj, err := batchResultColumns.Select(f.Global().Columns, fm)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	opts := f.OutputOptions()
+
+	file, cmds, probs, err := batchInput(f, o, args)
+	if err != nil {
+		return err
+	}
+	more, err := checkCommands(ctx, f, file, cmds, notInBatch)
+	if err != nil {
+		return err
+	}
+	probs = append(probs, more...)
+	if len(probs) > 0 {
+		code := problemNotFound
+		for _, p := range probs {
+			fmt.Fprintln(f.IO.ErrOut, p.Error())
+			if p.Kind == problemUsage {
+				code = problemUsage
+			}
+		}
+		return &ExitError{Code: code, Msg: fmt.Sprintf("%s: %d %s; nothing was run", file, len(probs), plural(len(probs), "problem", "problems"))}
+	}
+	c, err := f.Client(ctx)
+	if err != nil {
+		return err
+	}
+	b := &batchRun{
+		f: f, o: o, file: file, id: newUUID(), runner: newLineRunner(f, cmd), pool: c,
+		structured: fm != output.Table,
+	}
+	if b.structured {
+		b.results = output.NewRowWriter(fm, f.IO.Out, proj, opts)
+	}
+	defer f.UseClient(nil)
+	runErr := b.run(ctx, cmds)
+	if b.structured {
+		if err := b.results.Close(); err != nil && runErr == nil {
+			runErr = err
+		}
+	}
+	if o.dryRun && fm == output.Table && runErr == nil && len(b.changes) > 0 {
+		runErr = renderChanges(f.IO.Out, opts, b.changes)
+	}
+	return runErr
+}
+
+// batchRun is one execution of a checked batch.
+type batchRun struct {
+	f          *Factory
+	o          *batchOptions
+	file, id   string
+	runner     *lineRunner
+	pool       *client.Client
+	structured bool
+	results    output.RowWriter
+	changes    []client.BatchChange // dry run, table output
+}
+
+func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
+	var tx pgx.Tx
+	if b.o.atomic || b.o.dryRun {
+		var err error
+		if tx, err = b.pool.DB().Begin(ctx); err != nil {
+			return err
+		}
+		// Rollback after Commit is a no-op; a dropped connection rolls back
+		// on the server anyway (a killed process applies nothing).
+		defer tx.Rollback(context.WithoutCancel(ctx))
+	}
+	b.f.UseClient(b.pool)
+	bar := newProgress(b.f, "batch", int64(len(cmds)))
+	ok, failed, firstCode := 0, 0, 0
+	var stoppedAt *batchCommand
+	for i := range cmds {
+		bc := &cmds[i]
+		if ctx.Err() != nil {
+			stoppedAt = bc
+			break
+		}
+		code, msg, out, changes, err := b.runOne(ctx, tx, bc)
+		if err != nil {
+			bar.Done()
+			return err
+		}
+		bar.Set(int64(i + 1))
+		if code == ExitOK {
+			ok++
+		} else {
+			failed++
+			fmt.Fprintf(b.f.IO.ErrOut, "%s:%d: %s\n", b.file, bc.Line, msg)
+			if firstCode == 0 {
+				firstCode = code
+			}
+		}
+		if b.structured {
+			status := map[bool]string{true: "ok", false: "failed"}[code == ExitOK]
+			if err := b.results.Write([]any{bc.Line, bc.Text(), status, code, nullable(msg), out, changes}); err != nil {
+				return err
+			}
+		}
+		if code != ExitOK && !b.o.continueOnError {
+			if i+1 < len(cmds) {
+				stoppedAt = &cmds[i+1]
+			}
+			break
+		}
+	}
+	bar.Done()
+	return b.finish(ctx, tx, len(cmds), ok, failed, firstCode, stoppedAt)
+}
+
+// runOne runs one line; in a transaction it gets a savepoint, so a failed
+// line of a dry run leaves the transaction usable for the next.
+func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, bc *batchCommand) (int, string, any, any, error) {
+	var sp pgx.Tx
+	if tx != nil {
+		var err error
+		if sp, err = tx.Begin(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ExitFailure, "interrupted", nil, nil, nil
+			}
+			return 0, "", nil, nil, err
+		}
+		b.f.UseClient(b.pool.WithDB(sp))
+	}
+	var buf bytes.Buffer
+	var w io.Writer = b.f.IO.Out
+	if b.structured || b.o.dryRun {
+		w = &buf
+	}
+	meta := &BatchLine{ID: b.id, File: b.file, Line: bc.Line, Confirmed: true}
+	code, msg := b.runner.run(ctx, bc.Args, meta, lineIO{in: strings.NewReader(""), out: w})
+	var changes any
+	if sp != nil {
+		if b.o.dryRun && code == ExitOK {
+			cs, err := client.BatchChanges(ctx, sp, b.id, bc.Line)
+			if err == nil {
+				if cs == nil {
+					cs = []client.BatchChange{}
+				}
+				b.changes = append(b.changes, cs...)
+				changes = rawJSON(mustJSON(cs))
+			}
+		}
+		end := sp.Commit
+		if code != ExitOK {
+			end = sp.Rollback
+		}
+		if err := end(context.WithoutCancel(ctx)); err != nil && code == ExitOK {
+			code, msg = classify(err)
+		}
+	}
+	var out any
+	if s := buf.String(); s != "" {
+		out = s
+	}
+	return code, msg, out, changes, nil
+}
+
+// finish commits or rolls back and reports the summary.
+func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, firstCode int, stoppedAt *batchCommand) error {
+	errOut := b.f.IO.ErrOut
+	summary := fmt.Sprintf("%d ok, %d failed", ok, failed)
+	if stoppedAt != nil {
+		summary += fmt.Sprintf(", %d not run (stopped before %s:%d)", total-ok-failed, b.file, stoppedAt.Line)
+	}
+	interrupted := ctx.Err() != nil
+	switch {
+	case b.o.dryRun:
+		summary += "; dry run: rolled back, nothing was applied"
+	case tx != nil && (failed > 0 || interrupted):
+		summary += "; rolled back, nothing was applied"
+	case tx != nil:
+		if err := tx.Commit(ctx); err != nil {
+			fmt.Fprintln(errOut, "b2badmin: "+summary)
+			return fmt.Errorf("commit failed, nothing was applied: %w", err)
+		}
+		summary += "; committed"
+	}
+	fmt.Fprintln(errOut, "b2badmin: "+summary)
+	switch {
+	case interrupted && failed == 0:
+		return &ExitError{Code: ExitFailure, Msg: "interrupted"}
+	case failed == 0:
+		return nil
+	case b.o.continueOnError:
+		return &ExitError{Code: ExitFailure}
+	}
+	return &ExitError{Code: firstCode}
+}
+
+var changeColumns = output.Columns{
+	{Key: "line", Header: "Line", Default: true},
+	{Key: "action", Header: "Action", Default: true},
+	{Key: "user_id", Header: "User ID", Default: true},
+	{Key: "email", Header: "Email", Default: true},
+	{Key: "before", Header: "Before", Default: true},
+	{Key: "after", Header: "After", Default: true},
+}
+
+// renderChanges prints a dry run's changes as a table.
+func renderChanges(w io.Writer, opts output.Options, cs []client.BatchChange) error {
+	p, _ := changeColumns.Select(nil, output.Table)
+	rows := make([][]any, len(cs))
+	for i, c := range cs {
+		var id, email any
+		if c.UserID != nil {
+			id = *c.UserID
+		}
+		if c.Email != nil {
+			email = *c.Email
+		}
+		rows[i] = []any{c.Line, c.Action, id, email, string(c.Before), string(c.After)}
+	}
+	return output.WriteAll(output.Table, w, p, opts, rows)
+}
+
+// rawJSON is JSON text that JSON output embeds as is and CSV prints as text.
+type rawJSON []byte
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
+func (r rawJSON) String() string               { return string(r) }
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -65,6 +65,7 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		newShellCmd(f),
 		newCompletionCmd(f),
 	)
+	installCompletions(root, f)
 	return root
 }
 

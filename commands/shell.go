@@ -1,8 +1,203 @@
 package commands
 
-import "github.com/spf13/cobra"
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
-// TODO(issue): placeholder until the command lands.
+	"github.com/spf13/cobra"
+)
+
+// notInShell: a shell runs everything a batch does, plus db commands and a
+// batch of its own is still refused (nesting would share one Factory).
+var notInShell = map[string]string{
+	"batch":      "batch cannot run inside the shell: run b2badmin batch FILE",
+	"shell":      "already in the shell",
+	"completion": "completion scripts cannot be printed inside the shell",
+	"__complete": "completion cannot run inside the shell",
+}
+
+const shellHelp = `Type b2badmin commands without "b2badmin", e.g.
+  users list --group 'Merchant owner' --limit 5
+Quoting works as in a POSIX shell; end a line with \ to continue it.
+Built-ins:
+  help [COMMAND]   list commands, or show one command's help
+  history          list this session's commands
+  exit [CODE], quit, Ctrl-D   leave
+Every command is checked first (command, flags, named users, groups and
+permissions) and runs in its own transaction; errors do not end the shell.`
+
 func newShellCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{Use: "shell", Short: "(not built yet)", Hidden: true}
+	return &cobra.Command{
+		Use:   "shell",
+		Short: "Interactive prompt running b2badmin commands on one connection",
+		Long: shellHelp + `
+
+The prompt is shown when stdin and stderr are terminals; otherwise the
+shell reads commands from stdin silently. It exits 0 on exit, quit or end
+of input (exit CODE leaves with CODE).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s := &shellSession{f: f, runner: newLineRunner(f, cmd), id: newUUID()}
+			return s.loop(cmd)
+		},
+	}
+}
+
+type shellSession struct {
+	f       *Factory
+	runner  *lineRunner
+	id      string
+	in      *bufio.Reader // the session's input; lines that prompt read it too
+	history []string
+}
+
+var errShellLineTooLong = fmt.Errorf("line longer than %d bytes", maxBatchLine)
+
+func (s *shellSession) loop(cmd *cobra.Command) error {
+	ctx := cmd.Context()
+	io0 := s.f.IO
+	interactive := io0.InTTY && io0.ErrTTY
+	s.in = bufio.NewReaderSize(io0.In, 64<<10)
+	defer s.f.UseClient(nil)
+	lineNo := 0
+	for {
+		if interactive {
+			fmt.Fprint(io0.ErrOut, "b2badmin> ")
+		}
+		text, n, err := readShellCommand(s.in, interactive, io0.ErrOut)
+		start := lineNo + 1
+		lineNo += n
+		if err == errShellLineTooLong {
+			fmt.Fprintln(io0.ErrOut, "b2badmin: "+err.Error())
+			continue
+		}
+		if err != nil && text == "" {
+			if err != io.EOF {
+				return err
+			}
+			if interactive {
+				fmt.Fprintln(io0.ErrOut)
+			}
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if code, done := s.one(cmd, text, start); done {
+			if code != 0 {
+				return &ExitError{Code: code}
+			}
+			return nil
+		}
+	}
+}
+
+// one handles one command; done reports exit/quit.
+func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int, done bool) {
+	errOut := s.f.IO.ErrOut
+	if !utf8.ValidString(text) {
+		fmt.Fprintln(errOut, "b2badmin: the line is not valid UTF-8")
+		return 0, false
+	}
+	args, err := splitWords(text)
+	if err != nil {
+		fmt.Fprintln(errOut, "b2badmin: "+err.Error())
+		return 0, false
+	}
+	if len(args) == 0 {
+		return 0, false
+	}
+	s.history = append(s.history, strings.TrimSpace(text))
+	switch args[0] {
+	case "exit", "quit":
+		if len(args) > 1 {
+			n, err := strconv.Atoi(args[1])
+			if err != nil || n < 0 || n > 255 {
+				fmt.Fprintln(errOut, "b2badmin: exit takes a code from 0 to 255")
+				return 0, false
+			}
+			return n, true
+		}
+		return 0, true
+	case "history":
+		for i, h := range s.history {
+			fmt.Fprintf(s.f.IO.Out, "%5d  %s\n", i+1, h)
+		}
+		return 0, false
+	case "help", "?":
+		if len(args) == 1 {
+			fmt.Fprintln(s.f.IO.Out, shellHelp)
+			fmt.Fprintln(s.f.IO.Out, "\nCommands:")
+			for _, c := range cmd.Root().Commands() {
+				if _, no := notInShell[c.Name()]; !no && c.IsAvailableCommand() {
+					fmt.Fprintf(s.f.IO.Out, "  %-12s %s\n", c.Name(), c.Short)
+				}
+			}
+			return 0, false
+		}
+		args = append(args[1:], "--help")
+		s.runner.run(cmd.Context(), args, nil, lineIO{in: s.in, inTTY: s.f.IO.InTTY, out: s.f.IO.Out})
+		return 0, false
+	}
+	bc := batchCommand{Line: line, Args: args}
+	probs, err := checkCommands(cmd.Context(), s.f, "shell", []batchCommand{bc}, notInShell)
+	if err != nil {
+		_, msg := classify(err)
+		fmt.Fprintln(errOut, "b2badmin: "+oneLine(msg))
+		return 0, false
+	}
+	for _, p := range probs {
+		fmt.Fprintln(errOut, "b2badmin: "+p.Msg)
+	}
+	if len(probs) > 0 {
+		return 0, false
+	}
+	c, err := s.f.Client(cmd.Context())
+	if err != nil {
+		_, msg := classify(err)
+		fmt.Fprintln(errOut, "b2badmin: "+oneLine(msg))
+		return 0, false
+	}
+	s.f.UseClient(c)
+	// An interactive shell still confirms changes to many users; only a
+	// batch file counts as the confirmation.
+	meta := &BatchLine{ID: s.id, File: "shell", Line: line}
+	code, msg := s.runner.run(cmd.Context(), args, meta, lineIO{in: s.in, inTTY: s.f.IO.InTTY, out: s.f.IO.Out})
+	if code != ExitOK {
+		fmt.Fprintf(errOut, "b2badmin: %s (exit %d)\n", msg, code)
+	}
+	return 0, false
+}
+
+// readShellCommand reads one command, joining lines that end in a
+// backslash; n is how many physical lines it used.
+func readShellCommand(in *bufio.Reader, interactive bool, prompt io.Writer) (string, int, error) {
+	var b strings.Builder
+	n := 0
+	for {
+		raw, tooLong, err := readPhysicalLine(in)
+		if err != nil && raw == "" && !tooLong {
+			return b.String(), n, err
+		}
+		n++
+		if tooLong || b.Len()+len(raw) > maxBatchLine {
+			return "", n, errShellLineTooLong
+		}
+		if continues(raw) && !(b.Len() == 0 && isComment(raw)) {
+			b.WriteString(raw[:len(raw)-1])
+			if err != nil {
+				return b.String(), n, nil
+			}
+			if interactive {
+				fmt.Fprint(prompt, "> ")
+			}
+			continue
+		}
+		b.WriteString(raw)
+		return b.String(), n, nil
+	}
 }

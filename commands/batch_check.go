@@ -1,0 +1,192 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/b2badmin/b2badmin/client"
+	"github.com/b2badmin/b2badmin/client/catalog"
+)
+
+// notInBatch are the top-level commands a batch line may not run: nesting
+// a batch or a shell, changing the schema mid-batch, printing scripts.
+var notInBatch = map[string]string{
+	"batch":      "a batch cannot start another batch",
+	"shell":      "a batch cannot start a shell",
+	"db":         "db commands (migrate, seed, status) cannot run inside a batch",
+	"completion": "completion scripts cannot be printed inside a batch",
+	"help":       "help is not available inside a batch (run b2badmin help)",
+	"__complete": "completion cannot run inside a batch",
+}
+
+// notInLine are global flags a line may not set: the batch's connection and
+// profile are fixed when it starts, so a line's own would silently be ignored.
+var notInLine = []string{"dsn", "read-dsn", "profile", "config"}
+
+// userArg is one user reference of a line, checked in bulk.
+type userArg struct {
+	ref  string
+	line int
+}
+
+// checkCommands runs every pre-check that needs no database on every
+// command (the command exists and may run here, its flags parse, its
+// arguments fit, named groups and permissions exist), then checks every
+// named user with one query. It returns every problem found.
+func checkCommands(ctx context.Context, f *Factory, file string, cmds []batchCommand, refused map[string]string) ([]lineProblem, error) {
+	var probs []lineProblem
+	var users []userArg
+	for _, bc := range cmds {
+		us, p := checkCommand(bc, refused)
+		for i := range p {
+			p[i].File = file
+		}
+		probs = append(probs, p...)
+		users = append(users, us...)
+	}
+	if len(users) > 0 {
+		refs := make([]string, 0, len(users))
+		seen := map[string]bool{}
+		for _, u := range users {
+			if !seen[u.ref] {
+				seen[u.ref] = true
+				refs = append(refs, u.ref)
+			}
+		}
+		c, err := f.Client(ctx)
+		if err != nil {
+			return nil, err
+		}
+		bad, err := client.UnknownUsers(ctx, c.DB(), refs)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			if e, ok := bad[u.ref]; ok {
+				kind := problemNotFound
+				if client.IsRefused(e) {
+					kind = problemUsage
+				}
+				probs = append(probs, lineProblem{file, u.line, e.Error(), kind})
+			}
+		}
+	}
+	sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
+	return probs, nil
+}
+
+// checkCommand checks one command on its own fresh tree (parsing flags
+// changes a tree's state) and returns the user references it names.
+func checkCommand(bc batchCommand, refused map[string]string) ([]userArg, []lineProblem) {
+	bad := func(kind int, format string, a ...any) []lineProblem {
+		return []lineProblem{{Line: bc.Line, Msg: fmt.Sprintf(format, a...), Kind: kind}}
+	}
+	if why, ok := refused[bc.Args[0]]; ok {
+		return nil, bad(problemUsage, "%s", why)
+	}
+	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, func(string) string { return "" })
+	root := lineRoot(f)
+	cmd, rest, err := root.Find(bc.Args)
+	if err != nil {
+		return nil, bad(problemUsage, "%s", firstLine(err.Error()))
+	}
+	if top := topLevel(cmd); top != nil {
+		if why, ok := refused[top.Name()]; ok {
+			return nil, bad(problemUsage, "%s", why)
+		}
+	}
+	cmd.InitDefaultHelpFlag()
+	if err := cmd.ParseFlags(rest); err != nil {
+		return nil, bad(problemUsage, "%s: %s", cmd.CommandPath(), firstLine(err.Error()))
+	}
+	if h := cmd.Flags().Lookup("help"); h != nil && h.Changed {
+		return nil, bad(problemUsage, "--help is not available inside a batch")
+	}
+	for _, name := range notInLine {
+		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
+			return nil, bad(problemUsage, "--%s cannot change inside a batch: give it to the batch itself", name)
+		}
+	}
+	pos := cmd.Flags().Args()
+	if !cmd.Runnable() {
+		if len(pos) > 0 {
+			return nil, bad(problemUsage, "unknown command %q for %q", pos[0], cmd.CommandPath())
+		}
+		return nil, bad(problemUsage, "%q needs a subcommand", cmd.CommandPath())
+	}
+	for _, check := range []func() error{func() error { return cmd.ValidateArgs(pos) }, cmd.ValidateRequiredFlags, cmd.ValidateFlagGroups} {
+		if err := check(); err != nil {
+			return nil, bad(problemUsage, "%s: %s", cmd.CommandPath(), firstLine(err.Error()))
+		}
+	}
+	var users []userArg
+	var probs []lineProblem
+	for i, a := range pos {
+		switch argKindAt(cmd, i) {
+		case ArgUser:
+			if a == "-" {
+				probs = append(probs, bad(problemUsage, "reading users from stdin (-) is not possible inside a batch: list them on the line")...)
+				continue
+			}
+			users = append(users, userArg{ref: a, line: bc.Line})
+		case ArgGroup:
+			if _, ok := catalog.LookupGroup(a); !ok {
+				probs = append(probs, bad(problemNotFound, "group %q not found (groups: %s)", a, strings.Join(groupNames(), ", "))...)
+			}
+		case ArgPerm:
+			if !permExists(a) {
+				probs = append(probs, bad(problemNotFound, "permission %q not found (an identifier such as api.view_wallet, an exact label, or a glob matching one)", a)...)
+			}
+		}
+	}
+	return users, probs
+}
+
+// topLevel is the command directly under the root on cmd's path.
+func topLevel(cmd *cobra.Command) *cobra.Command {
+	for cmd != nil && cmd.HasParent() && cmd.Parent().HasParent() {
+		cmd = cmd.Parent()
+	}
+	if cmd == nil || !cmd.HasParent() {
+		return nil
+	}
+	return cmd
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+func groupNames() []string {
+	var out []string
+	for _, g := range catalog.Groups() {
+		out = append(out, g.Name)
+	}
+	return out
+}
+
+// permExists is the pre-check's view of a PERM argument: an identifier or
+// an exact label (both case-insensitively), or a glob over identifiers that
+// matches at least one. The command itself decides for good when it runs.
+func permExists(arg string) bool {
+	a := strings.TrimSpace(arg)
+	glob := strings.ContainsAny(a, "*?[")
+	for _, p := range catalog.Permissions() {
+		if strings.EqualFold(p.ID(), a) || strings.EqualFold(p.Label, a) {
+			return true
+		}
+		if glob {
+			if ok, err := path.Match(a, p.ID()); err == nil && ok {
+				return true
+			}
+		}
+	}
+	return false
+}

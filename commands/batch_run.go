@@ -1,0 +1,90 @@
+package commands
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// lineRootHook, when set (only by this package's tests, to add test
+// commands), builds the tree lines run on instead of NewRootCmd.
+var lineRootHook func(*Factory) *cobra.Command
+
+// lineRoot builds the command tree one line runs on.
+func lineRoot(f *Factory) *cobra.Command {
+	if lineRootHook != nil {
+		return lineRootHook(f)
+	}
+	return NewRootCmd(f)
+}
+
+// lineRunner runs lines of a batch or a shell on one Factory, each on a
+// fresh command tree (Cobra keeps flag values between executions of a
+// tree), sharing only the Factory and its connection.
+type lineRunner struct {
+	f *Factory
+	// inherited are the global flags given to batch/shell itself, as
+	// --name=value words prepended to every line, so that --read-only,
+	// --actor, --timeout or --debug hold for every line too.
+	inherited []string
+}
+
+// newLineRunner captures the global flags the running command was given,
+// except those that shape the batch's own output.
+func newLineRunner(f *Factory, cmd *cobra.Command) *lineRunner {
+	r := &lineRunner{f: f}
+	cmd.Root().PersistentFlags().Visit(func(fl *pflag.Flag) {
+		switch fl.Name {
+		case "output", "columns", "no-headers", "help":
+			return
+		}
+		r.inherited = append(r.inherited, "--"+fl.Name+"="+fl.Value.String())
+	})
+	return r
+}
+
+// lineIO says where one line reads and writes.
+type lineIO struct {
+	in    io.Reader // stdin of the line (empty in a batch: the file is the input)
+	inTTY bool
+	out   io.Writer
+}
+
+// run executes one line and returns its exit code and one-line message,
+// exactly as Execute would for the same command line. The Factory's
+// per-run state is restored afterwards, so the caller's own options
+// (its -o, its streams) stay intact.
+func (r *lineRunner) run(ctx context.Context, args []string, meta *BatchLine, lio lineIO) (int, string) {
+	f := r.f
+	saveIO, saveGlobal, saveArgs, saveBatch := f.IO, f.global, f.Args, f.Batch
+	defer func() { f.IO, f.global, f.Args, f.Batch = saveIO, saveGlobal, saveArgs, saveBatch }()
+	streams := *saveIO
+	streams.In, streams.InTTY, streams.Out = lio.in, lio.inTTY, lio.out
+	f.IO, f.Args, f.Batch = &streams, args, meta
+
+	root := lineRoot(f)
+	full := make([]string, 0, len(r.inherited)+len(args))
+	root.SetArgs(append(append(full, r.inherited...), args...))
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return ExitOK, ""
+	}
+	code, msg := classify(err)
+	if msg == "" {
+		msg = "failed"
+	}
+	return code, oneLine(msg)
+}
+
+// newUUID is a random (version 4) UUID for a batch run.
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}

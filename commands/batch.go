@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -152,6 +153,7 @@ func runBatch(cmd *cobra.Command, f *Factory, o *batchOptions, args []string) er
 		return err
 	}
 	probs = append(probs, more...)
+	sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
 	if len(probs) > 0 {
 		code := problemNotFound
 		for _, p := range probs {

@@ -37,7 +37,12 @@ type lineRunner struct {
 // except those that shape the batch's own output.
 func newLineRunner(f *Factory, cmd *cobra.Command) *lineRunner {
 	r := &lineRunner{f: f}
-	cmd.Root().PersistentFlags().Visit(func(fl *pflag.Flag) {
+	// VisitAll + Changed: the values were parsed on the subcommand's merged
+	// flag set, which shares the *Flag but not the root set's "actual" map.
+	cmd.Root().PersistentFlags().VisitAll(func(fl *pflag.Flag) {
+		if !fl.Changed {
+			return
+		}
 		switch fl.Name {
 		case "output", "columns", "no-headers", "help":
 			return

@@ -1,0 +1,117 @@
+package commands
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseBatchLines(t *testing.T) {
+	src := strings.Join([]string{
+		"# a comment", // 1
+		"",            // 2
+		"users update 1 --first-name 'Ann Marie'",     // 3
+		`users update 2 \`,                            // 4
+		`  --last-name "O'Brien" \`,                   // 5
+		"  --phone +100",                              // 6
+		"   # indented comment \\",                    // 7 (a comment does not continue)
+		"perms grant a@b.c 'api | wallet | x' # note", // 8
+		"t echo `rm -rf /` '$(id)' $HOME \\; a\\ b",   // 9
+		"t echo \"tab\\tnew\\nline\"\r",               // 10 (CRLF)
+		"t echo last",                                 // 11, no final newline
+	}, "\n")
+	cmds, probs := parseBatch(strings.NewReader(src), "f.txt")
+	if len(probs) != 0 {
+		t.Fatalf("problems: %v", probs)
+	}
+	want := []batchCommand{
+		{3, []string{"users", "update", "1", "--first-name", "Ann Marie"}},
+		{4, []string{"users", "update", "2", "--last-name", "O'Brien", "--phone", "+100"}},
+		{8, []string{"perms", "grant", "a@b.c", "api | wallet | x"}},
+		{9, []string{"t", "echo", "`rm -rf /`", "$(id)", "$HOME", ";", "a b"}},
+		{10, []string{"t", "echo", "tab\tnew\nline"}},
+		{11, []string{"t", "echo", "last"}},
+	}
+	if !reflect.DeepEqual(cmds, want) {
+		t.Fatalf("got  %#v\nwant %#v", cmds, want)
+	}
+}
+
+func TestParseBatchProblems(t *testing.T) {
+	long := "t echo " + strings.Repeat("x", maxBatchLine+10)
+	src := strings.Join([]string{
+		"t echo ok",                 // 1
+		"t echo 'unbalanced",        // 2
+		`t echo "also`,              // 3
+		"users list; rm -rf /",      // 4
+		"users list | cat",          // 5
+		"users list > out",          // 6
+		"t echo a 2>err",            // 7
+		"t echo a & t echo b",       // 8
+		"t echo \xff\xfe",           // 9
+		long,                        // 10
+		"t echo (x)",                // 11
+		"t echo `unterminated",      // 12
+		`t echo fine \`,             // 13
+		`  'but then unbalanced`,    // 14
+		"t echo after",              // 15
+		`t echo continued at end \`, // 16
+	}, "\n")
+	cmds, probs := parseBatch(strings.NewReader(src), "f.txt")
+	var got []string
+	for _, p := range probs {
+		got = append(got, p.Error())
+	}
+	wantPrefixes := []string{
+		"f.txt:2: unbalanced single quote",
+		"f.txt:3: unbalanced double quote",
+		`f.txt:4: unquoted ";" at column 11`,
+		`f.txt:5: unquoted "|"`,
+		`f.txt:6: unquoted ">"`,
+		`f.txt:7: unquoted ">"`,
+		`f.txt:8: unquoted "&"`,
+		"f.txt:9: line is not valid UTF-8",
+		"f.txt:10: line longer than",
+		"f.txt:11: unquoted ( or )",
+		"f.txt:12: unbalanced backquote",
+		"f.txt:13: unbalanced single quote",
+		"f.txt:16: the file ends inside a command continued",
+	}
+	if len(got) != len(wantPrefixes) {
+		t.Fatalf("got %d problems, want %d:\n%s", len(got), len(wantPrefixes), strings.Join(got, "\n"))
+	}
+	for i, w := range wantPrefixes {
+		if !strings.HasPrefix(got[i], w) {
+			t.Errorf("problem %d = %q, want prefix %q", i, got[i], w)
+		}
+	}
+	var lines []int
+	for _, c := range cmds {
+		lines = append(lines, c.Line)
+	}
+	if !reflect.DeepEqual(lines, []int{1, 15}) {
+		t.Fatalf("parsed lines %v, want [1 15]", lines)
+	}
+}
+
+// FuzzParseBatch: the parser never panics, every problem names a line of
+// the input, and every command starts on a line of the input.
+func FuzzParseBatch(f *testing.F) {
+	for _, s := range []string{"users list\n", "a 'b\n", "x \\\ny", "# c\n\n", "a;b", "`x`", "$(x)", "a\r\nb\\", "\xff", "2>x", "'\\'"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		cmds, probs := parseBatch(strings.NewReader(src), "fuzz")
+		lines := strings.Count(src, "\n") + 1
+		for _, p := range probs {
+			if p.Line < 1 || p.Line > lines || p.File != "fuzz" || p.Msg == "" {
+				t.Fatalf("problem without a valid line: %+v (input has %d lines)", p, lines)
+			}
+		}
+		for _, c := range cmds {
+			if c.Line < 1 || c.Line > lines || len(c.Args) == 0 {
+				t.Fatalf("command without a valid line: %+v", c)
+			}
+		}
+	})
+}

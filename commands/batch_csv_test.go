@@ -1,0 +1,119 @@
+package commands
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/b2badmin/b2badmin/internal/fixture"
+)
+
+func csvText(t *testing.T, rows [][]string) string {
+	t.Helper()
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	if err := w.WriteAll(rows); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// Each {column} becomes exactly one argument whatever it holds, and a value
+// after a flag that takes one stays that flag's value.
+func TestBatchCSVHostileValuesStayOneArgument(t *testing.T) {
+	dsn, conn := batchDB(t)
+	before := fixture.DumpAll(t, conn)
+	hostile := [][2]string{
+		{"with space", "--yes"},
+		{`it's "quoted"`, "x; t set-name 1 pwned"},
+		{"$(rm -rf /)", "`id`"},
+		{"line1\nline2", "--active=false"},
+		{";", "-y"},
+		{"a|b&c>d<e", ""},
+		{"#not a comment", `\`},
+	}
+	rows := [][]string{{"a", "b"}}
+	for _, h := range hostile {
+		rows = append(rows, []string{h[0], h[1]})
+	}
+	file := writeTemp(t, "in.csv", csvText(t, rows))
+	r := runCLI(t, dsn, "-o", "jsonl", "batch", "--csv", file, "--template", "t echo {a} --value {b}")
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	res := parseResults(t, r.Stdout)
+	if len(res) != len(hostile) {
+		t.Fatalf("%d results, want %d", len(res), len(hostile))
+	}
+	for i, h := range hostile {
+		var echo struct {
+			Args  []string `json:"args"`
+			Value string   `json:"value"`
+			Bool  bool     `json:"bool"`
+		}
+		if res[i].Output == nil {
+			t.Fatalf("row %d: no output", i)
+		}
+		if err := json.Unmarshal([]byte(*res[i].Output), &echo); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(echo.Args, []string{h[0]}) || echo.Value != h[1] || echo.Bool {
+			t.Errorf("row %d: args %q value %q bool %v; want [%q] %q false", i, echo.Args, echo.Value, echo.Bool, h[0], h[1])
+		}
+		if res[i].Line != i+2 && i < 3 {
+			t.Errorf("row %d reported at CSV line %d", i, res[i].Line)
+		}
+	}
+	if fixture.DumpAll(t, conn) != before {
+		t.Fatal("echo rows changed the database")
+	}
+}
+
+func TestBatchCSVTemplateWrites(t *testing.T) {
+	dsn, conn := batchDB(t)
+	file := writeTemp(t, "in.csv", csvText(t, [][]string{{"id", "name", "reason"}, {"1", `Zoë "Z"`, "OPS-1; drop table rbac_user"}, {"cy@example.com", "-dash", "--yes"}}))
+	r := runCLI(t, dsn, "batch", "--csv", file, "--template", "t set-name {id} --reason {reason} -- {name}")
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	if got := firstNames(t, conn); !reflect.DeepEqual(got, []string{`Zoë "Z"`, "orig", "-dash"}) {
+		t.Fatalf("names %q", got)
+	}
+	var reasons string
+	conn.QueryRow(t.Context(), "SELECT string_agg(reason || '@' || batch_line, '|' ORDER BY id) FROM api_operationlog").Scan(&reasons)
+	if reasons != "OPS-1; drop table rbac_user@2|--yes@3" {
+		t.Fatalf("reasons %q", reasons)
+	}
+}
+
+func TestBatchCSVRefusesBeforeRunning(t *testing.T) {
+	dsn, conn := batchDB(t)
+	before := fixture.DumpAll(t, conn)
+	good := "id,name\n1,ok\n"
+	cases := []struct {
+		name, csv, template, want string
+	}{
+		{"unknown column", good, "t set-name {id} {nmae}", `in.csv:1: the template's {nmae} names no column (columns: id, name)`},
+		{"value becomes a flag", "id,name\n1,ok\n--yes,x\n", "t set-name {id} {name}", `in.csv:3: value "--yes" would be read as a flag where {id} expects an argument`},
+		{"missing user", "id,name\n1,ok\n77,x\n", "t set-name {id} {name}", "in.csv:3: user 77 not found"},
+		{"ragged row", "id,name\n1,ok\n2\n", "t set-name {id} {name}", "in.csv:3: CSV: 1 fields, the header has 2"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			file := writeTemp(t, "in.csv", c.csv)
+			r := runCLI(t, dsn, "batch", "--csv", file, "--template", c.template)
+			if r.Code == 0 || !strings.Contains(r.Stderr, c.want+"\n") || !strings.Contains(r.Stderr, "nothing was run") {
+				t.Fatalf("exit %d stderr %q, want %q", r.Code, r.Stderr, c.want)
+			}
+		})
+	}
+	for _, tpl := range []string{"{cmd} set-name 1 x", "t {verb} 1 x", "t set-name 1 x --{flag}=1", "t set-name 1 'unbalanced"} {
+		r := cliRun{DSN: dsn, Stdin: good}.run(t, "batch", "--csv", "-", "--template", tpl)
+		assertOneLineError(t, r, ExitUsage)
+	}
+	if fixture.DumpAll(t, conn) != before {
+		t.Fatal("changed")
+	}
+}

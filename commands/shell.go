@@ -103,6 +103,9 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 		fmt.Fprintln(errOut, "b2badmin: the line is not valid UTF-8")
 		return 0, false
 	}
+	if t := strings.TrimSpace(text); t != "" && !isComment(t) {
+		s.history = append(s.history, t)
+	}
 	args, err := splitWords(text)
 	if err != nil {
 		fmt.Fprintln(errOut, "b2badmin: "+err.Error())
@@ -111,7 +114,6 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 	if len(args) == 0 {
 		return 0, false
 	}
-	s.history = append(s.history, strings.TrimSpace(text))
 	switch args[0] {
 	case "exit", "quit":
 		if len(args) > 1 {

@@ -120,3 +120,23 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		assertOneLineError(t, r, ExitUsage)
 	}
 }
+
+func TestDebugLogsStatementsToStderr(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	r := mustRun(t, dsn, "--debug", "db", "status", "-o", "json")
+	if !strings.Contains(r.Stderr, "b2badmin: debug: SELECT version, applied_at FROM b2badmin_schema_migrations") {
+		t.Fatalf("--debug did not log the statement: %q", r.Stderr)
+	}
+	if strings.Contains(r.Stdout, "debug") {
+		t.Fatalf("debug output leaked into stdout: %q", r.Stdout)
+	}
+}
+
+func TestTimeoutGivesOneLine(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	r := runCLI(t, dsn, "--timeout", "1ns", "db", "status")
+	assertOneLineError(t, r, ExitFailure)
+	if !strings.Contains(r.Stderr, "timed out") {
+		t.Fatalf("stderr %q does not say timed out", r.Stderr)
+	}
+}

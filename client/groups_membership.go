@@ -1,0 +1,224 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/b2badmin/b2badmin/client/catalog"
+)
+
+// GroupMode is how ChangeGroups treats the groups it is given.
+type GroupMode string
+
+// Group modes: replace the user's groups, add to them, remove from them.
+const (
+	GroupsSet    GroupMode = "set-group"
+	GroupsAdd    GroupMode = "add-group"
+	GroupsRemove GroupMode = "remove-group"
+)
+
+// GroupResult says what ChangeGroups did (or, in a dry run, would do).
+type GroupResult struct {
+	Changed   []Change  // before/after {"groups": [...]} per changed user
+	Unchanged []UserRef // already as asked
+}
+
+// CanonicalGroups checks group names against the catalog (case-insensitive)
+// and returns their canonical spelling, without duplicates. An unknown
+// group is bad input: exit 4, before any SQL.
+func CanonicalGroups(names []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		g, ok := catalog.LookupGroup(n)
+		if !ok {
+			known := make([]string, 0, len(catalog.Groups()))
+			for _, g := range catalog.Groups() {
+				known = append(known, g.Name)
+			}
+			return nil, Refused("unknown group %q (known: %s)", clip(n), strings.Join(known, ", "))
+		}
+		if !seen[g.Name] {
+			seen[g.Name] = true
+			out = append(out, g.Name)
+		}
+	}
+	return out, nil
+}
+
+// ChangeGroups sets, adds or removes groups for many users under the rules
+// of SPEC §2, all or nothing. The users' rows are locked (in id order)
+// before their groups are read, so two admins changing the same user are
+// serialised: the second sees the first's groups and its rule check holds.
+func (c *Client) ChangeGroups(ctx context.Context, a Audit, refs []string, mode GroupMode, names []string, dryRun bool) (GroupResult, error) {
+	var res GroupResult
+	names, err := CanonicalGroups(names)
+	if err != nil {
+		return res, err
+	}
+	err = c.change(ctx, dryRun, func(tx pgx.Tx) error {
+		users, err := ResolveUsers(ctx, tx, refs)
+		if err != nil {
+			return err
+		}
+		locked, err := lockUsers(ctx, tx, IDs(users))
+		if err != nil {
+			return err
+		}
+		groupIDs, err := groupIDsByName(ctx, tx)
+		if err != nil {
+			return err
+		}
+		current, err := userGroups(ctx, tx, IDs(users))
+		if err != nil {
+			return err
+		}
+		var addU, delU []int64
+		var addG, delG []int32
+		for _, u := range locked {
+			cur := current[u.ID]
+			final := nextGroups(mode, cur, names)
+			added, removed := diffGroups(cur, final), diffGroups(final, cur)
+			if len(added) == 0 && len(removed) == 0 {
+				res.Unchanged = append(res.Unchanged, UserRef{ID: u.ID, Email: u.Email})
+				continue
+			}
+			if err := checkGroupRules(u, final, added); err != nil {
+				return err
+			}
+			for _, g := range added {
+				addU, addG = append(addU, u.ID), append(addG, groupIDs[g])
+			}
+			for _, g := range removed {
+				delU, delG = append(delU, u.ID), append(delG, groupIDs[g])
+			}
+			res.Changed = append(res.Changed, Change{UserID: u.ID, Email: u.Email,
+				Before: map[string]any{"groups": orderGroups(cur)}, After: map[string]any{"groups": orderGroups(final)}})
+		}
+		if len(res.Changed) == 0 {
+			return nil
+		}
+		const del = `
+DELETE FROM rbac_user_groups ug USING unnest($1::bigint[], $2::integer[]) AS t(u, g)
+WHERE ug.user_id = t.u AND ug.group_id = t.g`
+		if _, err := tx.Exec(ctx, del, delU, delG); err != nil {
+			return err
+		}
+		const ins = `
+INSERT INTO rbac_user_groups (user_id, group_id) SELECT * FROM unnest($1::bigint[], $2::integer[])
+ON CONFLICT (user_id, group_id) DO NOTHING`
+		if _, err := tx.Exec(ctx, ins, addU, addG); err != nil {
+			return err
+		}
+		return writeOperationLog(ctx, tx, a, "users."+string(mode), res.Changed)
+	})
+	return res, err
+}
+
+// checkGroupRules applies SPEC §2 to the groups a user would end with.
+// Only what this change adds is judged, so fixing one problem of a user
+// whose data already broke a rule is not blocked by the other.
+func checkGroupRules(u lockedUser, final, added []string) error {
+	var roles []string
+	addsRole := false
+	for _, g := range final {
+		if cg, _ := catalog.LookupGroup(g); cg.Role {
+			roles = append(roles, g)
+		}
+	}
+	for _, g := range added {
+		cg, _ := catalog.LookupGroup(g)
+		addsRole = addsRole || cg.Role
+		if cg.RequiredType != "" && cg.RequiredType != u.Type {
+			return Refused("refused: group %q needs a user of type %s, and user %d (%s) is %s (rule: role groups match the user type)",
+				cg.Name, cg.RequiredType, u.ID, u.Email, u.Type)
+		}
+		if cg.NeedsCompany && u.CompanyID == nil {
+			return Refused("refused: group %q needs a user linked to a company, and user %d (%s) has none (rule: API users belong to a company)",
+				cg.Name, u.ID, u.Email)
+		}
+	}
+	if addsRole && len(roles) > 1 {
+		return Refused("refused: user %d (%s) would hold %d role groups (%s) (rule: at most one owner/staff role group; use set-group to replace it)",
+			u.ID, u.Email, len(roles), strings.Join(orderGroups(roles), ", "))
+	}
+	return nil
+}
+
+func nextGroups(mode GroupMode, cur, names []string) []string {
+	switch mode {
+	case GroupsSet:
+		return append([]string(nil), names...)
+	case GroupsAdd:
+		return append(append([]string(nil), cur...), diffGroups(names, cur)...)
+	default:
+		return diffGroups(cur, names)
+	}
+}
+
+// diffGroups is a − b.
+func diffGroups(a, b []string) []string {
+	var out []string
+	for _, x := range a {
+		found := false
+		for _, y := range b {
+			found = found || x == y
+		}
+		if !found {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// orderGroups sorts names in the catalog's (the seed's) order; never nil,
+// so the log shows [] rather than null for "no groups".
+func orderGroups(names []string) []string {
+	rank := map[string]int{}
+	for i, g := range catalog.Groups() {
+		rank[g.Name] = i
+	}
+	out := append(make([]string, 0, len(names)), names...)
+	sort.SliceStable(out, func(i, j int) bool { return rank[out[i]] < rank[out[j]] })
+	return out
+}
+
+func groupIDsByName(ctx context.Context, tx DBTX) (map[string]int32, error) {
+	rows, err := tx.Query(ctx, `SELECT id, name FROM auth_group`)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int32{}
+	var id int32
+	var name string
+	_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error { out[name] = id; return nil })
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range catalog.Groups() {
+		if _, ok := out[g.Name]; !ok {
+			return nil, fmt.Errorf("group %q is missing from auth_group: run b2badmin db migrate", g.Name)
+		}
+	}
+	return out, nil
+}
+
+// userGroups returns the group names of each user (one query for all).
+func userGroups(ctx context.Context, tx DBTX, ids []int64) (map[int64][]string, error) {
+	const q = `
+SELECT ug.user_id, g.name FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id
+WHERE ug.user_id = ANY($1)`
+	rows, err := tx.Query(ctx, q, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64][]string{}
+	var uid int64
+	var name string
+	_, err = pgx.ForEachRow(rows, []any{&uid, &name}, func() error { out[uid] = append(out[uid], name); return nil })
+	return out, err
+}

@@ -1,0 +1,128 @@
+package client
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SessionUserID reads the user id out of a Django session_data value
+// (DJANGO.md): "<payload>:<base62 timestamp>:<signature>", the payload
+// URL-safe base64 without padding of the JSON session dict, or, with a
+// leading ".", of its zlib-compressed bytes. No key is needed: we only read
+// "_auth_user_id", we never trust or produce a session. ok is false for
+// anonymous sessions and anything that does not decode.
+func SessionUserID(data string) (id string, ok bool) {
+	payload, _, found := strings.Cut(data, ":")
+	if !found || payload == "" {
+		return "", false
+	}
+	compressed := payload[0] == '.'
+	if compressed {
+		payload = payload[1:]
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(payload, "="))
+	if err != nil {
+		return "", false
+	}
+	if compressed {
+		zr, err := zlib.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			return "", false
+		}
+		// A session dict is small; the limit stops a hostile row from
+		// inflating into gigabytes.
+		raw, err = io.ReadAll(io.LimitReader(zr, 1<<20))
+		if err != nil {
+			return "", false
+		}
+	}
+	var s struct {
+		UserID json.RawMessage `json:"_auth_user_id"`
+	}
+	if json.Unmarshal(raw, &s) != nil || len(s.UserID) == 0 {
+		return "", false
+	}
+	// Django stores the pk as a string; accept a bare number too.
+	var str string
+	if json.Unmarshal(s.UserID, &str) == nil {
+		return str, str != ""
+	}
+	var n int64
+	if json.Unmarshal(s.UserID, &n) == nil {
+		return strconv.FormatInt(n, 10), true
+	}
+	return "", false
+}
+
+// deleteSessions deletes the Django sessions of the given users.
+//
+// The user id is inside the encoded (sometimes zlib-compressed) payload,
+// which SQL cannot decode, so we read the table once with a streaming
+// query, decode each payload in Go, collect the keys that belong to the
+// target users and delete them in one statement: one pass over
+// django_session for any number of users, never a query per user.
+func deleteSessions(ctx context.Context, tx DBTX, ids []int64) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	want := make(map[string]struct{}, len(ids))
+	for _, id := range ids {
+		want[strconv.FormatInt(id, 10)] = struct{}{}
+	}
+	rows, err := tx.Query(ctx, `SELECT session_key, session_data FROM django_session`)
+	if err != nil {
+		return 0, err
+	}
+	var keys []string
+	var key, data string
+	_, err = pgx.ForEachRow(rows, []any{&key, &data}, func() error {
+		if uid, ok := SessionUserID(data); ok {
+			if _, hit := want[uid]; hit {
+				keys = append(keys, key)
+			}
+		}
+		return nil
+	})
+	if err != nil || len(keys) == 0 {
+		return 0, err
+	}
+	tag, err := tx.Exec(ctx, `DELETE FROM django_session WHERE session_key = ANY($1)`, keys)
+	return tag.RowsAffected(), err
+}
+
+// AccessRevoked counts what a deactivation cut off.
+type AccessRevoked struct {
+	Tokens   int64 `json:"tokens_blacklisted"`
+	Sessions int64 `json:"sessions_deleted"`
+}
+
+// revokeAccess blacklists every outstanding refresh token of the users
+// (simplejwt's blacklist, DJANGO.md's statement made set-based) and, unless
+// keepSessions, deletes their Django sessions. Access tokens need nothing:
+// simplejwt rejects them once is_active is false.
+func revokeAccess(ctx context.Context, tx DBTX, ids []int64, keepSessions bool) (AccessRevoked, error) {
+	var r AccessRevoked
+	const blacklist = `
+INSERT INTO token_blacklist_blacklistedtoken (token_id, blacklisted_at)
+SELECT id, now() FROM token_blacklist_outstandingtoken WHERE user_id = ANY($1)
+ON CONFLICT (token_id) DO NOTHING`
+	tag, err := tx.Exec(ctx, blacklist, ids)
+	if err != nil {
+		return r, err
+	}
+	r.Tokens = tag.RowsAffected()
+	if !keepSessions {
+		if r.Sessions, err = deleteSessions(ctx, tx, ids); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}

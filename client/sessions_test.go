@@ -1,0 +1,48 @@
+package client
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"testing"
+)
+
+// encodeSession builds session_data as Django's signing.dumps does (the
+// signature is not checked by the reader, so any value stands in).
+func encodeSession(t *testing.T, json string, compress bool) string {
+	t.Helper()
+	data := []byte(json)
+	prefix := ""
+	if compress {
+		var b bytes.Buffer
+		w := zlib.NewWriter(&b)
+		w.Write(data)
+		w.Close()
+		data, prefix = b.Bytes(), "."
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(data) + ":1tCxyz:c2lnbmF0dXJl"
+}
+
+func TestSessionUserID(t *testing.T) {
+	dict := `{"_auth_user_id":"42","_auth_user_backend":"django.contrib.auth.backends.ModelBackend","_auth_user_hash":"abc"}`
+	for _, c := range []struct {
+		data string
+		id   string
+		ok   bool
+	}{
+		{encodeSession(t, dict, false), "42", true},
+		{encodeSession(t, dict, true), "42", true},
+		{encodeSession(t, `{"_auth_user_id":7}`, false), "7", true},
+		{encodeSession(t, `{"cart":[1,2]}`, false), "", false},
+		{encodeSession(t, `not json`, true), "", false},
+		{"%%%:abc:def", "", false},
+		{".AAAA:abc:def", "", false},
+		{"", "", false},
+		{"nocolons", "", false},
+	} {
+		id, ok := SessionUserID(c.data)
+		if id != c.id || ok != c.ok {
+			t.Errorf("SessionUserID(%q) = %q, %v; want %q, %v", c.data, id, ok, c.id, c.ok)
+		}
+	}
+}

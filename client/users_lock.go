@@ -1,0 +1,86 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"sort"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// errDryRun rolls back a transaction that computed its changes and must
+// not keep them; the caller turns it back into success.
+var errDryRun = errors.New("dry run: rolled back")
+
+// lockedUser is a user row as read under a row lock, for computing the
+// before/after of a change.
+type lockedUser struct {
+	ID          int64
+	Email       string
+	FirstName   string
+	LastName    string
+	Phone       string
+	IPWhiteList string
+	Language    string
+	CommLang    string
+	IsActive    bool
+	Type        string
+	CompanyID   *int64
+	Usable      bool // the password is usable (not "!…")
+}
+
+// lockUsers locks the rows of ids (FOR UPDATE, in id order, so two admins
+// locking overlapping sets cannot deadlock) and returns them in id order.
+// Everything the change reads afterwards (groups, tokens) is read after
+// the lock, so a concurrent change to the same user is either fully seen
+// or waits: the group rules cannot be broken by two admins at once.
+func lockUsers(ctx context.Context, tx DBTX, ids []int64) ([]lockedUser, error) {
+	sorted := append([]int64(nil), ids...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	const q = `
+SELECT id, email, first_name, last_name, phone, ip_white_list, language, communication_language,
+       is_active, type, company_id, left(password, 1) <> '!'
+FROM rbac_user WHERE id = ANY($1) ORDER BY id FOR UPDATE`
+	rows, err := tx.Query(ctx, q, sorted)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]lockedUser, 0, len(ids))
+	var u lockedUser
+	_, err = pgx.ForEachRow(rows, []any{&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Phone, &u.IPWhiteList,
+		&u.Language, &u.CommLang, &u.IsActive, &u.Type, &u.CompanyID, &u.Usable}, func() error {
+		c := u
+		if u.CompanyID != nil {
+			id := *u.CompanyID
+			c.CompanyID = &id
+		}
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(out) != len(sorted) {
+		// A user resolved a moment ago was deleted before we locked it.
+		return nil, NotFound("%d of the users (deleted meanwhile)", len(sorted)-len(out))
+	}
+	return out, nil
+}
+
+// change runs fn in a transaction. A dry run runs exactly the same
+// statements (so constraint violations show up too) and then rolls back.
+func (c *Client) change(ctx context.Context, dryRun bool, fn func(tx pgx.Tx) error) error {
+	err := c.inTx(ctx, func(tx pgx.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		return nil
+	}
+	return err
+}

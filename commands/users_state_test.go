@@ -1,0 +1,140 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/b2badmin/b2badmin/internal/fixture"
+)
+
+func TestDeactivateManyFromStdin(t *testing.T) {
+	dsn, db := writeDB(t)
+	a := fixture.AddUser(t, db, fixture.User{Email: "a@example.com"})
+	b := fixture.AddUser(t, db, fixture.User{Email: "b@example.com"})
+	c := fixture.AddUser(t, db, fixture.User{Email: "c@example.com", Inactive: true})
+	keep := fixture.AddUser(t, db, fixture.User{Email: "keep@example.com"})
+	ta := addToken(t, db, a, "jti-a")
+	addToken(t, db, b, "jti-b1")
+	addToken(t, db, b, "jti-b2")
+	tk := addToken(t, db, keep, "jti-keep")
+	// One of a's tokens is already blacklisted: no duplicate, no error.
+	if _, err := db.Exec(context.Background(), `INSERT INTO token_blacklist_blacklistedtoken (token_id, blacklisted_at) VALUES ($1, now())`, ta); err != nil {
+		t.Fatal(err)
+	}
+	addSession(t, db, "sa-plain", djangoSession(a, false))
+	addSession(t, db, "sb-zlib", djangoSession(b, true))
+	addSession(t, db, "skeep", djangoSession(keep, true))
+	addSession(t, db, "sanon", "eyJjYXJ0IjpbMV19:1tCa2b:c2ln") // {"cart":[1]}, no user
+
+	r := cliRun{DSN: dsn, Stdin: fmt.Sprintf("%d\n# a comment\n\nB@example.com\nc@example.com\n", a), Env: map[string]string{"B2BADMIN_ACTOR": "ops"}}.
+		run(t, "users", "deactivate", "-", "--yes", "--reason", "OPS-77")
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	if !strings.Contains(r.Stderr, "already inactive") || !strings.Contains(r.Stderr, "c@example.com") {
+		t.Fatalf("already-inactive user not reported: %q", r.Stderr)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM rbac_user WHERE is_active`); n != 1 {
+		t.Fatalf("%d active users, want 1 (keep)", n)
+	}
+	if got := queryText(t, db, `SELECT string_agg(o.jti, ',' ORDER BY o.jti) FROM token_blacklist_blacklistedtoken bt JOIN token_blacklist_outstandingtoken o ON o.id = bt.token_id`); got != "jti-a,jti-b1,jti-b2" {
+		t.Fatalf("blacklisted %s", got)
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM token_blacklist_blacklistedtoken WHERE token_id = $1`, tk); n != 0 {
+		t.Fatal("bystander's token blacklisted")
+	}
+	if got := queryText(t, db, `SELECT string_agg(session_key, ',' ORDER BY session_key) FROM django_session`); got != "sanon,skeep" {
+		t.Fatalf("sessions left: %s", got)
+	}
+	logs := opLog(t, db)
+	if len(logs) != 2 {
+		t.Fatalf("want 2 log rows (not for the already inactive user), got %+v", logs)
+	}
+	for i, want := range []int64{a, b} {
+		l := logs[i]
+		if l.UserID != want || l.Action != "users.deactivate" || l.Actor != "ops" || l.Reason != "OPS-77" ||
+			l.Before["is_active"] != true || l.After["is_active"] != false || len(l.After) != 1 {
+			t.Fatalf("log row %d: %+v", i, l)
+		}
+	}
+	_ = c
+	// Activating again logs users.activate for all three.
+	mustRun(t, dsn, "users", "activate", "a@example.com", "b@example.com", "c@example.com", "--yes")
+	if n := queryInt(t, db, `SELECT count(*) FROM api_operationlog WHERE action = 'users.activate'`); n != 3 {
+		t.Fatalf("%d activate rows, want 3", n)
+	}
+}
+
+func TestDeactivateKeepSessions(t *testing.T) {
+	dsn, db := writeDB(t)
+	a := fixture.AddUser(t, db, fixture.User{Email: "a@example.com"})
+	addSession(t, db, "s1", djangoSession(a, false))
+	addToken(t, db, a, "jti")
+	mustRun(t, dsn, "users", "deactivate", "a@example.com", "--keep-sessions")
+	if n := queryInt(t, db, `SELECT count(*) FROM django_session`); n != 1 {
+		t.Fatal("--keep-sessions deleted the session")
+	}
+	if n := queryInt(t, db, `SELECT count(*) FROM token_blacklist_blacklistedtoken`); n != 1 {
+		t.Fatal("tokens must be blacklisted even with --keep-sessions")
+	}
+}
+
+func TestDeactivateAllOrNothingAndBlastRadius(t *testing.T) {
+	dsn, db := writeDB(t)
+	a := fixture.AddUser(t, db, fixture.User{Email: "a@example.com"})
+	fixture.AddUser(t, db, fixture.User{Email: "b@example.com"})
+	addSession(t, db, "s1", djangoSession(a, false))
+	addToken(t, db, a, "jti")
+	before := fixture.DumpAll(t, db)
+
+	// An unknown user among many: exit 3, names it, nothing changes.
+	r := cliRun{DSN: dsn, Stdin: "a@example.com\nghost@example.com\nb@example.com\n"}.run(t, "users", "deactivate", "-", "--yes")
+	assertOneLineError(t, r, 3)
+	if !strings.Contains(r.Stderr, "ghost@example.com") {
+		t.Fatalf("unknown user not named: %q", r.Stderr)
+	}
+	// More than one user without a terminal and without --yes: exit 2.
+	assertOneLineError(t, runCLI(t, dsn, "users", "deactivate", "a@example.com", "b@example.com"), 2)
+	// --max-affected: exit 4 before writing (even before connecting).
+	assertOneLineError(t, runCLI(t, dsn, "users", "deactivate", "a@example.com", "b@example.com", "--yes", "--max-affected", "1"), 4)
+	assertOneLineError(t, runCLI(t, closedDSN, "users", "deactivate", "a@example.com", "b@example.com", "--yes", "--max-affected", "1"), 4)
+	// A terminal that answers no: exit 2.
+	r = cliRun{DSN: dsn, TTY: true, Stdin: "n\n"}.run(t, "users", "deactivate", "a@example.com", "b@example.com")
+	if r.Code != 2 || !strings.HasPrefix(r.Stderr, "deactivate will change 2 users. Continue? [y/N] b2badmin: aborted") {
+		t.Fatalf("declined prompt: exit %d %q", r.Code, r.Stderr)
+	}
+	// Dry run: the exact change list, nothing written.
+	r = mustRun(t, dsn, "users", "deactivate", "a@example.com", "b@example.com", "--dry-run", "-o", "json")
+	rows := parseChanges(t, r.Stdout)
+	if len(rows) != 2 || rows[0].Field != "is_active" || rows[0].Before != true || rows[0].After != false || rows[1].Email != "b@example.com" {
+		t.Fatalf("dry run rows %+v", rows)
+	}
+	if !strings.Contains(r.Stderr, "1 sessions deleted") || !strings.Contains(r.Stderr, "nothing was written") {
+		t.Fatalf("dry run summary %q", r.Stderr)
+	}
+	assertUnchanged(t, db, before)
+
+	// A terminal that answers yes goes ahead.
+	r = cliRun{DSN: dsn, TTY: true, Stdin: "y\n"}.run(t, "users", "deactivate", "a@example.com", "b@example.com")
+	if r.Code != 0 || queryInt(t, db, `SELECT count(*) FROM rbac_user WHERE is_active`) != 0 {
+		t.Fatalf("confirmed deactivation: exit %d %s", r.Code, r.Stderr)
+	}
+}
+
+func TestDeactivateOutputOnRequest(t *testing.T) {
+	dsn, db := writeDB(t)
+	fixture.AddUser(t, db, fixture.User{Email: "a@example.com"})
+	r := mustRun(t, dsn, "users", "deactivate", "a@example.com")
+	if r.Stdout != "" {
+		t.Fatalf("a real run prints the change list only with -o: %q", r.Stdout)
+	}
+	r = mustRun(t, dsn, "users", "activate", "a@example.com", "-o", "jsonl")
+	var row changeRow
+	if lines := strings.Split(strings.TrimSpace(r.Stdout), "\n"); len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &row) != nil ||
+		row.Field != "is_active" || row.Before != false || row.After != true {
+		t.Fatalf("jsonl %q", r.Stdout)
+	}
+}

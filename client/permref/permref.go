@@ -212,3 +212,9 @@ func levenshtein(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// Index returns the catalog index of an identifier (any case).
+func Index(id string) (int, bool) {
+	i, ok := byID[strings.ToLower(id)]
+	return i, ok
+}

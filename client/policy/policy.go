@@ -111,6 +111,9 @@ func (p *Policy) DenyRule(i int) *Rule {
 // Allowed reports whether an allow of one of the groups or of the type
 // covers catalog entry i. groups are canonical names (as in auth_group).
 func (p *Policy) Allowed(i int, groups []string, typ string) bool {
+	if i < 0 || i >= len(p.denyBy) {
+		return false // not in the catalog: no pattern can have named it
+	}
 	for _, g := range groups {
 		if a := p.groupAllow[g]; a != nil && a[i] {
 			return true

@@ -162,7 +162,7 @@ func runBatch(cmd *cobra.Command, f *Factory, o *batchOptions, args []string) er
 				code = problemUsage
 			}
 		}
-		return &ExitError{Code: code, Msg: fmt.Sprintf("%s: %d %s; nothing was run", file, len(probs), plural(len(probs), "problem", "problems"))}
+		return &ExitError{Code: code, Msg: fmt.Sprintf("%s: %d problem%s; nothing was run", file, len(probs), map[bool]string{true: "", false: "s"}[len(probs) == 1])}
 	}
 	c, err := f.Client(ctx)
 	if err != nil {
@@ -283,7 +283,7 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, bc *batchCommand) (int
 					cs = []client.BatchChange{}
 				}
 				b.changes = append(b.changes, cs...)
-				changes = rawJSON(mustJSON(cs))
+				changes = batchJSON(mustJSON(cs))
 			}
 		}
 		end := sp.Commit
@@ -333,7 +333,7 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, fir
 	return &ExitError{Code: firstCode}
 }
 
-var changeColumns = output.Columns{
+var batchChangeColumns = output.Columns{
 	{Key: "line", Header: "Line", Default: true},
 	{Key: "action", Header: "Action", Default: true},
 	{Key: "user_id", Header: "User ID", Default: true},
@@ -344,7 +344,7 @@ var changeColumns = output.Columns{
 
 // renderChanges prints a dry run's changes as a table.
 func renderChanges(w io.Writer, opts output.Options, cs []client.BatchChange) error {
-	p, _ := changeColumns.Select(nil, output.Table)
+	p, _ := batchChangeColumns.Select(nil, output.Table)
 	rows := make([][]any, len(cs))
 	for i, c := range cs {
 		var id, email any
@@ -359,11 +359,11 @@ func renderChanges(w io.Writer, opts output.Options, cs []client.BatchChange) er
 	return output.WriteAll(output.Table, w, p, opts, rows)
 }
 
-// rawJSON is JSON text that JSON output embeds as is and CSV prints as text.
-type rawJSON []byte
+// batchJSON is JSON text that JSON output embeds as is and CSV prints as text.
+type batchJSON []byte
 
-func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
-func (r rawJSON) String() string               { return string(r) }
+func (r batchJSON) MarshalJSON() ([]byte, error) { return r, nil }
+func (r batchJSON) String() string               { return string(r) }
 
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
@@ -375,11 +375,4 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

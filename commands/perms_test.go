@@ -53,7 +53,7 @@ WHERE up.user_id = $1 ORDER BY (ct.app_label || '.' || p.codename) COLLATE "C"`,
 	return out
 }
 
-type logRow struct {
+type permsLogRow struct {
 	UserID int64
 	Action string
 	Before []string
@@ -61,16 +61,16 @@ type logRow struct {
 	Reason string
 }
 
-func (d permsDB) logRows(t *testing.T) []logRow {
+func (d permsDB) logRows(t *testing.T) []permsLogRow {
 	t.Helper()
 	rows, err := d.conn.Query(context.Background(), `
 SELECT target_user_id, action, before->'permissions', after->'permissions', reason FROM api_operationlog ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []logRow
+	var out []permsLogRow
 	for rows.Next() {
-		var r logRow
+		var r permsLogRow
 		var b, a []byte
 		if err := rows.Scan(&r.UserID, &r.Action, &b, &a, &r.Reason); err != nil {
 			t.Fatal(err)

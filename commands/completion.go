@@ -75,15 +75,18 @@ func installCompletions(root *cobra.Command, f *Factory) {
 				return completeKind(f, cmd, argKindAt(cmd, len(args)), toComplete)
 			}
 		}
-		for name, kind := range map[string]string{"group": ArgGroup, "perm": ArgPerm, "permission": ArgPerm, "user": ArgUser} {
-			if c.LocalFlags().Lookup(name) == nil {
+		for _, fk := range flagKinds {
+			// Flags() before execution holds only the command's own flags;
+			// LocalFlags() would merge every parent's, for every command of
+			// every batch line.
+			if c.Flags().Lookup(fk.name) == nil {
 				continue
 			}
-			if _, ok := c.GetFlagCompletionFunc(name); ok {
+			if _, ok := c.GetFlagCompletionFunc(fk.name); ok {
 				continue
 			}
-			kind := kind
-			_ = c.RegisterFlagCompletionFunc(name, func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			kind := fk.kind
+			_ = c.RegisterFlagCompletionFunc(fk.name, func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 				return completeKind(f, cmd, kind, toComplete)
 			})
 		}
@@ -93,6 +96,9 @@ func installCompletions(root *cobra.Command, f *Factory) {
 	}
 	walk(root)
 }
+
+// flagKinds are the flag names whose values name users, groups or permissions.
+var flagKinds = []struct{ name, kind string }{{"group", ArgGroup}, {"perm", ArgPerm}, {"permission", ArgPerm}, {"user", ArgUser}}
 
 // completeKind offers the words an argument of this kind can take.
 func completeKind(f *Factory, cmd *cobra.Command, kind, toComplete string) ([]string, cobra.ShellCompDirective) {

@@ -82,7 +82,7 @@ func (c *Client) ChangeGroups(ctx context.Context, a Audit, refs []string, mode 
 		for _, u := range locked {
 			cur := current[u.ID]
 			final := nextGroups(mode, cur, names)
-			added, removed := diffGroups(cur, final), diffGroups(final, cur)
+			added, removed := diffGroups(final, cur), diffGroups(cur, final)
 			if len(added) == 0 && len(removed) == 0 {
 				res.Unchanged = append(res.Unchanged, UserRef{ID: u.ID, Email: u.Email})
 				continue

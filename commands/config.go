@@ -70,7 +70,12 @@ func LoadConfig(path string, explicit bool) (*Config, error) {
 	dec.KnownFields(true)
 	// An empty file decodes to io.EOF: that is an empty config, not an error.
 	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %s", path, yamlMessage(err))
+		// FILE:LINE: message, the form editors and CI logs link to.
+		msg := yamlMessage(err)
+		if msg != "" && msg[0] >= '0' && msg[0] <= '9' {
+			return nil, fmt.Errorf("%s:%s", path, msg)
+		}
+		return nil, fmt.Errorf("%s: %s", path, msg)
 	}
 	return cfg, nil
 }

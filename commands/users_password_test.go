@@ -42,6 +42,7 @@ func checkDjangoPassword(t *testing.T, password, encoded string) bool {
 }
 
 func TestSetPasswordFromStdinVerifiesIndependently(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	id := fixture.AddUser(t, db, fixture.User{Email: "ann@example.com"})
 	const pw = "lètmein-now"
@@ -72,6 +73,7 @@ func TestSetPasswordFromStdinVerifiesIndependently(t *testing.T) {
 }
 
 func TestSetPasswordDefaultIterations(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	id := fixture.AddUser(t, db, fixture.User{Email: "ann@example.com"})
 	r := cliRun{DSN: dsn, Stdin: "a long enough password"}.run(t, "users", "set-password", "ann@example.com", "--password-stdin")
@@ -84,6 +86,7 @@ func TestSetPasswordDefaultIterations(t *testing.T) {
 }
 
 func TestSetPasswordRefusals(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	fixture.AddUser(t, db, fixture.User{Email: "ann@example.com"})
 	before := fixture.DumpAll(t, db)
@@ -107,6 +110,7 @@ func TestSetPasswordRefusals(t *testing.T) {
 }
 
 func TestSetPasswordPromptsTwiceOnTTY(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	id := fixture.AddUser(t, db, fixture.User{Email: "ann@example.com"})
 	orig := promptSecret
@@ -132,6 +136,7 @@ func TestSetPasswordPromptsTwiceOnTTY(t *testing.T) {
 }
 
 func TestSetUnusablePassword(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	id := fixture.AddUser(t, db, fixture.User{Email: "ann@example.com", Password: "pbkdf2_sha256$1$salt$xxxx"})
 	mustRun(t, dsn, "users", "set-password", "ann@example.com", "--unusable", "--reason", "handover")

@@ -11,6 +11,7 @@ import (
 )
 
 func TestDeactivateManyFromStdin(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	a := fixture.AddUser(t, db, fixture.User{Email: "a@example.com"})
 	b := fixture.AddUser(t, db, fixture.User{Email: "b@example.com"})
@@ -69,6 +70,7 @@ func TestDeactivateManyFromStdin(t *testing.T) {
 }
 
 func TestDeactivateKeepSessions(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	a := fixture.AddUser(t, db, fixture.User{Email: "a@example.com"})
 	addSession(t, db, "s1", djangoSession(a, false))
@@ -83,6 +85,7 @@ func TestDeactivateKeepSessions(t *testing.T) {
 }
 
 func TestDeactivateAllOrNothingAndBlastRadius(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	a := fixture.AddUser(t, db, fixture.User{Email: "a@example.com"})
 	fixture.AddUser(t, db, fixture.User{Email: "b@example.com"})
@@ -125,6 +128,7 @@ func TestDeactivateAllOrNothingAndBlastRadius(t *testing.T) {
 }
 
 func TestDeactivateOutputOnRequest(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	fixture.AddUser(t, db, fixture.User{Email: "a@example.com"})
 	r := mustRun(t, dsn, "users", "deactivate", "a@example.com")

@@ -9,6 +9,7 @@ import (
 )
 
 func TestUpdateWritesAndLogsOnlyChangedFields(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	id := fixture.AddUser(t, db, fixture.User{Email: "ann@example.com", FirstName: "Ann", LastName: "Lee", Language: "en"})
 	other := fixture.AddUser(t, db, fixture.User{Email: "other@example.com"})
@@ -43,6 +44,7 @@ func TestUpdateWritesAndLogsOnlyChangedFields(t *testing.T) {
 }
 
 func TestUpdateNoOpWritesNothing(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	fixture.AddUser(t, db, fixture.User{Email: "ann@example.com", FirstName: "Ann", Phone: "+442079460958"})
 	before := fixture.DumpAll(t, db)
@@ -54,6 +56,7 @@ func TestUpdateNoOpWritesNothing(t *testing.T) {
 }
 
 func TestUpdateBadInputRefusedBeforeAnySQL(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	fixture.AddUser(t, db, fixture.User{Email: "ann@example.com"})
 	before := fixture.DumpAll(t, db)
@@ -81,6 +84,7 @@ func TestUpdateBadInputRefusedBeforeAnySQL(t *testing.T) {
 }
 
 func TestUpdateEmailTakenCaseInsensitively(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	fixture.AddUser(t, db, fixture.User{Email: "ann@example.com"})
 	bob := fixture.AddUser(t, db, fixture.User{Email: "bob@example.com"})
@@ -99,6 +103,7 @@ func TestUpdateEmailTakenCaseInsensitively(t *testing.T) {
 }
 
 func TestUpdateDryRunShowsChangeAndWritesNothing(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	id := fixture.AddUser(t, db, fixture.User{Email: "ann@example.com", LastName: "Lee"})
 	before := fixture.DumpAll(t, db)
@@ -115,6 +120,7 @@ func TestUpdateDryRunShowsChangeAndWritesNothing(t *testing.T) {
 }
 
 func TestUpdateActiveFalseRevokesAccess(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	id := fixture.AddUser(t, db, fixture.User{Email: "ann@example.com"})
 	addToken(t, db, id, "jti-1")
@@ -132,6 +138,7 @@ func TestUpdateActiveFalseRevokesAccess(t *testing.T) {
 }
 
 func TestUpdateUsageAndNotFound(t *testing.T) {
+	t.Parallel()
 	dsn, db := writeDB(t)
 	fixture.AddUser(t, db, fixture.User{Email: "ann@example.com"})
 	assertOneLineError(t, runCLI(t, dsn, "users", "update", "ann@example.com"), 2)

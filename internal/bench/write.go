@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// SPEC §7: deactivate 100,000 users read from stdin, with their log rows,
+// tokens and sessions, against one raw UPDATE … WHERE id = ANY(…) in psql
+// (also fed on stdin). Every run starts from the same state: the users
+// active again, the tokens un-blacklisted, the sessions restored, the
+// bench's log rows gone, and the tables vacuumed.
+func init() {
+	register(Scenario{Order: 30, Name: "deactivate", Run: benchDeactivate})
+}
+
+func benchDeactivate(ctx context.Context, e *Env) ([]Row, error) {
+	conn, err := pgx.Connect(ctx, e.DSN)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	n := 100_000
+	if e.Users < 2*n {
+		n = e.Users / 2
+	}
+	rows, err := conn.Query(ctx, `SELECT id FROM rbac_user ORDER BY id LIMIT $1`, n)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
+	}
+	var stdin, literal strings.Builder
+	for i, id := range ids {
+		stdin.WriteString(strconv.FormatInt(id, 10) + "\n")
+		if i > 0 {
+			literal.WriteByte(',')
+		}
+		literal.WriteString(strconv.FormatInt(id, 10))
+	}
+	psqlSQL := "UPDATE rbac_user SET is_active = false WHERE id = ANY('{" + literal.String() + "}'::bigint[]);\n"
+
+	for _, q := range []string{
+		`DROP TABLE IF EXISTS bench_sessions, bench_blacklist`,
+		`CREATE TABLE bench_sessions AS SELECT * FROM django_session`,
+		`CREATE TABLE bench_blacklist AS SELECT id FROM token_blacklist_blacklistedtoken`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	defer conn.Exec(context.Background(), `DROP TABLE IF EXISTS bench_sessions, bench_blacklist`)
+	reset := func() error {
+		for _, q := range []string{
+			`UPDATE rbac_user SET is_active = true WHERE id = ANY($1) AND NOT is_active`,
+			`DELETE FROM token_blacklist_blacklistedtoken WHERE id NOT IN (SELECT id FROM bench_blacklist)`,
+			`INSERT INTO django_session SELECT * FROM bench_sessions ON CONFLICT DO NOTHING`,
+			`DELETE FROM api_operationlog WHERE reason = 'bench'`,
+		} {
+			args := []any{}
+			if strings.Contains(q, "$1") {
+				args = append(args, ids)
+			}
+			if _, err := conn.Exec(ctx, q, args...); err != nil {
+				return fmt.Errorf("reset: %w", err)
+			}
+		}
+		_, err := conn.Exec(ctx, `VACUUM ANALYZE rbac_user, api_operationlog, django_session, token_blacklist_blacklistedtoken`)
+		return err
+	}
+
+	var toolWalls, psqlWalls []time.Duration
+	var extra string
+	for i := 0; i < e.Runs; i++ {
+		if err := reset(); err != nil {
+			return nil, err
+		}
+		m, err := RunProcess(stdin.String(), nil, e.Bin, "--dsn", e.DSN, "users", "deactivate", "-", "--yes", "--reason", "bench")
+		if err != nil {
+			return nil, err
+		}
+		toolWalls = append(toolWalls, m.Wall)
+		if i == 0 {
+			var inactive, logged, sessions, tokens int64
+			err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM rbac_user WHERE id = ANY($1) AND NOT is_active),
+				(SELECT count(*) FROM api_operationlog WHERE reason = 'bench'),
+				(SELECT count(*) FROM bench_sessions) - (SELECT count(*) FROM django_session),
+				(SELECT count(*) FROM token_blacklist_blacklistedtoken) - (SELECT count(*) FROM bench_blacklist)`, ids).
+				Scan(&inactive, &logged, &sessions, &tokens)
+			if err != nil {
+				return nil, err
+			}
+			if inactive != int64(len(ids)) || logged != int64(len(ids)) {
+				return nil, fmt.Errorf("deactivate: %d of %d users inactive, %d log rows", inactive, len(ids), logged)
+			}
+			extra = fmt.Sprintf("%d log rows, %d tokens blacklisted, %d sessions deleted; peak %s", logged, tokens, sessions, MiB(m.PeakRSS))
+		}
+		if err := reset(); err != nil {
+			return nil, err
+		}
+		m, err = RunProcess(psqlSQL, nil, e.Psql, e.DSN, "-q", "-X", "-v", "ON_ERROR_STOP=1", "-f", "-")
+		if err != nil {
+			return nil, err
+		}
+		psqlWalls = append(psqlWalls, m.Wall)
+	}
+	if err := reset(); err != nil {
+		return nil, err
+	}
+	return []Row{{
+		Name:   fmt.Sprintf("deactivate %d users from stdin (psql: bare UPDATE)", len(ids)),
+		Tool:   writeMedian(toolWalls),
+		Psql:   writeMedian(psqlWalls),
+		Target: "≤ 3×",
+		Extra:  extra,
+	}}, nil
+}
+
+func writeMedian(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s[len(s)/2]
+}

@@ -117,3 +117,29 @@ func TestBatchCSVRefusesBeforeRunning(t *testing.T) {
 		t.Fatal("changed")
 	}
 }
+
+// FuzzTemplateExpand: whatever a CSV value holds, each placeholder word is
+// exactly that value, as one argument; the only refusal is a leading "-"
+// in a positional slot.
+func FuzzTemplateExpand(f *testing.F) {
+	tpl, err := parseTemplate("t echo {a} x{a}y --value {b} -- {c}", lineRoot)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"", "-", "--yes", "a b", "'", `"`, ";", "{b}", "$(x)", "\n", "\\"} {
+		f.Add(s, s, s)
+	}
+	f.Fuzz(func(t *testing.T, a, b, c string) {
+		args, err := tpl.expand(map[string]string{"a": a, "b": b, "c": c})
+		if err != nil {
+			if !strings.HasPrefix(a, "-") {
+				t.Fatalf("refused %q %q %q: %v", a, b, c, err)
+			}
+			return
+		}
+		want := []string{"t", "echo", a, "x" + a + "y", "--value", b, "--", c}
+		if !reflect.DeepEqual(args, want) {
+			t.Fatalf("got %q, want %q", args, want)
+		}
+	})
+}

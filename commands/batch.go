@@ -149,7 +149,8 @@ func runBatch(cmd *cobra.Command, f *Factory, o *batchOptions, args []string) er
 	if err != nil {
 		return err
 	}
-	more, err := checkCommands(ctx, f, file, cmds, notInBatch)
+	runner := newLineRunner(f, cmd)
+	more, err := checkCommands(ctx, f, file, cmds, notInBatch, runner.fixed)
 	if err != nil {
 		return err
 	}
@@ -170,7 +171,7 @@ func runBatch(cmd *cobra.Command, f *Factory, o *batchOptions, args []string) er
 		return err
 	}
 	b := &batchRun{
-		f: f, o: o, file: file, id: newUUID(), runner: newLineRunner(f, cmd), pool: c,
+		f: f, o: o, file: file, id: newUUID(), runner: runner, pool: c,
 		structured: fm != output.Table,
 	}
 	if b.structured {
@@ -319,7 +320,9 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, fir
 	case tx != nil && (failed > 0 || interrupted):
 		summary += "; rolled back, nothing was applied"
 	case tx != nil:
-		if err := tx.Commit(ctx); err != nil {
+		// Not cancellable: once COMMIT is sent, wait for its outcome so the
+		// summary is true either way.
+		if err := tx.Commit(context.WithoutCancel(ctx)); err != nil {
 			fmt.Fprintln(errOut, "b2badmin: "+summary)
 			return fmt.Errorf("commit failed, nothing was applied: %w", err)
 		}

@@ -39,11 +39,14 @@ type userArg struct {
 // command (the command exists and may run here, its flags parse, its
 // arguments fit, named groups and permissions exist), then checks every
 // named user with one query. It returns every problem found.
-func checkCommands(ctx context.Context, f *Factory, file string, cmds []batchCommand, refused map[string]string) ([]lineProblem, error) {
+// fixed names the global flags the batch or shell itself was given: a line
+// may not set them again (a line's --read-only=false must not undo the
+// batch's --read-only).
+func checkCommands(ctx context.Context, f *Factory, file string, cmds []batchCommand, refused map[string]string, fixed []string) ([]lineProblem, error) {
 	var probs []lineProblem
 	var users []userArg
 	for _, bc := range cmds {
-		us, p := checkCommand(bc, refused)
+		us, p := checkCommand(bc, refused, fixed)
 		for i := range p {
 			p[i].File = file
 		}
@@ -83,7 +86,7 @@ func checkCommands(ctx context.Context, f *Factory, file string, cmds []batchCom
 
 // checkCommand checks one command on its own fresh tree (parsing flags
 // changes a tree's state) and returns the user references it names.
-func checkCommand(bc batchCommand, refused map[string]string) ([]userArg, []lineProblem) {
+func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([]userArg, []lineProblem) {
 	bad := func(kind int, format string, a ...any) []lineProblem {
 		return []lineProblem{{Line: bc.Line, Msg: fmt.Sprintf(format, a...), Kind: kind}}
 	}
@@ -111,6 +114,11 @@ func checkCommand(bc batchCommand, refused map[string]string) ([]userArg, []line
 	for _, name := range notInLine {
 		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
 			return nil, bad(problemUsage, "--%s cannot change inside a batch: give it to the batch itself", name)
+		}
+	}
+	for _, name := range fixed {
+		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
+			return nil, bad(problemUsage, "--%s is set for the whole run and cannot change on a line", name)
 		}
 	}
 	pos := cmd.Flags().Args()

@@ -31,6 +31,7 @@ type lineRunner struct {
 	// --name=value words prepended to every line, so that --read-only,
 	// --actor, --timeout or --debug hold for every line too.
 	inherited []string
+	fixed     []string // their names
 }
 
 // newLineRunner captures the global flags the running command was given,
@@ -48,6 +49,7 @@ func newLineRunner(f *Factory, cmd *cobra.Command) *lineRunner {
 			return
 		}
 		r.inherited = append(r.inherited, "--"+fl.Name+"="+fl.Value.String())
+		r.fixed = append(r.fixed, fl.Name)
 	})
 	return r
 }

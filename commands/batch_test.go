@@ -273,6 +273,11 @@ func TestBatchInheritsGlobalFlags(t *testing.T) {
 	if r.Code != ExitRefused || !strings.Contains(r.Stderr, "read-only") {
 		t.Fatalf("--read-only must hold for every line: exit %d %q", r.Code, r.Stderr)
 	}
+	// A line cannot undo the batch's --read-only.
+	r = cliRun{DSN: dsn, Stdin: "t set-name 1 x --read-only=false\n"}.run(t, "--read-only", "batch")
+	if r.Code != ExitUsage || !strings.HasPrefix(r.Stderr, "<stdin>:1: --read-only is set for the whole run") {
+		t.Fatalf("exit %d %q", r.Code, r.Stderr)
+	}
 	if fixture.DumpAll(t, conn) != before {
 		t.Fatal("changed")
 	}

@@ -146,7 +146,7 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 		return 0, false
 	}
 	bc := batchCommand{Line: line, Args: args}
-	probs, err := checkCommands(cmd.Context(), s.f, "shell", []batchCommand{bc}, notInShell)
+	probs, err := checkCommands(cmd.Context(), s.f, "shell", []batchCommand{bc}, notInShell, s.runner.fixed)
 	if err != nil {
 		_, msg := classify(err)
 		fmt.Fprintln(errOut, "b2badmin: "+oneLine(msg))

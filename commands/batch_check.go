@@ -94,6 +94,7 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 		return nil, bad(problemUsage, "%s", why)
 	}
 	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, func(string) string { return "" })
+	f.Batch = &BatchLine{} // a tree for checking only
 	root := lineRoot(f)
 	cmd, rest, err := root.Find(bc.Args)
 	if err != nil {

@@ -65,6 +65,9 @@ answers within 1 s).`,
 // command the only one (Cobra would add its own).
 func installCompletions(root *cobra.Command, f *Factory) {
 	root.CompletionOptions.DisableDefaultCmd = true
+	if f.Batch != nil {
+		return // a batch line never completes; its tree is built per line
+	}
 	if _, ok := root.GetFlagCompletionFunc("columns"); !ok {
 		_ = root.RegisterFlagCompletionFunc("columns", completeColumns)
 	}

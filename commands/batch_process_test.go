@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -105,5 +106,50 @@ func TestBatchAtomicInterruptedAppliesNothing(t *testing.T) {
 				t.Fatal("an interrupted --atomic batch changed the database")
 			}
 		})
+	}
+}
+
+// The same with the real binary (go build) and real commands: SIGKILL as
+// soon as the batch's transaction has written, long before its last line.
+func TestBatchAtomicKilledRealBinary(t *testing.T) {
+	dsn, conn := batchDB(t)
+	bin := filepath.Join(t.TempDir(), "b2badmin")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/b2badmin")
+	build.Env = append(os.Environ(), "PATH="+os.Getenv("PATH")+":/usr/local/go/bin")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	before := fixture.DumpAll(t, conn)
+	var b strings.Builder
+	for i := 0; i < 5000; i++ {
+		fmt.Fprintf(&b, "users update %d --first-name n%d\n", i%3+1, i)
+	}
+	file := writeTemp(t, "big.txt", b.String())
+	cmd := exec.Command(bin, "batch", "--atomic", file)
+	cmd.Env = append(os.Environ(), "B2BADMIN_DSN="+dsn, "XDG_CONFIG_HOME="+t.TempDir())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	db := "(SELECT current_database())"
+	waitFor(t, 30*time.Second, "the batch to have written", func() bool {
+		return countQuery(t, conn, `SELECT count(*) FROM pg_stat_activity WHERE datname = `+db+` AND backend_xid IS NOT NULL`) == 1
+	})
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("batch ended with %v before it was killed", err)
+	}
+	if ws, ok := exit.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
+		t.Fatalf("not killed: %v", err)
+	}
+	waitFor(t, 10*time.Second, "the batch's session to end", func() bool {
+		return countQuery(t, conn, `SELECT count(*) FROM pg_stat_activity WHERE datname = `+db+` AND pid <> pg_backend_pid()`) == 0
+	})
+	if fixture.DumpAll(t, conn) != before {
+		t.Fatal("a killed --atomic batch changed the database")
 	}
 }

@@ -39,7 +39,7 @@ type PlanChange struct {
 
 var (
 	currencyRe = regexp.MustCompile(`^[A-Z][A-Z0-9]{1,15}$`)
-	percentRe  = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,4})?$`)    // numeric(7,4)
+	percentRe  = regexp.MustCompile(`^[0-9]{1,3}(\.[0-9]{1,4})?$`)  // numeric(7,4)
 	feeRe      = regexp.MustCompile(`^[0-9]{1,16}(\.[0-9]{1,8})?$`) // numeric(24,8)
 )
 
@@ -240,4 +240,3 @@ func eqPtr(x, y *string) bool {
 	}
 	return *x == *y
 }
-

@@ -156,7 +156,11 @@ func newTwoFADisableCmd(f *Factory) *cobra.Command {
 			if err := renderRows(f, twoFADisableColumns, rows); err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.ErrOut, "b2badmin: 2FA %s for %d of %d users (%d had none enabled)\n", verb, n, len(users), len(users)-n)
+			summary := "2FA disabled"
+			if m.DryRun {
+				summary = "dry run, nothing changed: 2FA would be disabled"
+			}
+			fmt.Fprintf(f.IO.ErrOut, "b2badmin: %s for %d of %d users (%d had none enabled)\n", summary, n, len(users), len(users)-n)
 			return nil
 		},
 	}

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -253,11 +254,7 @@ func joinKinds(k []string) string {
 	if len(k) == 0 {
 		return "none"
 	}
-	s := k[0]
-	for _, x := range k[1:] {
-		s += ", " + x
-	}
-	return s
+	return strings.Join(k, ", ")
 }
 
 // VerifyTOTP checks a code against the user's confirmed TOTP devices at

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -123,15 +124,8 @@ func strOr(s *string, def string) string {
 }
 
 func prefixLines(s, prefix string) string {
-	out := ""
-	start := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			out += prefix + s[start:i+1]
-			start = i + 1
-		}
-	}
-	return out
+	lines := strings.SplitAfter(strings.TrimSuffix(s, "\n"), "\n")
+	return prefix + strings.Join(lines, prefix) + "\n"
 }
 
 var transferColumns = output.Columns{

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -139,9 +140,5 @@ func kindsText(k []string) string {
 	if len(k) == 0 {
 		return "none"
 	}
-	s := k[0]
-	for _, x := range k[1:] {
-		s += ", " + x
-	}
-	return s
+	return strings.Join(k, ", ")
 }

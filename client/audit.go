@@ -245,21 +245,26 @@ func (c *Client) liveExceptions(ctx context.Context, p *policy.Policy, asOf time
 	if len(p.Exceptions) == 0 {
 		return out, nil
 	}
+	// Each kind of reference goes to its own index (pkey, lower(email), uuid).
 	var ids []int64
-	var keys []string
+	var emails, uuids []string
 	for _, e := range p.Exceptions {
 		k := strings.ToLower(e.User)
-		if isDigits(k) {
+		switch {
+		case isDigits(k):
 			if n, err := strconv.ParseInt(k, 10, 64); err == nil {
 				ids = append(ids, n)
 			}
+		case looksLikeUUID(k):
+			uuids = append(uuids, k)
+		default:
+			emails = append(emails, k)
 		}
-		keys = append(keys, k)
 	}
 	const q = `
 SELECT id, id::text, lower(email), uuid::text FROM rbac_user
-WHERE id = ANY($1) OR lower(email) = ANY($2) OR uuid::text = ANY($2)`
-	rows, err := c.db.Query(ctx, q, ids, keys)
+WHERE id = ANY($1) OR lower(email) = ANY($2) OR uuid = ANY($3::uuid[])`
+	rows, err := c.db.Query(ctx, q, ids, emails, uuids)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,193 @@
 package commands
 
-import "github.com/spf13/cobra"
+import (
+	"fmt"
+	"strings"
+	"time"
 
-// TODO(issue): placeholder until the command lands.
+	"github.com/spf13/cobra"
+
+	"github.com/b2badmin/b2badmin/client"
+	"github.com/b2badmin/b2badmin/output"
+)
+
+// newCommissionsCmd is the Commissions tab: turnover, personal plans and
+// the transfers behind the turnover.
 func newCommissionsCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{Use: "commissions", Short: "(not built yet)", Hidden: true}
+	cmd := &cobra.Command{Use: "commissions", Aliases: []string{"commission"}, Short: "Company turnover, personal commission plans and their transfers"}
+	cmd.AddCommand(newCommissionsShowCmd(f), newCommissionsSetCmd(f), newCommissionsTransfersCmd(f))
+	return cmd
+}
+
+var planColumns = output.Columns{
+	{Key: "id", Header: "ID", Default: true},
+	{Key: "operation", Header: "Operation", Default: true},
+	{Key: "currency", Header: "Currency", Default: true},
+	{Key: "percent", Header: "Percent", Default: true},
+	{Key: "fixed_fee", Header: "Fixed fee", Default: true},
+	{Key: "min_fee", Header: "Min fee", Default: true},
+	{Key: "max_fee", Header: "Max fee", Default: true},
+	{Key: "created_at", Header: "Created at"},
+	{Key: "updated_at", Header: "Updated at", Default: true},
+}
+
+func planRow(p client.CommissionPlan) []any {
+	return []any{p.ID, p.Operation, p.Currency, p.Percent, p.FixedFee, strOrNil(p.MinFee), strOrNil(p.MaxFee), p.CreatedAt, p.UpdatedAt}
+}
+
+func strOrNil(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+func newCommissionsShowCmd(f *Factory) *cobra.Command {
+	var asOf string
+	cmd := &cobra.Command{
+		Use:   "show USER",
+		Short: "Company turnover (this month to date, last month; UTC) and the user's personal plans",
+		Long: "Turnover is SUM(amount_usd) over the transfers of the user's company in half-open UTC calendar months. " +
+			"-o json|jsonl prints one object (turnovers as exact decimal strings); table prints a turnover summary " +
+			"and then the plans; csv, tsv and ids print the plans as rows and the summary on stderr.",
+		Args:        cobra.ExactArgs(1),
+		Annotations: argsAnnotation(ArgUser),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			at := time.Now()
+			if asOf != "" {
+				t, err := parseActivityTime(asOf)
+				if err != nil {
+					return usageErrorf("invalid --as-of %q: want YYYY-MM-DD or RFC 3339", asOf)
+				}
+				at = t
+			}
+			fm, err := f.OutputFormat()
+			if err != nil {
+				return err
+			}
+			ctx, cancel := commandContext(cmd, f)
+			defer cancel()
+			c, err := f.ReadClient(ctx)
+			if err != nil {
+				return err
+			}
+			u, err := client.ResolveUser(ctx, c.DB(), args[0])
+			if err != nil {
+				return err
+			}
+			s, err := c.CommissionSummary(ctx, u, at)
+			if err != nil {
+				return err
+			}
+			return writeCommissionSummary(f, fm, s)
+		},
+	}
+	cmd.Flags().StringVar(&asOf, "as-of", "", "compute \"this month\" as the UTC month containing this date (default now)")
+	return cmd
+}
+
+// writeCommissionSummary: JSON formats get the whole object; table, CSV,
+// TSV and ids get the plans as rows, and table also a turnover header.
+func writeCommissionSummary(f *Factory, fm output.Format, s client.CommissionSummary) error {
+	switch fm {
+	case output.JSON:
+		return output.WriteJSON(f.IO.Out, s)
+	case output.JSONL:
+		return writeJSONLine(f, s)
+	}
+	turnover := func(t *client.Turnover) string {
+		if t == nil {
+			return "no company"
+		}
+		return fmt.Sprintf("%s USD over %d transfers (%s)", t.AmountUSD, t.Transfers, t.Month)
+	}
+	summary := fmt.Sprintf("User: %d %s\nCompany: %s\nCompany current turnover: %s\nCompany last month turnover: %s\n",
+		s.UserID, s.Email, strOr(s.Company, "none"), turnover(s.CurrentTurnover), turnover(s.LastTurnover))
+	if fm == output.Table {
+		fmt.Fprint(f.IO.Out, summary+"\nPersonal commission plans:\n")
+	} else {
+		// Keep machine formats pure rows; the summary goes to stderr.
+		fmt.Fprint(f.IO.ErrOut, prefixLines(summary, "b2badmin: "))
+	}
+	rows := make([][]any, len(s.Plans))
+	for i, p := range s.Plans {
+		rows[i] = planRow(p)
+	}
+	return renderRows(f, planColumns, rows)
+}
+
+func strOr(s *string, def string) string {
+	if s == nil {
+		return def
+	}
+	return *s
+}
+
+func prefixLines(s, prefix string) string {
+	lines := strings.SplitAfter(strings.TrimSuffix(s, "\n"), "\n")
+	return prefix + strings.Join(lines, prefix) + "\n"
+}
+
+var transferColumns = output.Columns{
+	{Key: "id", Header: "ID", Default: true},
+	{Key: "created_at", Header: "Time", Default: true},
+	{Key: "amount_usd", Header: "Amount USD", Default: true},
+	{Key: "currency", Header: "Currency", Default: true},
+	{Key: "user_id", Header: "User ID", Default: true},
+	{Key: "company_id", Header: "Company ID"},
+}
+
+func newCommissionsTransfersCmd(f *Factory) *cobra.Command {
+	var month string
+	cmd := &cobra.Command{
+		Use:         "transfers USER",
+		Short:       "The company transfers behind the turnover for one UTC calendar month (default this month)",
+		Args:        cobra.ExactArgs(1),
+		Annotations: argsAnnotation(ArgUser),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m := client.MonthOf(time.Now())
+			if month != "" {
+				t, err := time.Parse("2006-01", month)
+				if err != nil || t.Year() < 1970 {
+					return usageErrorf("invalid --month %q: want YYYY-MM", month)
+				}
+				m = client.MonthOf(t)
+			}
+			fm, err := f.OutputFormat()
+			if err != nil {
+				return err
+			}
+			p, err := transferColumns.Select(f.Global().Columns, fm)
+			if err != nil {
+				return usageError(err.Error())
+			}
+			ctx, cancel := commandContext(cmd, f)
+			defer cancel()
+			c, err := f.ReadClient(ctx)
+			if err != nil {
+				return err
+			}
+			u, err := client.ResolveUser(ctx, c.DB(), args[0])
+			if err != nil {
+				return err
+			}
+			w := output.NewRowWriter(fm, f.IO.Out, p, f.OutputOptions())
+			hasCompany, err := c.CompanyTransfers(ctx, u.ID, m, func(t client.Transfer) error {
+				var uid any
+				if t.UserID != nil {
+					uid = *t.UserID
+				}
+				return w.Write([]any{t.ID, t.CreatedAt, t.AmountUSD, t.Currency, uid, t.CompanyID})
+			})
+			if err != nil {
+				return err
+			}
+			if !hasCompany {
+				fmt.Fprintf(f.IO.ErrOut, "b2badmin: %s has no company, so no company transfers\n", u.Email)
+			}
+			return w.Close()
+		},
+	}
+	cmd.Flags().StringVar(&month, "month", "", "UTC calendar month YYYY-MM (default this month)")
+	return cmd
 }

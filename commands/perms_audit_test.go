@@ -207,6 +207,10 @@ func TestPermsAuditInvalidPolicy(t *testing.T) {
 
 func TestPermsAuditExceptionExpiry(t *testing.T) {
 	d := newPermsDB(t)
+	var carolUUID string
+	if err := d.conn.QueryRow(context.Background(), `SELECT upper(uuid::text) FROM rbac_user WHERE id = $1`, d.carol).Scan(&carolUUID); err != nil {
+		t.Fatal(err)
+	}
 	pol := writeFile(t, "p.yaml", auditTestPolicy+`exceptions:
   - user: alice@example.com
     allow: ["api.charge_wallet", "auth.view_group"]
@@ -216,6 +220,10 @@ func TestPermsAuditExceptionExpiry(t *testing.T) {
     allow: ["node.*"]
     reason: "OPS-99"
     expires: 2026-06-30
+  - user: `+carolUUID+`
+    allow: ["api.view_*"]
+    reason: "OPS-7"
+    expires: 2099-12-31
 `)
 	has := func(fs []findingJSON, email, perm string) bool {
 		for _, f := range fs {
@@ -230,7 +238,7 @@ func TestPermsAuditExceptionExpiry(t *testing.T) {
 	r := runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--as-of", "2027-01-31", "-o", "json")
 	fs := permsDecodeJSON[[]findingJSON](t, r.Stdout)
 	if r.Code != ExitFindings || has(fs, "alice@example.com", "api.charge_wallet") || has(fs, "alice@example.com", "auth.view_group") ||
-		!has(fs, "bob@example.com", "node.add_address") {
+		!has(fs, "bob@example.com", "node.add_address") || has(fs, "carol@example.com", "api.view_wallet") {
 		t.Fatalf("as of 2027-01-31: %+v", fs)
 	}
 	if !strings.Contains(r.Stderr, "note: "+pol+":16: exception for "+permsItoa(d.bob)+" expired on 2026-06-30") {

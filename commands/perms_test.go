@@ -285,3 +285,33 @@ func permsReadCSV(t *testing.T, s string) [][]string {
 	}
 	return recs
 }
+
+// Concurrent grants to one user serialise on the user's row: every log row's
+// "before" is exactly the previous row's "after", and nothing is lost.
+func TestPermsConcurrentGrantsChainLogRows(t *testing.T) {
+	d := newPermsDB(t)
+	perms := []string{"api.view_wallet", "api.add_wallet", "api.charge_wallet", "api.view_deposit", "api.add_deposit", "kyc.view_kycuser", "api.view_payout", "api.view_transfer"}
+	done := make(chan cliResult, len(perms))
+	for _, p := range perms {
+		go func() { done <- runCLI(t, d.dsn, "perms", "grant", "dan@example.com", p) }()
+	}
+	for range perms {
+		if r := <-done; r.Code != 0 {
+			t.Fatalf("concurrent grant: exit %d %s", r.Code, r.Stderr)
+		}
+	}
+	logs := d.logRows(t)
+	if len(logs) != len(perms) {
+		t.Fatalf("%d log rows, want %d", len(logs), len(perms))
+	}
+	prev := ""
+	for _, l := range logs {
+		if strings.Join(l.Before, ",") != prev || len(l.After) != len(l.Before)+1 {
+			t.Fatalf("log chain broken: before %v after previous %q, after %v", l.Before, prev, l.After)
+		}
+		prev = strings.Join(l.After, ",")
+	}
+	if got := strings.Join(d.held(t, d.dan), ","); got != prev || len(d.held(t, d.dan)) != len(perms) {
+		t.Fatalf("dan holds %s, last log after %s", got, prev)
+	}
+}

@@ -218,3 +218,16 @@ func Index(id string) (int, bool) {
 	i, ok := byID[strings.ToLower(id)]
 	return i, ok
 }
+
+// Complete returns the identifiers starting with prefix (any case), in
+// catalog order, for shell completion of PERM arguments.
+func Complete(prefix string) []string {
+	p := strings.ToLower(prefix)
+	var out []string
+	for _, c := range catalog.Permissions() {
+		if strings.HasPrefix(strings.ToLower(c.ID()), p) {
+			out = append(out, c.ID())
+		}
+	}
+	return out
+}

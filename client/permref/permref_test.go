@@ -109,3 +109,13 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+func TestComplete(t *testing.T) {
+	got := Complete("OTP_TOTP.view")
+	if len(got) != 1 || got[0] != "otp_totp.view_TOTPdevice" {
+		t.Fatalf("Complete = %v", got)
+	}
+	if n := len(Complete("")); n != len(catalog.Permissions()) {
+		t.Fatalf("Complete(\"\") = %d entries", n)
+	}
+}

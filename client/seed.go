@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,10 @@ type SeedOptions struct {
 	// HashIterations is the PBKDF2 count of the few real password hashes
 	// shared by the seeded users; 0 means Django 5.2 LTS's 1,000,000.
 	HashIterations int
+
+	// Trace, when set, receives one line per step with its duration
+	// (db seed --debug).
+	Trace io.Writer
 }
 
 // SeedStats counts what Seed created.
@@ -81,20 +86,23 @@ func (c *Client) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) {
 		if err := s.loadReference(ctx, tx); err != nil {
 			return err
 		}
-		saved, err := seedDropIndexes(ctx, tx)
+		saved, err := seedDropIndexes(ctx, tx, seedDisableFKTriggers(ctx, tx))
 		if err != nil {
 			return err
 		}
 		s.buildCore()
+		s.trace("structure")
 		s.hashes = <-hashes
+		s.trace("password hashes")
 		if err := s.copyAll(ctx, tx, &stats); err != nil {
 			return err
 		}
-		if err := seedRestoreIndexes(ctx, tx, saved); err != nil {
+		if err := seedRestoreIndexes(ctx, tx, saved, s.trace); err != nil {
 			return err
 		}
 		return seedResetSequences(ctx, tx)
 	})
+	s.trace("commit")
 	if err != nil {
 		return SeedStats{}, err
 	}
@@ -145,8 +153,18 @@ func (s *seeder) copyAll(ctx context.Context, tx pgx.Tx, st *SeedStats) error {
 		}
 		*step.count = n
 		s.progress.end()
+		s.trace(fmt.Sprintf("copy %s (%d rows)", step.table, n))
 	}
 	return nil
+}
+
+// trace reports the time since the previous trace.
+func (s *seeder) trace(what string) {
+	if s.traceW != nil {
+		now := time.Now()
+		fmt.Fprintf(s.traceW, "b2badmin: seed: %-50s %8s\n", what, now.Sub(s.lastTrace).Round(time.Millisecond))
+		s.lastTrace = now
+	}
 }
 
 // seedProgress turns "unit i of n in step k" into "users done" for the bar.

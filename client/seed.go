@@ -176,14 +176,17 @@ type seedProgress struct {
 }
 
 func (p *seedProgress) begin(weight, n int) { p.weight, p.n = weight, n }
-func (p *seedProgress) end()                { p.before += p.weight; p.report(p.n) }
+func (p *seedProgress) end()                { p.before, p.weight = p.before+p.weight, 0; p.report(0) }
 
 func (p *seedProgress) report(i int) {
-	if p.fn == nil || p.total == 0 || p.n == 0 {
+	if p.fn == nil || p.total == 0 {
 		return
 	}
-	f := (float64(p.before) + float64(p.weight)*float64(i)/float64(p.n)) / float64(p.total)
-	p.fn(int64(f * float64(p.users)))
+	f := float64(p.before) / float64(p.total)
+	if p.n > 0 {
+		f += float64(p.weight) * float64(i) / float64(p.n) / float64(p.total)
+	}
+	p.fn(min(int64(f*float64(p.users)), p.users))
 }
 
 // HasUsers reports whether any user exists.

@@ -149,3 +149,20 @@ func TestSeedRefusesNonEmptyDatabase(t *testing.T) {
 		t.Error("a refused seed changed the schema")
 	}
 }
+
+// TestSeedTiny: the smallest databases still come out whole (no empty
+// list to pick from, no staff without a company).
+func TestSeedTiny(t *testing.T) {
+	t.Parallel()
+	for _, n := range []int{1, 2, 9} {
+		db, st, progress := seedDB(t, n, int64(n))
+		var users, staffAlone int64
+		if err := db.QueryRow(context.Background(), `SELECT count(*), count(*) FILTER (WHERE NOT is_company_owner AND company_id IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM rbac_user o WHERE o.company_id = u.company_id AND o.is_company_owner)) FROM rbac_user u`).Scan(&users, &staffAlone); err != nil {
+			t.Fatal(err)
+		}
+		if users != int64(n) || st.Users != int64(n) || staffAlone != 0 || progress[len(progress)-1] != int64(n) {
+			t.Errorf("%d users: got %d users, %d staff of owner-less companies, stats %+v, progress %v", n, users, staffAlone, st, progress)
+		}
+	}
+}

@@ -74,15 +74,16 @@ func (c *Client) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) {
 	if o.HashIterations <= 0 {
 		o.HashIterations = 1_000_000
 	}
-	hashes := make(chan []string, 1)
-	go func() { hashes <- seedPasswordHashes(uint64(o.Seed), o.HashIterations) }()
-
 	s := newSeeder(o)
+	hashes := make(chan []string, 1)
 	var stats SeedStats
 	err := c.inTx(ctx, func(tx pgx.Tx) error {
 		if err := seedRefuseNonEmpty(ctx, tx); err != nil {
 			return err
 		}
+		// The few real hashes cost a second of CPU: computed while the
+		// schema is prepared and the structure is built.
+		go func() { hashes <- seedPasswordHashes(uint64(o.Seed), o.HashIterations) }()
 		if err := s.loadReference(ctx, tx); err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -14,7 +15,11 @@ import (
 func seedRefuseNonEmpty(ctx context.Context, tx pgx.Tx) error {
 	names := make([]string, len(seededTables))
 	probes := make([]string, len(seededTables))
+	users := 0
 	for i, t := range seededTables {
+		if t == "rbac_user" {
+			users = i
+		}
 		q := pgx.Identifier{t}.Sanitize()
 		names[i] = q
 		probes[i] = fmt.Sprintf("SELECT %d WHERE EXISTS (SELECT 1 FROM %s)", i, q)
@@ -23,7 +28,8 @@ func seedRefuseNonEmpty(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	var i int
-	err := tx.QueryRow(ctx, strings.Join(probes, " UNION ALL ")+" LIMIT 1").Scan(&i)
+	// Users first: "already has users" is the message that helps most.
+	err := tx.QueryRow(ctx, "SELECT i FROM ("+strings.Join(probes, " UNION ALL ")+") p (i) ORDER BY i <> "+strconv.Itoa(users)+", i LIMIT 1").Scan(&i)
 	switch {
 	case err == pgx.ErrNoRows:
 		return nil

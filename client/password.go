@@ -23,7 +23,7 @@ const (
 	MaxPasswordLength = 4096
 )
 
-const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+const saltAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 // randomAlnum returns n characters from [a-zA-Z0-9] drawn from crypto/rand
 // without modulo bias (bytes ≥ 248 = 4×62 are redrawn).
@@ -36,7 +36,7 @@ func randomAlnum(n int) string {
 		}
 		for _, b := range buf {
 			if b < 248 && len(out) < n {
-				out = append(out, alnum[b%62])
+				out = append(out, saltAlphabet[b%62])
 			}
 		}
 	}

@@ -96,7 +96,7 @@ func TestToolHashVerifiesIndependently(t *testing.T) {
 func TestSaltAndUnusable(t *testing.T) {
 	isAlnum := func(s string) bool {
 		for _, r := range s {
-			if !strings.ContainsRune(alnum, r) {
+			if !strings.ContainsRune(saltAlphabet, r) {
 				return false
 			}
 		}

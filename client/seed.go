@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,6 +28,10 @@ type SeedOptions struct {
 	// HashIterations is the PBKDF2 count of the few real password hashes
 	// shared by the seeded users; 0 means Django 5.2 LTS's 1,000,000.
 	HashIterations int
+
+	// Trace, when set, receives one line per step with its duration
+	// (db seed --debug).
+	Trace io.Writer
 }
 
 // SeedStats counts what Seed created.
@@ -69,32 +74,36 @@ func (c *Client) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) {
 	if o.HashIterations <= 0 {
 		o.HashIterations = 1_000_000
 	}
-	hashes := make(chan []string, 1)
-	go func() { hashes <- seedPasswordHashes(uint64(o.Seed), o.HashIterations) }()
-
 	s := newSeeder(o)
+	hashes := make(chan []string, 1)
 	var stats SeedStats
 	err := c.inTx(ctx, func(tx pgx.Tx) error {
 		if err := seedRefuseNonEmpty(ctx, tx); err != nil {
 			return err
 		}
+		// The few real hashes cost a second of CPU: computed while the
+		// schema is prepared and the structure is built.
+		go func() { hashes <- seedPasswordHashes(uint64(o.Seed), o.HashIterations) }()
 		if err := s.loadReference(ctx, tx); err != nil {
 			return err
 		}
-		saved, err := seedDropIndexes(ctx, tx)
+		saved, err := seedDropIndexes(ctx, tx, seedDisableFKTriggers(ctx, tx))
 		if err != nil {
 			return err
 		}
 		s.buildCore()
+		s.trace("structure")
 		s.hashes = <-hashes
+		s.trace("password hashes")
 		if err := s.copyAll(ctx, tx, &stats); err != nil {
 			return err
 		}
-		if err := seedRestoreIndexes(ctx, tx, saved); err != nil {
+		if err := seedRestoreIndexes(ctx, tx, saved, s.trace); err != nil {
 			return err
 		}
 		return seedResetSequences(ctx, tx)
 	})
+	s.trace("commit")
 	if err != nil {
 		return SeedStats{}, err
 	}
@@ -145,8 +154,18 @@ func (s *seeder) copyAll(ctx context.Context, tx pgx.Tx, st *SeedStats) error {
 		}
 		*step.count = n
 		s.progress.end()
+		s.trace(fmt.Sprintf("copy %s (%d rows)", step.table, n))
 	}
 	return nil
+}
+
+// trace reports the time since the previous trace.
+func (s *seeder) trace(what string) {
+	if s.traceW != nil {
+		now := time.Now()
+		fmt.Fprintf(s.traceW, "b2badmin: seed: %-50s %8s\n", what, now.Sub(s.lastTrace).Round(time.Millisecond))
+		s.lastTrace = now
+	}
 }
 
 // seedProgress turns "unit i of n in step k" into "users done" for the bar.
@@ -158,14 +177,17 @@ type seedProgress struct {
 }
 
 func (p *seedProgress) begin(weight, n int) { p.weight, p.n = weight, n }
-func (p *seedProgress) end()                { p.before += p.weight; p.report(p.n) }
+func (p *seedProgress) end()                { p.before, p.weight = p.before+p.weight, 0; p.report(0) }
 
 func (p *seedProgress) report(i int) {
-	if p.fn == nil || p.total == 0 || p.n == 0 {
+	if p.fn == nil || p.total == 0 {
 		return
 	}
-	f := (float64(p.before) + float64(p.weight)*float64(i)/float64(p.n)) / float64(p.total)
-	p.fn(int64(f * float64(p.users)))
+	f := float64(p.before) / float64(p.total)
+	if p.n > 0 {
+		f += float64(p.weight) * float64(i) / float64(p.n) / float64(p.total)
+	}
+	p.fn(min(int64(f*float64(p.users)), p.users))
 }
 
 // HasUsers reports whether any user exists.

@@ -102,7 +102,7 @@ func (s *seeder) authLogSource() *genSource {
 	return newGen(s.n, func(id int, g *genSource) {
 		u := &s.users[id-1]
 		r.at(s.seed, saltAuthLog, id)
-		if u.lastLogin == 0 || !r.chance(0.45) {
+		if u.lastLogin == 0 || !r.chance(0.4) {
 			return
 		}
 		c := &countries[u.country]
@@ -112,7 +112,7 @@ func (s *seeder) authLogSource() *genSource {
 		}
 		homeCity := pick(r, c.cities) + ", " + c.name
 		device := pick(r, deviceTypes)
-		n := 1 + r.IntN(4) + r.IntN(5)
+		n := 1 + r.IntN(3) + r.IntN(4)
 		t := u.lastLogin
 		for k := range n {
 			ip, geo, result, dev := home[r.IntN(2)], homeCity, "success", device
@@ -144,7 +144,7 @@ func (s *seeder) authTokenSource() *genSource {
 		u := &s.users[id-1]
 		r.at(s.seed, saltAuthToken, id)
 		pending := u.has(fEmailNV) || u.has(fPhoneNV)
-		if !pending && !r.chance(0.3) {
+		if !pending && !r.chance(0.25) {
 			return
 		}
 		p := s.identity(ri, id)

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"io"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -96,10 +97,13 @@ type seeder struct {
 
 	countryCum []int  // cumulative country weights
 	cr         *urand // scratch stream for companyName
+
+	traceW    io.Writer
+	lastTrace time.Time
 }
 
 func newSeeder(o SeedOptions) *seeder {
-	s := &seeder{seed: uint64(o.Seed), n: o.Users, now: o.Now.UTC(), cr: newURand()}
+	s := &seeder{seed: uint64(o.Seed), n: o.Users, now: o.Now.UTC(), cr: newURand(), traceW: o.Trace, lastTrace: time.Now()}
 	// Registrations span six and a half years before the reference.
 	s.start = s.now.AddDate(-6, -6, 0)
 	s.progress = seedProgress{fn: o.Progress, users: int64(o.Users)}

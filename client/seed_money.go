@@ -2,8 +2,11 @@ package client
 
 import (
 	"math"
+	"math/big"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 var (
@@ -157,17 +160,17 @@ func (s *seeder) transferSource() *genSource {
 		}
 		scale := 1.0
 		if owner.has(fAPI) {
-			scale = 2.5
+			scale = 2
 		}
 		size := r.NormFloat64()*1.5 + 6 // the company's typical transfer, log USD
-		for w, counts := range []int{4, 4, 10} {
+		for w, counts := range []int{3, 3, 6} {
 			lo, hi := max(windows[w][0], co.created), windows[w][1]
 			if hi <= lo {
 				continue
 			}
 			for range int(float64(r.IntN(counts+1)) * scale) {
-				amount := math.Round(math.Min(math.Exp(size+r.NormFloat64()*0.8), 5e6)*100) / 100
-				amount = math.Max(amount, 1)
+				cents := max(int64(math.Min(math.Exp(size+r.NormFloat64()*0.8), 5e6)*100), 100)
+				amount := pgtype.Numeric{Int: big.NewInt(cents), Exp: -2, Valid: true}
 				currency := "USD"
 				if co.enterprise || r.chance(0.5) {
 					currency = cryptoCoins[pickCoin(r)].currency

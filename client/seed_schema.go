@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -14,7 +15,11 @@ import (
 func seedRefuseNonEmpty(ctx context.Context, tx pgx.Tx) error {
 	names := make([]string, len(seededTables))
 	probes := make([]string, len(seededTables))
+	users := 0
 	for i, t := range seededTables {
+		if t == "rbac_user" {
+			users = i
+		}
 		q := pgx.Identifier{t}.Sanitize()
 		names[i] = q
 		probes[i] = fmt.Sprintf("SELECT %d WHERE EXISTS (SELECT 1 FROM %s)", i, q)
@@ -23,7 +28,8 @@ func seedRefuseNonEmpty(ctx context.Context, tx pgx.Tx) error {
 		return err
 	}
 	var i int
-	err := tx.QueryRow(ctx, strings.Join(probes, " UNION ALL ")+" LIMIT 1").Scan(&i)
+	// Users first: "already has users" is the message that helps most.
+	err := tx.QueryRow(ctx, "SELECT i FROM ("+strings.Join(probes, " UNION ALL ")+") p (i) ORDER BY i <> "+strconv.Itoa(users)+", i LIMIT 1").Scan(&i)
 	switch {
 	case err == pgx.ErrNoRows:
 		return nil
@@ -38,7 +44,7 @@ func seedRefuseNonEmpty(ctx context.Context, tx pgx.Tx) error {
 
 // savedSchema is what seedDropIndexes removed, as the DDL that rebuilds it.
 type savedSchema struct {
-	indexes, uniques, foreignKeys []string
+	keys, indexes, foreignKeys []string
 }
 
 const seedListIndexesSQL = `
@@ -49,17 +55,51 @@ WHERE i.indrelid = ANY ($1::text[]::regclass[])
                   WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('p', 'u', 'x'))
 ORDER BY 1`
 
+// The constraints to drop: foreign keys first (they go before the keys
+// they reference), then unique constraints and primary keys. With $2
+// (foreign-key triggers off) the foreign keys stay, and so do the keys
+// they reference; otherwise every foreign key touching a seeded table
+// goes — the operation log's included — and every key with it.
 const seedListConstraintsSQL = `
 SELECT c.conrelid::regclass::text, quote_ident(c.conname), pg_get_constraintdef(c.oid), c.contype::text
 FROM pg_constraint c
-WHERE c.conrelid = ANY ($1::text[]::regclass[]) AND c.contype IN ('u', 'f')
-ORDER BY c.contype, 1, 2`
+WHERE (c.conrelid = ANY ($1::text[]::regclass[]) AND c.contype IN ('p', 'u')
+       AND (NOT $2 OR NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' AND f.conindid = c.conindid)))
+   OR (NOT $2 AND c.contype = 'f' AND (c.conrelid = ANY ($1::text[]::regclass[]) OR c.confrelid = ANY ($1::text[]::regclass[])))
+ORDER BY CASE c.contype WHEN 'f' THEN 0 WHEN 'u' THEN 1 ELSE 2 END, 1, 2`
 
-// seedDropIndexes drops the secondary indexes, unique constraints and
-// foreign keys of the seeded tables (primary keys stay: ids arrive in
-// order, so their b-trees only ever append). The definitions come from
-// the catalog, so indexes added by later migrations are handled too.
-func seedDropIndexes(ctx context.Context, tx pgx.Tx) (savedSchema, error) {
+// seedTryTriggersOff lets a test force the path for roles that may not
+// switch foreign-key triggers off.
+var seedTryTriggersOff = true
+
+// seedDisableFKTriggers switches the foreign-key triggers off for this
+// transaction (session_replication_role = replica, as pg_restore
+// --disable-triggers does), when the role may: the generator produces
+// consistent references by construction (the tests check them), and
+// validating sixteen foreign keys over millions of rows afterwards costs
+// more than a third of the whole seed. A role without the privilege gets
+// the slower, fully validated path.
+func seedDisableFKTriggers(ctx context.Context, tx pgx.Tx) bool {
+	if !seedTryTriggersOff {
+		return false
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return false
+	}
+	if _, err := sp.Exec(ctx, "SET LOCAL session_replication_role = replica"); err != nil {
+		_ = sp.Rollback(ctx)
+		return false
+	}
+	return sp.Commit(ctx) == nil
+}
+
+// seedDropIndexes drops the indexes and constraints of the seeded tables —
+// primary keys included where nothing references them: building a b-tree
+// once from finished data is much cheaper than maintaining it row by row,
+// above all for random keys (emails, uuids, session keys). The definitions
+// come from the catalog, so whatever later migrations add is handled too.
+func seedDropIndexes(ctx context.Context, tx pgx.Tx, triggersOff bool) (savedSchema, error) {
 	var s savedSchema
 	var drops []string
 	rows, err := tx.Query(ctx, seedListIndexesSQL, seededTables)
@@ -78,11 +118,11 @@ func seedDropIndexes(ctx context.Context, tx pgx.Tx) (savedSchema, error) {
 	if err := rows.Err(); err != nil {
 		return s, err
 	}
-	rows, err = tx.Query(ctx, seedListConstraintsSQL, seededTables)
+	rows, err = tx.Query(ctx, seedListConstraintsSQL, seededTables, triggersOff)
 	if err != nil {
 		return s, err
 	}
-	var conDrops []string // foreign keys first (the ORDER BY), then uniques
+	var conDrops []string
 	for rows.Next() {
 		var table, name, def, typ string
 		if err := rows.Scan(&table, &name, &def, &typ); err != nil {
@@ -93,7 +133,7 @@ func seedDropIndexes(ctx context.Context, tx pgx.Tx) (savedSchema, error) {
 		if typ == "f" {
 			s.foreignKeys = append(s.foreignKeys, add)
 		} else {
-			s.uniques = append(s.uniques, add)
+			s.keys = append([]string{add}, s.keys...) // primary keys come back first
 		}
 		conDrops = append(conDrops, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", table, name))
 	}
@@ -109,11 +149,13 @@ func seedDropIndexes(ctx context.Context, tx pgx.Tx) (savedSchema, error) {
 }
 
 // seedRestoreIndexes rebuilds what seedDropIndexes dropped. Statistics
-// come first so that the foreign keys' validation queries get good plans;
-// the unique indexes prove the generated data is unique (emails
+// come first so that foreign-key validation queries get good plans; the
+// unique indexes prove the generated data is unique (emails
 // case-insensitively, uuids, jtis) — a bug there fails the whole seed.
-func seedRestoreIndexes(ctx context.Context, tx pgx.Tx, s savedSchema) error {
-	if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '256MB'"); err != nil {
+func seedRestoreIndexes(ctx context.Context, tx pgx.Tx, s savedSchema, trace func(string)) error {
+	// Big sorts for the index builds, in-memory hash joins for the
+	// foreign keys' validation queries; for this transaction only.
+	if _, err := tx.Exec(ctx, "SET LOCAL maintenance_work_mem = '256MB'; SET LOCAL work_mem = '256MB'"); err != nil {
 		return err
 	}
 	names := make([]string, len(seededTables))
@@ -123,12 +165,14 @@ func seedRestoreIndexes(ctx context.Context, tx pgx.Tx, s savedSchema) error {
 	if _, err := tx.Exec(ctx, "ANALYZE "+strings.Join(names, ", ")); err != nil {
 		return err
 	}
-	for _, list := range [][]string{s.indexes, s.uniques, s.foreignKeys} {
+	trace("analyze")
+	for i, list := range [][]string{s.keys, s.indexes, s.foreignKeys} {
 		for _, q := range list {
 			if _, err := tx.Exec(ctx, q); err != nil {
 				return fmt.Errorf("seed: %s: %w", q, err)
 			}
 		}
+		trace([]string{"primary keys and unique constraints", "indexes", "foreign keys"}[i])
 	}
 	return nil
 }

@@ -16,10 +16,12 @@ type ActiveResult struct {
 }
 
 // SetActive activates or deactivates many users at once. Everything is
-// set-based: one statement each to resolve, lock, update, log, blacklist
-// tokens and delete sessions, whatever the number of users. All or
-// nothing: an unknown user among many fails the whole command (exit 3)
-// before anything is written.
+// set-based: one statement each to resolve, update (which also locks),
+// log, blacklist tokens and delete sessions, whatever the number of users.
+// All or nothing: an unknown user among many fails the whole command
+// (exit 3) before anything is written. Two overlapping bulk changes lock
+// rows in the same (physical) order; should PostgreSQL still report a
+// deadlock, one of them fails whole (exit 1) and nothing of it is applied.
 func (c *Client) SetActive(ctx context.Context, a Audit, refs []string, active, keepSessions, dryRun bool) (ActiveResult, error) {
 	var res ActiveResult
 	action := "users.deactivate"

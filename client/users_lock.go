@@ -8,9 +8,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// errDryRun rolls back a transaction that computed its changes and must
+// errWriteDryRun rolls back a transaction that computed its changes and must
 // not keep them; the caller turns it back into success.
-var errDryRun = errors.New("dry run: rolled back")
+var errWriteDryRun = errors.New("dry run: rolled back")
 
 // lockedUser is a user row as read under a row lock, for computing the
 // before/after of a change.
@@ -75,11 +75,11 @@ func (c *Client) change(ctx context.Context, dryRun bool, fn func(tx pgx.Tx) err
 			return err
 		}
 		if dryRun {
-			return errDryRun
+			return errWriteDryRun
 		}
 		return nil
 	})
-	if errors.Is(err, errDryRun) {
+	if errors.Is(err, errWriteDryRun) {
 		return nil
 	}
 	return err

@@ -118,7 +118,11 @@ func newDBSeedCmd(f *Factory) *cobra.Command {
 			}
 			start := time.Now()
 			bar := newProgress(f, "seeding", int64(o.users))
-			stats, err := c.Seed(ctx, client.SeedOptions{Users: o.users, Seed: o.seed, Progress: bar.Set})
+			so := client.SeedOptions{Users: o.users, Seed: o.seed, Progress: bar.Set}
+			if f.Global().Debug {
+				so.Trace = f.IO.ErrOut // the duration of each step
+			}
+			stats, err := c.Seed(ctx, so)
 			bar.Done()
 			if err != nil {
 				return err

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"strings"
@@ -107,4 +108,31 @@ func TestLogFiltersAndFormats(t *testing.T) {
 	assertOneLineError(t, runCLI(t, dsn, "log", "--user", "ghost@example.com"), 3)
 	assertOneLineError(t, runCLI(t, dsn, "log", "--since", "yesterday-ish"), 2)
 	assertOneLineError(t, runCLI(t, dsn, "log", "--limit", "-1"), 2)
+}
+
+// Inside a batch the file is the confirmation, and every log row records
+// the batch id, file and line.
+func TestBatchLineIsConfirmationAndLogged(t *testing.T) {
+	t.Parallel()
+	dsn, db := writeDB(t)
+	fixture.AddUser(t, db, fixture.User{Email: "a@example.com"})
+	fixture.AddUser(t, db, fixture.User{Email: "b@example.com"})
+	var out, errOut strings.Builder
+	env := map[string]string{"B2BADMIN_DSN": dsn, "USER": "tester", "XDG_CONFIG_HOME": t.TempDir()}
+	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, func(k string) string { return env[k] })
+	defer f.Close()
+	const batchID = "0b7e4a52-5d0c-4c4e-9a51-0f4f5f2a9c11"
+	f.Batch = &BatchLine{ID: batchID, File: "ops.txt", Line: 7, Confirmed: true}
+	if code := Execute(context.Background(), f, []string{"users", "deactivate", "a@example.com", "b@example.com"}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	rows := readLog(t, dsn, "--reverse")
+	if len(rows) != 2 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	for _, r := range rows {
+		if r.BatchID == nil || *r.BatchID != batchID || r.BatchFile != "ops.txt" || r.BatchLine == nil || *r.BatchLine != 7 {
+			t.Fatalf("batch fields %+v", r)
+		}
+	}
 }

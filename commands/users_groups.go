@@ -43,6 +43,7 @@ Rules (refused with exit 4, naming the rule; nothing changes for anyone):
   - API needs a user linked to a company.
 Only what the command adds is judged. The users' rows are locked while
 their groups change, so concurrent admins cannot break a rule together.
+--max-affected and the confirmation count the users named, before any SQL.
 Groups: ` + strings.Join(names, ", "),
 		Example:     "  b2badmin users add-group alice@example.com 'Merchant owner' API\n  b2badmin users remove-group - 'KYC not verified' --yes < verified.txt",
 		Args:        cobra.MinimumNArgs(2),

@@ -28,7 +28,8 @@ func newUsersActiveCmd(f *Factory, active bool) *cobra.Command {
 USER is an ID, an email or a UUID; "-" reads one per line from stdin.
 All or nothing: an unknown user among many (exit 3) changes nothing.
 Users already ` + state[len("already "):] + ` are reported on stderr and get no log row.
-Set-based: a few statements whatever the number of users.` + deactivateHelp(active),
+Set-based: a few statements whatever the number of users.
+--max-affected and the confirmation count the users named, before any SQL.` + deactivateHelp(active),
 		Example:     "  b2badmin users " + verb + " 17 bob@example.com\n  cut -d, -f1 accounts.csv | b2badmin users " + verb + " - --yes --reason OPS-1234",
 		Args:        cobra.MinimumNArgs(1),
 		Annotations: argsAnnotation(ArgUser),

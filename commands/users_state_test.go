@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -140,5 +141,64 @@ func TestDeactivateOutputOnRequest(t *testing.T) {
 	if lines := strings.Split(strings.TrimSpace(r.Stdout), "\n"); len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &row) != nil ||
 		row.Field != "is_active" || row.Before != false || row.After != true {
 		t.Fatalf("jsonl %q", r.Stdout)
+	}
+}
+
+// Deactivation finds the sessions the seeder writes (Django's encoding),
+// decoded here independently: base64url + JSON, no shared code.
+func TestDeactivateFindsSeededSessions(t *testing.T) {
+	t.Parallel()
+	dsn, db := writeDB(t)
+	mustRun(t, dsn, "db", "seed", "--users", "300", "--seed", "3")
+	owners := func() map[string]int {
+		rows, err := db.Query(context.Background(), `SELECT session_data FROM django_session`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for rows.Next() {
+			var data string
+			if err := rows.Scan(&data); err != nil {
+				t.Fatal(err)
+			}
+			payload, _, _ := strings.Cut(data, ":")
+			raw, err := base64.RawURLEncoding.DecodeString(payload)
+			var s struct {
+				UID string `json:"_auth_user_id"`
+			}
+			if err != nil || json.Unmarshal(raw, &s) != nil {
+				t.Fatalf("seeded session %q does not decode", data)
+			}
+			out[s.UID]++
+		}
+		return out
+	}
+	before := owners()
+	if len(before) < 2 {
+		t.Skipf("seed made sessions for %d users only", len(before))
+	}
+	var targets []string
+	total := 0
+	for uid, n := range before {
+		if len(targets) < len(before)/2 {
+			targets = append(targets, uid)
+			total += n
+		}
+	}
+	r := cliRun{DSN: dsn, Stdin: strings.Join(targets, "\n")}.run(t, "users", "deactivate", "-", "--yes")
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	after := owners()
+	for _, uid := range targets {
+		if after[uid] != 0 {
+			t.Fatalf("user %s still has %d sessions", uid, after[uid])
+		}
+	}
+	if len(after) != len(before)-len(targets) {
+		t.Fatalf("bystanders lost sessions: %d owners left, want %d", len(after), len(before)-len(targets))
+	}
+	if !strings.Contains(r.Stderr, fmt.Sprintf("%d sessions deleted", total)) {
+		t.Fatalf("summary %q, want %d sessions deleted", r.Stderr, total)
 	}
 }

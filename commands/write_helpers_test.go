@@ -27,8 +27,8 @@ func writeDB(t *testing.T) (string, *pgx.Conn) {
 	return dsn, fixture.Conn(t, dsn)
 }
 
-// logRow is one api_operationlog row as tests read it back.
-type logRow struct {
+// opLogRow is one api_operationlog row as tests read it back.
+type opLogRow struct {
 	Action    string
 	Actor     string
 	UserID    int64
@@ -40,7 +40,7 @@ type logRow struct {
 	BatchLine *int
 }
 
-func opLog(t *testing.T, db *pgx.Conn) []logRow {
+func opLog(t *testing.T, db *pgx.Conn) []opLogRow {
 	t.Helper()
 	rows, err := db.Query(context.Background(), `
 SELECT action, actor, target_user_id, before::text, after::text, reason, command, batch_id::text, batch_line
@@ -48,8 +48,8 @@ FROM api_operationlog ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []logRow
-	var r logRow
+	var out []opLogRow
+	var r opLogRow
 	var b, a string
 	_, err = pgx.ForEachRow(rows, []any{&r.Action, &r.Actor, &r.UserID, &b, &a, &r.Reason, &r.Command, &r.BatchID, &r.BatchLine}, func() error {
 		x := r

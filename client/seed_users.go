@@ -235,6 +235,8 @@ func (s *seeder) permSource() *genSource {
 	})
 }
 
+const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
 func randString(r *urand, alphabet string, n int) string {
 	b := make([]byte, n)
 	for i := range b {

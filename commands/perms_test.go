@@ -53,7 +53,7 @@ WHERE up.user_id = $1 ORDER BY (ct.app_label || '.' || p.codename) COLLATE "C"`,
 	return out
 }
 
-type permsLogRow struct {
+type logRow struct {
 	UserID int64
 	Action string
 	Before []string
@@ -61,16 +61,16 @@ type permsLogRow struct {
 	Reason string
 }
 
-func (d permsDB) logRows(t *testing.T) []permsLogRow {
+func (d permsDB) logRows(t *testing.T) []logRow {
 	t.Helper()
 	rows, err := d.conn.Query(context.Background(), `
 SELECT target_user_id, action, before->'permissions', after->'permissions', reason FROM api_operationlog ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []permsLogRow
+	var out []logRow
 	for rows.Next() {
-		var r permsLogRow
+		var r logRow
 		var b, a []byte
 		if err := rows.Scan(&r.UserID, &r.Action, &b, &a, &r.Reason); err != nil {
 			t.Fatal(err)

@@ -80,7 +80,7 @@ func (c *Client) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) {
 	}
 	// Millions of short-lived row values: a lazier collector spends less
 	// CPU (the live heap is a few tens of MB, so the peak stays modest).
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetGCPercent(debug.SetGCPercent(200))
 	s := newSeeder(o)
 	hashes := make(chan []string, 1)
 	var stats SeedStats

@@ -133,7 +133,7 @@ func newDBSeedCmd(f *Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&o.users, "users", 1000, "number of users to create")
-	cmd.Flags().Int64Var(&o.seed, "seed", 1, "random seed: the same seed gives the same data")
+	cmd.Flags().Int64Var(&o.seed, "seed", 1, "random seed: the same seed on the same UTC day gives the same data (times are relative to the start of today)")
 	cmd.Flags().BoolVar(&o.ifEmpty, "if-empty", false, "do nothing when the database already has users")
 	return cmd
 }

@@ -27,7 +27,7 @@ type UserGrants struct {
 // the users and their groups: no per-user round trip, memory flat in the
 // number of users. fn must not keep u past its call.
 func (c *Client) EachUserGrants(ctx context.Context, fn func(u *UserGrants) error) error {
-	t, err := loadPermTable(ctx, c.db)
+	t, err := c.permTable(ctx, c.db)
 	if err != nil {
 		return err
 	}

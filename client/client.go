@@ -42,10 +42,14 @@ type Client struct {
 	db       DBTX
 	pool     *pgxpool.Pool
 	readOnly bool
+	// ref caches reference data (the permission table) for the life of
+	// the process: it changes only with a migration, and a batch of 10,000
+	// lines should not reload 401 rows per line.
+	ref *refCache
 }
 
 // New wraps an existing handle (a pool, a connection or a transaction).
-func New(db DBTX) *Client { return &Client{db: db} }
+func New(db DBTX) *Client { return &Client{db: db, ref: &refCache{}} }
 
 // DB is the handle the service methods run on.
 func (c *Client) DB() DBTX { return c.db }
@@ -55,7 +59,9 @@ func (c *Client) ReadOnly() bool { return c.readOnly }
 
 // WithDB returns a client running on db (a transaction, typically), sharing
 // nothing else with c.
-func (c *Client) WithDB(db DBTX) *Client { return &Client{db: db, pool: c.pool, readOnly: c.readOnly} }
+func (c *Client) WithDB(db DBTX) *Client {
+	return &Client{db: db, pool: c.pool, readOnly: c.readOnly, ref: c.ref}
+}
 
 // Pool is the underlying pool, nil when the client wraps a transaction.
 func (c *Client) Pool() *pgxpool.Pool { return c.pool }
@@ -114,7 +120,7 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		pool.Close()
 		return nil, &ConnectError{Msg: Scrub(describeConnectError(err, cfg.ConnConfig), secret, passwordOf(o.DSN))}
 	}
-	return &Client{db: pool, pool: pool, readOnly: o.ReadOnly}, nil
+	return &Client{db: pool, pool: pool, readOnly: o.ReadOnly, ref: &refCache{}}, nil
 }
 
 func passwordOf(dsn string) string {

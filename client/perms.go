@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -34,6 +35,32 @@ type PermRef struct {
 type permTable struct {
 	byDB   []PermRef        // indexed by auth_permission.id; Index -1 and ID "" = no such row
 	dbByID map[string]int32 // identifier → auth_permission.id
+}
+
+// refCache holds reference data shared by a client and its WithDB copies.
+type refCache struct {
+	mu    sync.Mutex
+	perms *permTable
+}
+
+// permTable returns the permission table, loading it on first use. A
+// failed load is not cached, so a transaction that rolls back does not
+// poison later calls.
+func (c *Client) permTable(ctx context.Context, db DBTX) (*permTable, error) {
+	if c.ref == nil {
+		return loadPermTable(ctx, db)
+	}
+	c.ref.mu.Lock()
+	defer c.ref.mu.Unlock()
+	if c.ref.perms != nil {
+		return c.ref.perms, nil
+	}
+	t, err := loadPermTable(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	c.ref.perms = t
+	return t, nil
 }
 
 func loadPermTable(ctx context.Context, db DBTX) (*permTable, error) {
@@ -93,7 +120,7 @@ func sortRefs(rs []PermRef) {
 
 // UserPerms returns a user's extra permissions, by identifier.
 func (c *Client) UserPerms(ctx context.Context, u UserRef) ([]PermRef, error) {
-	t, err := loadPermTable(ctx, c.db)
+	t, err := c.permTable(ctx, c.db)
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func (c *Client) RevokePerms(ctx context.Context, users []UserRef, perms []catal
 func (c *Client) changePerms(ctx context.Context, users []UserRef, perms []catalog.Permission, grant, dryRun bool, a Audit) (PermOutcome, error) {
 	var out PermOutcome
 	err := c.inTx(ctx, func(tx pgx.Tx) error {
-		t, err := loadPermTable(ctx, tx)
+		t, err := c.permTable(ctx, tx)
 		if err != nil {
 			return err
 		}

@@ -95,7 +95,7 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 	}
 	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, func(string) string { return "" })
 	f.Batch = &BatchLine{} // a tree for checking only
-	root := lineRoot(f)
+	root := lineRoot(f, bc.Args)
 	cmd, rest, err := root.Find(bc.Args)
 	if err != nil {
 		return nil, bad(problemUsage, "%s", firstLine(err.Error()))

@@ -15,11 +15,11 @@ import (
 var lineRootHook func(*Factory) *cobra.Command
 
 // lineRoot builds the command tree one line runs on.
-func lineRoot(f *Factory) *cobra.Command {
+func lineRoot(f *Factory, args []string) *cobra.Command {
 	if lineRootHook != nil {
 		return lineRootHook(f)
 	}
-	return NewRootCmd(f)
+	return newLineRootCmd(f, args)
 }
 
 // lineRunner runs lines of a batch or a shell on one Factory, each on a
@@ -73,7 +73,7 @@ func (r *lineRunner) run(ctx context.Context, args []string, meta *BatchLine, li
 	streams.In, streams.InTTY, streams.Out = lio.in, lio.inTTY, lio.out
 	f.IO, f.Args, f.Batch = &streams, args, meta
 
-	root := lineRoot(f)
+	root := lineRoot(f, args)
 	full := make([]string, 0, len(r.inherited)+len(args))
 	root.SetArgs(append(append(full, r.inherited...), args...))
 	err := root.ExecuteContext(ctx)

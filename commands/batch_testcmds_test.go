@@ -130,7 +130,7 @@ func TestBatchHelperProcess(t *testing.T) {
 	f := NewFactory(SystemStreams(), os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	f.Args = args
-	root := lineRoot(f)
+	root := lineRoot(f, nil)
 	root.SetArgs(args)
 	code := ExitOK
 	if err := root.ExecuteContext(ctx); err != nil {

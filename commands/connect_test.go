@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -138,5 +139,31 @@ func TestTimeoutGivesOneLine(t *testing.T) {
 	assertOneLineError(t, r, ExitFailure)
 	if !strings.Contains(r.Stderr, "timed out") {
 		t.Fatalf("stderr %q does not say timed out", r.Stderr)
+	}
+}
+
+// TestNounTableMatchesTree keeps the batch's per-noun trees in step with
+// the full tree: every top-level command is in nouns under its own name
+// and aliases.
+func TestNounTableMatchesTree(t *testing.T) {
+	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, func(string) string { return "" })
+	root := NewRootCmd(f)
+	byName := map[string]bool{}
+	for _, n := range nouns() {
+		for _, name := range n.names {
+			byName[name] = true
+		}
+		cmd := n.build(f)
+		if cmd.Name() != n.names[0] {
+			t.Errorf("nouns entry %v builds %q", n.names, cmd.Name())
+		}
+		if strings.Join(cmd.Aliases, ",") != strings.Join(n.names[1:], ",") {
+			t.Errorf("nouns entry %v: command aliases %v", n.names, cmd.Aliases)
+		}
+	}
+	for _, c := range root.Commands() {
+		if !byName[c.Name()] && c.Name() != "help" && !strings.HasPrefix(c.Name(), "__") {
+			t.Errorf("top-level command %q is missing from nouns", c.Name())
+		}
 	}
 }

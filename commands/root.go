@@ -18,9 +18,53 @@ import (
 	"github.com/b2badmin/b2badmin/output"
 )
 
+// nouns are the top-level commands, by name and aliases, so that a batch
+// line can build only the branch of the tree it runs.
+type noun struct {
+	names []string
+	build func(*Factory) *cobra.Command
+}
+
+// nouns is a function, not a variable: batch builds trees from it, and
+// batch is itself one of the nouns (an initialisation cycle otherwise).
+func nouns() []noun {
+	return []noun{
+		{[]string{"db"}, newDBCmd},
+		{[]string{"users", "user"}, newUsersCmd},
+		{[]string{"groups"}, newGroupsCmd},
+		{[]string{"perms"}, newPermsCmd},
+		{[]string{"2fa", "twofa"}, newTwoFACmd},
+		{[]string{"commissions", "commission"}, newCommissionsCmd},
+		{[]string{"log"}, newLogCmd},
+		{[]string{"batch"}, newBatchCmd},
+		{[]string{"shell"}, newShellCmd},
+		{[]string{"completion"}, newCompletionCmd},
+	}
+}
+
 // NewRootCmd builds a fresh command tree on f. Cobra keeps flag values
 // between executions of one tree, so a batch builds one per line.
-func NewRootCmd(f *Factory) *cobra.Command {
+func NewRootCmd(f *Factory) *cobra.Command { return newRootCmd(f, nil) }
+
+// newLineRootCmd builds the tree for one command line, with only the noun
+// the line names when that is plain to see (its first word). Building the
+// whole tree costs ~90 µs, a third of a batch line's own CPU time; a line
+// whose first word is a flag or unknown gets the whole tree, so errors and
+// help read exactly as on the command line.
+func newLineRootCmd(f *Factory, args []string) *cobra.Command {
+	if len(args) > 0 {
+		for _, n := range nouns() {
+			for _, name := range n.names {
+				if args[0] == name {
+					return newRootCmd(f, n.build)
+				}
+			}
+		}
+	}
+	return newRootCmd(f, nil)
+}
+
+func newRootCmd(f *Factory, only func(*Factory) *cobra.Command) *cobra.Command {
 	g := &GlobalOptions{}
 	f.global = g
 	root := &cobra.Command{
@@ -53,18 +97,13 @@ func NewRootCmd(f *Factory) *cobra.Command {
 		return output.FormatNames(), cobra.ShellCompDirectiveNoFileComp
 	})
 
-	root.AddCommand(
-		newDBCmd(f),
-		newUsersCmd(f),
-		newGroupsCmd(f),
-		newPermsCmd(f),
-		newTwoFACmd(f),
-		newCommissionsCmd(f),
-		newLogCmd(f),
-		newBatchCmd(f),
-		newShellCmd(f),
-		newCompletionCmd(f),
-	)
+	if only != nil {
+		root.AddCommand(only(f))
+	} else {
+		for _, n := range nouns() {
+			root.AddCommand(n.build(f))
+		}
+	}
 	installCompletions(root, f)
 	return root
 }

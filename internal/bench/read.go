@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// The read side (issue 3): a filtered page and the full CSV export, each
+// against psql running the SQL a DBA would write for the same columns.
+func init() {
+	register(Scenario{Order: 10, Name: "users list: filtered page", Run: benchFilteredPage})
+	register(Scenario{Order: 11, Name: "users list: CSV export", Run: benchCSVExport})
+}
+
+// userSelect is every column `users list -o csv` prints, as plain SQL.
+const userSelect = `SELECT u.id, u.email, trim(u.first_name || ' ' || u.last_name) AS name, u.is_active, u.type, u.date_joined,
+  ARRAY(SELECT g.name FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id = u.id ORDER BY g.name) AS groups,
+  u.first_name, u.last_name, u.phone, c.name AS company, u.company_id, u.uuid, u.last_login,
+  (EXISTS (SELECT 1 FROM otp_totp_totpdevice d WHERE d.user_id = u.id AND d.confirmed)
+   OR EXISTS (SELECT 1 FROM otp_email_emaildevice d WHERE d.user_id = u.id AND d.confirmed)) AS "2fa",
+  u.language, u.communication_language, u.is_company_owner, u.is_staff, u.is_superuser
+FROM rbac_user u LEFT JOIN rbac_company c ON c.id = u.company_id`
+
+// pageRange picks a registration window in the middle of the seeded data,
+// so that the page has its 50 rows and more.
+func pageRange(ctx context.Context, dsn string) (from, to string, err error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", "", err
+	}
+	defer conn.Close(ctx)
+	var lo, hi time.Time
+	if err := conn.QueryRow(ctx, `SELECT min(date_joined), max(date_joined) FROM rbac_user`).Scan(&lo, &hi); err != nil {
+		return "", "", err
+	}
+	span := hi.Sub(lo)
+	return lo.Add(span / 4).UTC().Format("2006-01-02"), lo.Add(span * 3 / 4).UTC().Format("2006-01-02"), nil
+}
+
+func nextDay(d string) string {
+	t, _ := time.Parse("2006-01-02", d)
+	return t.AddDate(0, 0, 1).Format("2006-01-02")
+}
+
+type lineCounter struct{ n int64 }
+
+func (l *lineCounter) Write(p []byte) (int, error) {
+	for _, b := range p {
+		if b == '\n' {
+			l.n++
+		}
+	}
+	return len(p), nil
+}
+
+func benchFilteredPage(ctx context.Context, e *Env) ([]Row, error) {
+	from, to, err := pageRange(ctx, e.DSN)
+	if err != nil {
+		return nil, err
+	}
+	tool := []string{"--dsn", e.DSN, "users", "list", "--group", "Merchant owner", "--active",
+		"--registered-from", from, "--registered-to", to, "--limit", "50", "-o", "csv"}
+	sql := userSelect + fmt.Sprintf(`
+WHERE EXISTS (SELECT 1 FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id = u.id AND g.name = 'Merchant owner')
+  AND u.is_active AND u.date_joined >= '%sT00:00:00Z' AND u.date_joined < '%sT00:00:00Z'
+ORDER BY u.id LIMIT 50`, from, nextDay(to))
+	psql := []string{e.DSN, "-X", "-q", "--csv", "-c", sql}
+	// Both must print the same 50 rows (plus a header).
+	var a, b lineCounter
+	if _, err := RunProcess("", &a, e.Bin, tool...); err != nil {
+		return nil, err
+	}
+	if _, err := RunProcess("", &b, e.Psql, psql...); err != nil {
+		return nil, err
+	}
+	if a.n != 51 || b.n != 51 {
+		return nil, fmt.Errorf("filtered page: b2badmin printed %d lines, psql %d; want 51 each", a.n, b.n)
+	}
+	toolMed, _, err := Median(e.Runs, func() (Measurement, error) { return RunProcess("", nil, e.Bin, tool...) })
+	if err != nil {
+		return nil, err
+	}
+	psqlMed, _, err := Median(e.Runs, func() (Measurement, error) { return RunProcess("", nil, e.Psql, psql...) })
+	if err != nil {
+		return nil, err
+	}
+	return []Row{{Name: "filtered page (group+active+dates, 50 rows, csv)", Tool: toolMed, Psql: psqlMed, Target: "≤ 1.3×",
+		Extra: fmt.Sprintf("registered %s..%s", from, to)}}, nil
+}
+
+func benchCSVExport(ctx context.Context, e *Env) ([]Row, error) {
+	tool := []string{"--dsn", e.DSN, "users", "list", "--all", "-o", "csv"}
+	psql := []string{e.DSN, "-X", "-q", "-c", `\copy (` + userSelect + ` ORDER BY u.id) TO STDOUT CSV HEADER`}
+	var lines lineCounter
+	if _, err := RunProcess("", &lines, e.Bin, tool...); err != nil {
+		return nil, err
+	}
+	if lines.n < int64(e.Users)+1 {
+		return nil, fmt.Errorf("CSV export printed %d lines for %d users", lines.n, e.Users)
+	}
+	toolMed, peak, err := Median(e.Runs, func() (Measurement, error) { return RunProcess("", io.Discard, e.Bin, tool...) })
+	if err != nil {
+		return nil, err
+	}
+	psqlMed, psqlPeak, err := Median(e.Runs, func() (Measurement, error) { return RunProcess("", io.Discard, e.Psql, psql...) })
+	if err != nil {
+		return nil, err
+	}
+	return []Row{{Name: "CSV export, all users with company and groups", Tool: toolMed, Psql: psqlMed, Target: "≤ 1.5×",
+		Extra: fmt.Sprintf("b2badmin peak RSS %s (target ≤ 64 MiB), psql %s", MiB(peak), MiB(psqlPeak))}}, nil
+}

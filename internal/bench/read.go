@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/b2badmin/b2badmin/client"
 )
 
 // The read side (issue 3): a filtered page and the full CSV export, each
@@ -15,6 +17,7 @@ import (
 func init() {
 	register(Scenario{Order: 10, Name: "users list: filtered page", Run: benchFilteredPage})
 	register(Scenario{Order: 11, Name: "users list: CSV export", Run: benchCSVExport})
+	register(Scenario{Order: 12, Name: "users list: deep page", Run: benchDeepPage})
 }
 
 // userSelect is every column `users list -o csv` prints, as the tool
@@ -125,4 +128,42 @@ func benchCSVExport(ctx context.Context, e *Env) ([]Row, error) {
 	}
 	return []Row{{Name: "CSV export, all users with company and groups", Tool: toolMed, Psql: psqlMed, Target: "≤ 1.5×",
 		Extra: fmt.Sprintf("b2badmin peak RSS %s (target ≤ 64 MiB), psql %s", MiB(peak), MiB(psqlPeak))}}, nil
+}
+
+// benchDeepPage shows keyset pagination at work: page 10,000 (50 rows a
+// page) costs what page 1 costs, for the primary key and for an
+// expression sort. The cursor is built from the row just before that page.
+func benchDeepPage(ctx context.Context, e *Env) ([]Row, error) {
+	conn, err := pgx.Connect(ctx, e.DSN)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	depth := 9_999 * 50
+	if depth >= e.Users {
+		depth = e.Users / 2
+	}
+	var rows []Row
+	for _, s := range []struct{ key, expr string }{{"id", "u.id"}, {"last_name", "lower(u.last_name)"}} {
+		var c client.Cursor
+		c.Key = s.key
+		q := fmt.Sprintf(`SELECT (%s)::text, u.id FROM rbac_user u ORDER BY %s, u.id OFFSET %d LIMIT 1`, s.expr, s.expr, depth-1)
+		if err := conn.QueryRow(ctx, q).Scan(&c.Value, &c.ID); err != nil {
+			return nil, err
+		}
+		base := []string{"--dsn", e.DSN, "users", "list", "--sort", s.key, "--limit", "50", "-o", "csv"}
+		first, _, err := Median(e.Runs, func() (Measurement, error) { return RunProcess("", nil, e.Bin, base...) })
+		if err != nil {
+			return nil, err
+		}
+		deep, _, err := Median(e.Runs, func() (Measurement, error) {
+			return RunProcess("", nil, e.Bin, append(base, "--after", c.String())...)
+		})
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, Row{Name: fmt.Sprintf("page %d vs page 1, --sort %s", depth/50+1, s.key), Tool: deep, Psql: 0,
+			Target: "≈ 1×", Extra: fmt.Sprintf("page 1: %s, ratio %.2f×", first.Round(100*time.Microsecond), float64(deep)/float64(first))})
+	}
+	return rows, nil
 }

@@ -72,6 +72,31 @@ func TestUsersList(t *testing.T) {
 	t.Run("Golden", func(t *testing.T) { testListGolden(t, dsn) })
 	t.Run("KeysetPages", func(t *testing.T) { testKeysetPages(t, dsn, conn) })
 	t.Run("BadInput", func(t *testing.T) { testListBadInput(t, dsn, conn) })
+	t.Run("TerminalAndHeaders", func(t *testing.T) { testTerminalAndHeaders(t, dsn) })
+}
+
+// A terminal gets borders and colour, NO_COLOR keeps the borders only;
+// --no-headers drops the header row of CSV; --columns narrows JSON.
+func testTerminalAndHeaders(t *testing.T, dsn string) {
+	tty := cliRun{DSN: dsn, TTY: true}.run(t, "users", "list")
+	if !strings.Contains(tty.Stdout, "\x1b[") || !strings.Contains(tty.Stdout, "│") {
+		t.Errorf("TTY table lacks colour or borders:\n%s", tty.Stdout)
+	}
+	nc := cliRun{DSN: dsn, TTY: true, Env: map[string]string{"NO_COLOR": "1"}}.run(t, "users", "list")
+	if strings.Contains(nc.Stdout, "\x1b") || !strings.Contains(nc.Stdout, "│") {
+		t.Errorf("NO_COLOR table:\n%s", nc.Stdout)
+	}
+	recs, err := csv.NewReader(strings.NewReader(mustRun(t, dsn, "users", "list", "-o", "csv", "--no-headers", "--columns", "id,email").Stdout)).ReadAll()
+	if err != nil || len(recs) != len(listUsers) || recs[0][0] != "1" || recs[0][1] != "alice@example.com" {
+		t.Errorf("--no-headers csv: %v %v", recs, err)
+	}
+	var objs []map[string]any
+	if err := json.Unmarshal([]byte(mustRun(t, dsn, "users", "list", "-o", "json", "--columns", "email,id", "--id", "2").Stdout), &objs); err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 1 || len(objs[0]) != 2 || objs[0]["email"] != "bob@Example.COM" || objs[0]["id"] != float64(2) {
+		t.Errorf("--columns email,id: %v", objs)
+	}
 }
 
 func sqlIDs(t *testing.T, conn *pgx.Conn, where string, args ...any) []int64 {

@@ -73,6 +73,16 @@ func TestUsersList(t *testing.T) {
 	t.Run("KeysetPages", func(t *testing.T) { testKeysetPages(t, dsn, conn) })
 	t.Run("BadInput", func(t *testing.T) { testListBadInput(t, dsn, conn) })
 	t.Run("TerminalAndHeaders", func(t *testing.T) { testTerminalAndHeaders(t, dsn) })
+	t.Run("ExportPathsAgree", func(t *testing.T) {
+		// An unfiltered export aggregates groups in one pass, a filtered
+		// list or a page per row: the three must print the same thing.
+		whole := mustRun(t, dsn, "users", "list", "--all", "-o", "jsonl").Stdout
+		filtered := mustRun(t, dsn, "users", "list", "--all", "--registered-from", "2000-01-01", "-o", "jsonl").Stdout
+		page := mustRun(t, dsn, "users", "list", "--limit", "100", "-o", "jsonl").Stdout
+		if whole != filtered || whole != page || strings.Count(whole, "\n") != len(listUsers) {
+			t.Errorf("export paths differ:\n%s\n---\n%s\n---\n%s", whole, filtered, page)
+		}
+	})
 }
 
 // A terminal gets borders and colour, NO_COLOR keeps the borders only;

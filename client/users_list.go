@@ -59,12 +59,11 @@ type UserRow struct {
 	CompanyOwner bool
 	IsStaff      bool
 	IsSuperuser  bool
+	// Name is the "Name" column of the Users page: first and last name.
+	Name string
 
 	sortValue string
 }
-
-// Name is the "Name" column of the Users page.
-func (u *UserRow) Name() string { return strings.TrimSpace(u.FirstName + " " + u.LastName) }
 
 // sortSpec maps a --sort key to its SQL expression and the type its cursor
 // value is cast back to. Only these keys reach SQL: the map is the
@@ -221,12 +220,23 @@ func (c *Client) ListUsers(ctx context.Context, q UserQuery, fn func(*UserRow) e
 			return nil, err
 		}
 		n++
+		u.Name = fullName(u.FirstName, u.LastName)
 		last = Cursor{Key: q.Sort.Key, Desc: q.Sort.Desc, Value: u.sortValue, ID: u.ID}
 		if err := fn(&u); err != nil {
 			return nil, err
 		}
 	}
 	return nil, rows.Err()
+}
+
+func fullName(first, last string) string {
+	switch {
+	case last == "":
+		return strings.TrimSpace(first)
+	case first == "":
+		return strings.TrimSpace(last)
+	}
+	return strings.TrimSpace(first + " " + last)
 }
 
 // CountUsers is the number of users matching f (--count).

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -40,19 +41,13 @@ var userColumns = output.Columns{
 	{Key: "is_superuser", Header: "Superuser"},
 }
 
-// fillUserRow writes u into row in userColumns order.
-func fillUserRow(row []any, u *client.UserRow) {
-	row[0], row[1], row[2], row[3], row[4], row[5], row[6] = u.ID, u.Email, u.Name(), u.IsActive, u.Type, u.DateJoined, u.Groups
-	row[7], row[8], row[9] = u.FirstName, u.LastName, u.Phone
-	row[10], row[11] = nil, nil
-	if u.Company != nil {
-		row[10] = *u.Company
-	}
-	if u.CompanyID != nil {
-		row[11] = *u.CompanyID
-	}
-	row[12], row[13], row[14], row[15], row[16] = u.UUID, u.LastLogin, u.TwoFA, u.Language, u.CommLanguage
-	row[17], row[18], row[19] = u.CompanyOwner, u.IsStaff, u.IsSuperuser
+// userRowPointers is a users list row for u: pointers to u's fields, in
+// userColumns order. ListUsers reuses one UserRow, so the row is built once
+// and every later row costs no allocation (the renderers dereference).
+func userRowPointers(u *client.UserRow) []any {
+	return []any{&u.ID, &u.Email, &u.Name, &u.IsActive, &u.Type, &u.DateJoined, &u.Groups,
+		&u.FirstName, &u.LastName, &u.Phone, &u.Company, &u.CompanyID, &u.UUID, &u.LastLogin,
+		&u.TwoFA, &u.Language, &u.CommLanguage, &u.CompanyOwner, &u.IsStaff, &u.IsSuperuser}
 }
 
 const defaultPageSize = 50
@@ -183,10 +178,19 @@ func runUsersList(cmd *cobra.Command, f *Factory, o *usersListOptions) error {
 		_, err = fmt.Fprintln(f.IO.Out, n)
 		return err
 	}
+	if q.Limit == 0 {
+		// A long export allocates little but steadily (pgx's strings); the
+		// live heap stays a few MiB, so collecting less often trades a few
+		// MiB for a tenth less CPU. Restored for the next batch line.
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
 	w := output.NewRowWriter(fm, f.IO.Out, p, f.OutputOptions())
-	row := make([]any, len(userColumns))
+	var row []any
+	var rowOf *client.UserRow
 	next, err := c.ListUsers(ctx, q, func(u *client.UserRow) error {
-		fillUserRow(row, u)
+		if u != rowOf {
+			row, rowOf = userRowPointers(u), u
+		}
 		return w.Write(row)
 	})
 	if err != nil {

@@ -80,7 +80,7 @@ func (cs Columns) index(key string) int {
 // value is the i-th projected value of a full row.
 func (p Projection) value(row []any, i int) any {
 	if j := p.idx[i]; j < len(row) {
-		return row[j]
+		return Deref(row[j])
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package output
 
 import (
 	"bufio"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"strconv"
@@ -35,8 +34,7 @@ func NewRowWriter(f Format, w io.Writer, p Projection, o Options) RowWriter {
 	case JSONL:
 		return &jsonWriter{w: bw, p: p, lines: true}
 	case CSV:
-		cw := csv.NewWriter(bw)
-		return &delimitedWriter{w: bw, p: p, o: o, csv: cw}
+		return &delimitedWriter{w: bw, p: p, o: o, csv: true}
 	case TSV:
 		return &delimitedWriter{w: bw, p: p, o: o}
 	case IDs:
@@ -57,9 +55,83 @@ func WriteAll(f Format, w io.Writer, p Projection, o Options, rows [][]any) erro
 	return rw.Close()
 }
 
+// Deref resolves the pointers a streaming caller may put in a row: a row
+// of pointers to the fields of one reused struct is built once and costs
+// no allocation per row. A nil pointer is a missing value (nil).
+func Deref(v any) any {
+	switch t := v.(type) {
+	case *string:
+		if t != nil {
+			return *t
+		}
+	case **string:
+		if t != nil && *t != nil {
+			return **t
+		}
+	case *int64:
+		if t != nil {
+			return *t
+		}
+	case **int64:
+		if t != nil && *t != nil {
+			return **t
+		}
+	case *bool:
+		if t != nil {
+			return *t
+		}
+	case **time.Time:
+		if t != nil && *t != nil {
+			return **t
+		}
+	case *[]string:
+		if t != nil {
+			return *t
+		}
+	default:
+		return v
+	}
+	return nil
+}
+
+// AppendText appends Text(v) to b without building a string.
+func AppendText(b []byte, v any) []byte {
+	switch t := v.(type) {
+	case nil:
+		return b
+	case string:
+		return append(b, t...)
+	case time.Time:
+		if t.IsZero() {
+			return b
+		}
+		return t.UTC().AppendFormat(b, time.RFC3339)
+	case *time.Time:
+		if t == nil {
+			return b
+		}
+		return AppendText(b, *t)
+	case bool:
+		return strconv.AppendBool(b, t)
+	case int64:
+		return strconv.AppendInt(b, t, 10)
+	case int:
+		return strconv.AppendInt(b, int64(t), 10)
+	case []string:
+		for i, s := range t {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, s...)
+		}
+		return b
+	}
+	return append(b, Text(v)...)
+}
+
 // Text renders a value for CSV, TSV and tables.
 func Text(v any) string {
-	switch t := v.(type) {
+	switch t := Deref(v).(type) {
 	case nil:
 		return ""
 	case string:
@@ -91,8 +163,9 @@ func Text(v any) string {
 // ---- IDs ----
 
 type idWriter struct {
-	w *bufio.Writer
-	p Projection
+	w   *bufio.Writer
+	p   Projection
+	buf []byte
 }
 
 func (d *idWriter) Write(row []any) error {
@@ -100,8 +173,10 @@ func (d *idWriter) Write(row []any) error {
 	if len(row) == 0 {
 		return nil
 	}
-	d.w.WriteString(Text(row[0]))
-	return d.w.WriteByte('\n')
+	d.buf = AppendText(d.buf[:0], Deref(row[0]))
+	d.buf = append(d.buf, '\n')
+	_, err := d.w.Write(d.buf)
+	return err
 }
 
 func (d *idWriter) Close() error { return d.w.Flush() }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -59,6 +60,34 @@ func pageRange(ctx context.Context, dsn string) (from, to string, err error) {
 	return lo.Add(span / 4).UTC().Format("2006-01-02"), lo.Add(span * 3 / 4).UTC().Format("2006-01-02"), nil
 }
 
+// pairedMedians alternates the two commands run by run, so that a change
+// in machine load (other work on a shared box) hits both alike, and
+// returns each one's median wall time and largest peak RSS.
+func pairedMedians(n int, a, b func() (Measurement, error)) (ma, mb time.Duration, peakA, peakB int64, err error) {
+	var wa, wb []time.Duration
+	for i := 0; i < n; i++ {
+		for _, s := range []struct {
+			fn    func() (Measurement, error)
+			walls *[]time.Duration
+			peak  *int64
+		}{{a, &wa, &peakA}, {b, &wb, &peakB}} {
+			m, err := s.fn()
+			if err != nil {
+				return 0, 0, 0, 0, err
+			}
+			*s.walls = append(*s.walls, m.Wall)
+			if m.PeakRSS > *s.peak {
+				*s.peak = m.PeakRSS
+			}
+		}
+	}
+	med := func(w []time.Duration) time.Duration {
+		sort.Slice(w, func(i, j int) bool { return w[i] < w[j] })
+		return w[len(w)/2]
+	}
+	return med(wa), med(wb), peakA, peakB, nil
+}
+
 func nextDay(d string) string {
 	t, _ := time.Parse("2006-01-02", d)
 	return t.AddDate(0, 0, 1).Format("2006-01-02")
@@ -98,11 +127,9 @@ ORDER BY u.id LIMIT 50`, from, nextDay(to))
 	if a.n != 51 || b.n != 51 {
 		return nil, fmt.Errorf("filtered page: b2badmin printed %d lines, psql %d; want 51 each", a.n, b.n)
 	}
-	toolMed, _, err := Median(e.Runs, func() (Measurement, error) { return RunProcess("", nil, e.Bin, tool...) })
-	if err != nil {
-		return nil, err
-	}
-	psqlMed, _, err := Median(e.Runs, func() (Measurement, error) { return RunProcess("", nil, e.Psql, psql...) })
+	toolMed, psqlMed, _, _, err := pairedMedians(e.Runs,
+		func() (Measurement, error) { return RunProcess("", nil, e.Bin, tool...) },
+		func() (Measurement, error) { return RunProcess("", nil, e.Psql, psql...) })
 	if err != nil {
 		return nil, err
 	}
@@ -120,11 +147,9 @@ func benchCSVExport(ctx context.Context, e *Env) ([]Row, error) {
 	if lines.n < int64(e.Users)+1 {
 		return nil, fmt.Errorf("CSV export printed %d lines for %d users", lines.n, e.Users)
 	}
-	toolMed, peak, err := Median(e.Runs, func() (Measurement, error) { return RunProcess("", io.Discard, e.Bin, tool...) })
-	if err != nil {
-		return nil, err
-	}
-	psqlMed, psqlPeak, err := Median(e.Runs, func() (Measurement, error) { return RunProcess("", io.Discard, e.Psql, psql...) })
+	toolMed, psqlMed, peak, psqlPeak, err := pairedMedians(e.Runs,
+		func() (Measurement, error) { return RunProcess("", io.Discard, e.Bin, tool...) },
+		func() (Measurement, error) { return RunProcess("", io.Discard, e.Psql, psql...) })
 	if err != nil {
 		return nil, err
 	}

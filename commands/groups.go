@@ -1,8 +1,53 @@
 package commands
 
-import "github.com/spf13/cobra"
+import (
+	"github.com/spf13/cobra"
 
-// TODO(issue): placeholder until the command lands.
+	"github.com/b2badmin/b2badmin/client/catalog"
+	"github.com/b2badmin/b2badmin/output"
+)
+
 func newGroupsCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{Use: "groups", Short: "(not built yet)", Hidden: true}
+	cmd := &cobra.Command{Use: "groups", Aliases: []string{"group"}, Short: "The ten user groups"}
+	cmd.AddCommand(newGroupsListCmd(f))
+	return cmd
+}
+
+var groupColumns = output.Columns{
+	{Key: "id", Header: "ID", Default: true},
+	{Key: "name", Header: "Name", Default: true},
+	{Key: "members", Header: "Members", Default: true},
+	{Key: "active_members", Header: "Active", Default: true},
+	{Key: "role", Header: "Role group", Default: true},
+	{Key: "required_type", Header: "Requires type", Default: true},
+	{Key: "needs_company", Header: "Needs company", Default: true},
+}
+
+func newGroupsListCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the groups with their member counts and rules",
+		Long: `List the groups with member counts (all members and active ones) and the
+rules b2badmin enforces: a role group is exclusive (a user holds at most
+one), some need a user type, API needs a linked company.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, cancel := commandContext(cmd, f)
+			defer cancel()
+			c, err := f.ReadClient(ctx)
+			if err != nil {
+				return err
+			}
+			gs, err := c.GroupCounts(ctx)
+			if err != nil {
+				return err
+			}
+			rows := make([][]any, len(gs))
+			for i, g := range gs {
+				rule, _ := catalog.LookupGroup(g.Name)
+				rows[i] = []any{int64(g.ID), g.Name, g.Members, g.Active, rule.Role, rule.RequiredType, rule.NeedsCompany}
+			}
+			return renderRows(f, groupColumns, rows)
+		},
+	}
 }

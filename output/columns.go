@@ -77,12 +77,24 @@ func (cs Columns) index(key string) int {
 	return -1
 }
 
-func (p Projection) project(row []any) []any {
-	out := make([]any, len(p.idx))
-	for i, j := range p.idx {
-		if j < len(row) {
-			out[i] = row[j]
+// value is the i-th projected value of a full row.
+func (p Projection) value(row []any, i int) any {
+	if j := p.idx[i]; j < len(row) {
+		return Deref(row[j])
+	}
+	return nil
+}
+
+// Keys are the chosen columns' keys, in order.
+func (p Projection) Keys() []string { return p.headerKeys() }
+
+// Has reports whether the projection prints the column key; callers use it
+// to skip work (a subquery, say) for columns nobody asked for.
+func (p Projection) Has(key string) bool {
+	for _, c := range p.Cols {
+		if c.Key == key {
+			return true
 		}
 	}
-	return out
+	return false
 }

@@ -2,16 +2,11 @@ package output
 
 import (
 	"bufio"
-	"encoding/csv"
-	"encoding/json"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/jedib0t/go-pretty/v6/table"
-	"github.com/jedib0t/go-pretty/v6/text"
 )
 
 // Options shape a rendering.
@@ -39,8 +34,7 @@ func NewRowWriter(f Format, w io.Writer, p Projection, o Options) RowWriter {
 	case JSONL:
 		return &jsonWriter{w: bw, p: p, lines: true}
 	case CSV:
-		cw := csv.NewWriter(bw)
-		return &delimitedWriter{w: bw, p: p, o: o, csv: cw}
+		return &delimitedWriter{w: bw, p: p, o: o, csv: true}
 	case TSV:
 		return &delimitedWriter{w: bw, p: p, o: o}
 	case IDs:
@@ -61,174 +55,83 @@ func WriteAll(f Format, w io.Writer, p Projection, o Options, rows [][]any) erro
 	return rw.Close()
 }
 
-// ---- JSON and JSON Lines ----
-
-type jsonWriter struct {
-	w     *bufio.Writer
-	p     Projection
-	lines bool
-	n     int
-	buf   []byte
+// Deref resolves the pointers a streaming caller may put in a row: a row
+// of pointers to the fields of one reused struct is built once and costs
+// no allocation per row. A nil pointer is a missing value (nil).
+func Deref(v any) any {
+	switch t := v.(type) {
+	case *string:
+		if t != nil {
+			return *t
+		}
+	case **string:
+		if t != nil && *t != nil {
+			return **t
+		}
+	case *int64:
+		if t != nil {
+			return *t
+		}
+	case **int64:
+		if t != nil && *t != nil {
+			return **t
+		}
+	case *bool:
+		if t != nil {
+			return *t
+		}
+	case **time.Time:
+		if t != nil && *t != nil {
+			return **t
+		}
+	case *[]string:
+		if t != nil {
+			return *t
+		}
+	default:
+		return v
+	}
+	return nil
 }
 
-func (j *jsonWriter) Write(row []any) error {
-	vals := j.p.project(row)
-	b := j.buf[:0]
-	if !j.lines {
-		if j.n == 0 {
-			b = append(b, "[\n  "...)
-		} else {
-			b = append(b, ",\n  "...)
-		}
-	}
-	b = append(b, '{')
-	for i, c := range j.p.Cols {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendQuote(b, c.Key)
-		b = append(b, ':')
-		v, err := marshalValue(vals[i])
-		if err != nil {
-			return err
-		}
-		b = append(b, v...)
-	}
-	b = append(b, '}')
-	if j.lines {
-		b = append(b, '\n')
-	}
-	j.n++
-	j.buf = b
-	_, err := j.w.Write(b)
-	return err
-}
-
-func (j *jsonWriter) Close() error {
-	if !j.lines {
-		if j.n == 0 {
-			j.w.WriteString("[]\n")
-		} else {
-			j.w.WriteString("\n]\n")
-		}
-	}
-	return j.w.Flush()
-}
-
-// marshalValue encodes one value; times are RFC 3339 UTC.
-func marshalValue(v any) ([]byte, error) {
+// AppendText appends Text(v) to b without building a string.
+func AppendText(b []byte, v any) []byte {
 	switch t := v.(type) {
 	case nil:
-		return []byte("null"), nil
+		return b
+	case string:
+		return append(b, t...)
 	case time.Time:
 		if t.IsZero() {
-			return []byte("null"), nil
+			return b
 		}
-		return json.Marshal(t.UTC().Format(time.RFC3339))
+		return t.UTC().AppendFormat(b, time.RFC3339)
 	case *time.Time:
 		if t == nil {
-			return []byte("null"), nil
+			return b
 		}
-		return marshalValue(*t)
-	case string:
-		return json.Marshal(t)
+		return AppendText(b, *t)
 	case bool:
-		return strconv.AppendBool(nil, t), nil
+		return strconv.AppendBool(b, t)
 	case int64:
-		return strconv.AppendInt(nil, t, 10), nil
+		return strconv.AppendInt(b, t, 10)
 	case int:
-		return strconv.AppendInt(nil, int64(t), 10), nil
+		return strconv.AppendInt(b, int64(t), 10)
 	case []string:
-		if t == nil {
-			return []byte("[]"), nil
-		}
-	}
-	return json.Marshal(v)
-}
-
-// WriteJSON prints one value as indented JSON (for `show`-style objects).
-func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
-
-// ---- CSV and TSV ----
-
-type delimitedWriter struct {
-	w      *bufio.Writer
-	p      Projection
-	o      Options
-	csv    *csv.Writer // nil for TSV
-	header bool
-	rec    []string
-}
-
-func (d *delimitedWriter) Write(row []any) error {
-	if !d.header {
-		d.header = true
-		if !d.o.NoHeaders {
-			if err := d.record(d.p.headerKeys()); err != nil {
-				return err
+		for i, s := range t {
+			if i > 0 {
+				b = append(b, ',')
 			}
+			b = append(b, s...)
 		}
+		return b
 	}
-	vals := d.p.project(row)
-	rec := d.rec[:0]
-	for _, v := range vals {
-		rec = append(rec, Text(v))
-	}
-	d.rec = rec
-	return d.record(rec)
-}
-
-func (d *delimitedWriter) record(rec []string) error {
-	if d.csv != nil {
-		return d.csv.Write(rec)
-	}
-	for i, f := range rec {
-		if i > 0 {
-			d.w.WriteByte('\t')
-		}
-		d.w.WriteString(tsvEscape(f))
-	}
-	return d.w.WriteByte('\n')
-}
-
-func (d *delimitedWriter) Close() error {
-	if !d.header && !d.o.NoHeaders {
-		d.header = true
-		if err := d.record(d.p.headerKeys()); err != nil {
-			return err
-		}
-	}
-	if d.csv != nil {
-		d.csv.Flush()
-		if err := d.csv.Error(); err != nil {
-			return err
-		}
-	}
-	return d.w.Flush()
-}
-
-var tsvReplacer = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
-
-// tsvEscape follows the PostgreSQL text format / IANA TSV convention:
-// backslash escapes, so a field never breaks a line or a column.
-func tsvEscape(s string) string { return tsvReplacer.Replace(s) }
-
-func (p Projection) headerKeys() []string {
-	out := make([]string, len(p.Cols))
-	for i, c := range p.Cols {
-		out[i] = c.Key
-	}
-	return out
+	return append(b, Text(v)...)
 }
 
 // Text renders a value for CSV, TSV and tables.
 func Text(v any) string {
-	switch t := v.(type) {
+	switch t := Deref(v).(type) {
 	case nil:
 		return ""
 	case string:
@@ -260,8 +163,9 @@ func Text(v any) string {
 // ---- IDs ----
 
 type idWriter struct {
-	w *bufio.Writer
-	p Projection
+	w   *bufio.Writer
+	p   Projection
+	buf []byte
 }
 
 func (d *idWriter) Write(row []any) error {
@@ -269,68 +173,10 @@ func (d *idWriter) Write(row []any) error {
 	if len(row) == 0 {
 		return nil
 	}
-	d.w.WriteString(Text(row[0]))
-	return d.w.WriteByte('\n')
+	d.buf = AppendText(d.buf[:0], Deref(row[0]))
+	d.buf = append(d.buf, '\n')
+	_, err := d.w.Write(d.buf)
+	return err
 }
 
 func (d *idWriter) Close() error { return d.w.Flush() }
-
-// ---- tables ----
-
-type tableWriter struct {
-	w    *bufio.Writer
-	p    Projection
-	o    Options
-	rows []table.Row
-}
-
-func (t *tableWriter) Write(row []any) error {
-	vals := t.p.project(row)
-	r := make(table.Row, len(vals))
-	for i, v := range vals {
-		s := Text(v)
-		if b, ok := v.(bool); ok {
-			s = map[bool]string{true: "yes", false: "no"}[b]
-		}
-		r[i] = s
-	}
-	t.rows = append(t.rows, r)
-	return nil
-}
-
-func (t *tableWriter) Close() error {
-	tw := table.NewWriter()
-	tw.SetOutputMirror(t.w)
-	if !t.o.NoHeaders {
-		h := make(table.Row, len(t.p.Cols))
-		for i, c := range t.p.Cols {
-			h[i] = c.Header
-		}
-		tw.AppendHeader(h)
-	}
-	tw.AppendRows(t.rows)
-	tw.SetStyle(TableStyle(t.o))
-	tw.Render()
-	return t.w.Flush()
-}
-
-// TableStyle is a bordered, coloured style on a terminal and plain aligned
-// columns (no borders, no colour) when piped.
-func TableStyle(o Options) table.Style {
-	if !o.TTY {
-		s := table.StyleDefault
-		s.Options = table.Options{}
-		s.Box.PaddingLeft, s.Box.PaddingRight = "", "  "
-		s.Format.Header = text.FormatUpper
-		s.Color = table.ColorOptions{}
-		return s
-	}
-	s := table.StyleLight
-	s.Format.Header = text.FormatDefault
-	if o.NoColor {
-		s.Color = table.ColorOptions{}
-	} else {
-		s.Color.Header = text.Colors{text.Bold}
-	}
-	return s
-}

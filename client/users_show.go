@@ -1,0 +1,303 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/b2badmin/b2badmin/client/catalog"
+)
+
+// The sections of `users show`, in the order of the back office's tabs.
+const (
+	SectionInfo        = "info"
+	Section2FA         = "2fa"
+	SectionAdditional  = "additional"
+	SectionSessions    = "sessions"
+	SectionTokens      = "tokens"
+	SectionCommissions = "commissions"
+)
+
+// UserSections lists every section.
+var UserSections = []string{SectionInfo, Section2FA, SectionAdditional, SectionSessions, SectionTokens, SectionCommissions}
+
+// UserDetails is the user details page. A section left out of the request
+// is nil and absent from JSON; a requested list is [] when empty. This
+// struct's JSON is a documented contract (docs/output.md).
+type UserDetails struct {
+	ID          int64            `json:"id"`
+	Email       string           `json:"email"`
+	Info        *UserInfo        `json:"info,omitempty"`
+	TwoFA       *UserTwoFA       `json:"2fa,omitempty"`
+	Additional  *UserAdditional  `json:"additional,omitempty"`
+	Sessions    *[]AuthSession   `json:"sessions,omitempty"`
+	Tokens      *[]SentToken     `json:"tokens,omitempty"`
+	Commissions *UserCommissions `json:"commissions,omitempty"`
+}
+
+// UserInfo is the Info tab.
+type UserInfo struct {
+	Email            string            `json:"email"`
+	FirstName        string            `json:"first_name"`
+	LastName         string            `json:"last_name"`
+	Phone            string            `json:"phone"`
+	IPWhiteList      []string          `json:"ip_white_list"`
+	ExtraPermissions []PermissionRef   `json:"extra_permissions"`
+	Language         string            `json:"language"`
+	IsActive         bool              `json:"is_active"`
+	Groups           []GroupMembership `json:"groups"`
+}
+
+// PermissionRef is one extra permission: identifier and the seed's label.
+type PermissionRef struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+}
+
+// GroupMembership is one of the ten groups and whether the user is in it.
+type GroupMembership struct {
+	Name   string `json:"name"`
+	Member bool   `json:"member"`
+}
+
+// UserTwoFA is the 2FA tab. Device keys and tokens are never read.
+type UserTwoFA struct {
+	Enabled bool          `json:"enabled"`
+	Devices []TwoFADevice `json:"devices"`
+}
+
+// TwoFADevice is one django-otp device, without its secret.
+type TwoFADevice struct {
+	Kind       string     `json:"kind"` // totp or email
+	Name       string     `json:"name"`
+	Confirmed  bool       `json:"confirmed"`
+	Email      *string    `json:"email"` // email devices: where codes go
+	CreatedAt  *time.Time `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+}
+
+// UserAdditional is the Additional tab's Info section.
+type UserAdditional struct {
+	ID                    int64      `json:"id"`
+	TwoFA                 bool       `json:"2fa"`
+	UUID                  string     `json:"uuid"`
+	LastLogin             *time.Time `json:"last_login"`
+	PasswordUsable        bool       `json:"password_usable"`
+	IsCompanyOwner        bool       `json:"is_company_owner"`
+	Company               *string    `json:"company"`
+	CompanyID             *int64     `json:"company_id"`
+	Type                  string     `json:"type"`
+	DateJoined            time.Time  `json:"date_joined"`
+	Wallets               []Wallet   `json:"wallets"`
+	Phone                 string     `json:"phone"`
+	LastName              string     `json:"last_name"`
+	FirstName             string     `json:"first_name"`
+	CommunicationLanguage string     `json:"communication_language"`
+	Email                 string     `json:"email"`
+}
+
+// Wallet is one wallet the user owns.
+type Wallet struct {
+	ID        int64     `json:"id"`
+	Name      string    `json:"name"`
+	Currency  string    `json:"currency"`
+	Kind      string    `json:"kind"`
+	Address   string    `json:"address"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// AuthSession is one line of the API sessions list.
+type AuthSession struct {
+	UserID      int64     `json:"user_id"`
+	IP          string    `json:"ip"`
+	Time        time.Time `json:"time"`
+	Result      string    `json:"result"`
+	DeviceType  string    `json:"device_type"`
+	Geolocation string    `json:"geolocation"`
+}
+
+// SentToken is one line of the list of sent tokens; Token is masked
+// unless the caller asked to reveal it.
+type SentToken struct {
+	SentAt      time.Time `json:"sent_at"`
+	Destination string    `json:"destination"`
+	Token       string    `json:"token"`
+	Status      string    `json:"status"`
+}
+
+// UserCommissions is the Commissions tab. Amounts are decimal strings in
+// USD (exact, as stored); turnovers are null without a company.
+type UserCommissions struct {
+	Company              *string          `json:"company"`
+	CompanyID            *int64           `json:"company_id"`
+	CurrentMonthTurnover *string          `json:"current_month_turnover_usd"`
+	LastMonthTurnover    *string          `json:"last_month_turnover_usd"`
+	Plans                []CommissionPlan `json:"plans"`
+}
+
+// CommissionPlan is one personal commission plan.
+type CommissionPlan struct {
+	ID        int64     `json:"id"`
+	Operation string    `json:"operation"`
+	Currency  string    `json:"currency"`
+	Percent   string    `json:"percent"`
+	FixedFee  string    `json:"fixed_fee"`
+	MinFee    *string   `json:"min_fee"`
+	MaxFee    *string   `json:"max_fee"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// ShowOptions choose what ShowUser reads.
+type ShowOptions struct {
+	Sections []string // empty = all
+	Reveal   bool     // print sent tokens in full
+	Limit    int      // sessions and tokens shown (default 20)
+	Now      time.Time
+}
+
+// MaskToken hides all but the last four characters of a sent token.
+func MaskToken(t string) string {
+	r := []rune(t)
+	if len(r) <= 4 {
+		return "••••"
+	}
+	return "••••" + string(r[len(r)-4:])
+}
+
+// ShowUser reads the user details page of ref (ID, email or UUID).
+func (c *Client) ShowUser(ctx context.Context, ref string, o ShowOptions) (*UserDetails, error) {
+	u, err := c.ResolveUsers(ctx, []string{ref})
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, s := range o.Sections {
+		want[s] = true
+	}
+	all := len(want) == 0
+	if o.Limit <= 0 {
+		o.Limit = 20
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	d := &UserDetails{ID: u[0].ID, Email: u[0].Email}
+	id := u[0].ID
+	if all || want[SectionInfo] || want[SectionAdditional] || want[SectionCommissions] {
+		if err := c.showMain(ctx, id, d, all || want[SectionInfo], all || want[SectionAdditional], all || want[SectionCommissions]); err != nil {
+			return nil, err
+		}
+	}
+	if all || want[Section2FA] {
+		if d.TwoFA, err = c.showTwoFA(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	if all || want[SectionSessions] {
+		s, err := c.showSessions(ctx, id, o.Limit)
+		if err != nil {
+			return nil, err
+		}
+		d.Sessions = &s
+	}
+	if all || want[SectionTokens] {
+		t, err := c.showTokens(ctx, id, o.Limit, o.Reveal)
+		if err != nil {
+			return nil, err
+		}
+		d.Tokens = &t
+	}
+	if d.Commissions != nil {
+		if err := c.showCommissions(ctx, id, d.Commissions, o.Now); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// showMain reads the user row once for info, additional and the company
+// of the commissions section. The password column is only compared in SQL:
+// the hash never leaves the database.
+func (c *Client) showMain(ctx context.Context, id int64, d *UserDetails, info, additional, commissions bool) error {
+	const q = `
+SELECT u.email, u.first_name, u.last_name, u.phone, u.ip_white_list, u.language, u.communication_language,
+       u.is_active, u.uuid::text, u.last_login, (u.password <> '' AND left(u.password, 1) <> '!'),
+       u.is_company_owner, c.name, u.company_id, u.type, u.date_joined,
+       ARRAY(SELECT g.name FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id = u.id),
+       ARRAY(SELECT ct.app_label || '.' || p.codename FROM rbac_user_user_permissions up
+             JOIN auth_permission p ON p.id = up.permission_id
+             JOIN django_content_type ct ON ct.id = p.content_type_id
+             WHERE up.user_id = u.id ORDER BY 1),
+       EXISTS (SELECT 1 FROM otp_totp_totpdevice t WHERE t.user_id = u.id AND t.confirmed)
+         OR EXISTS (SELECT 1 FROM otp_email_emaildevice e WHERE e.user_id = u.id AND e.confirmed)
+FROM rbac_user u LEFT JOIN rbac_company c ON c.id = u.company_id
+WHERE u.id = $1`
+	var in UserInfo
+	var ad UserAdditional
+	var ips string
+	var groups, perms []string
+	err := c.db.QueryRow(ctx, q, id).Scan(&in.Email, &in.FirstName, &in.LastName, &in.Phone, &ips, &in.Language,
+		&ad.CommunicationLanguage, &in.IsActive, &ad.UUID, &ad.LastLogin, &ad.PasswordUsable, &ad.IsCompanyOwner,
+		&ad.Company, &ad.CompanyID, &ad.Type, &ad.DateJoined, &groups, &perms, &ad.TwoFA)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return NotFound("user %d", id)
+	}
+	if err != nil {
+		return err
+	}
+	in.IPWhiteList = []string{}
+	for _, ip := range strings.Split(ips, ",") {
+		if ip = strings.TrimSpace(ip); ip != "" {
+			in.IPWhiteList = append(in.IPWhiteList, ip)
+		}
+	}
+	labels := map[string]string{}
+	for _, p := range catalog.Permissions() {
+		labels[p.ID()] = p.Label
+	}
+	in.ExtraPermissions = []PermissionRef{}
+	for _, p := range perms {
+		l := labels[p]
+		if l == "" {
+			l = p
+		}
+		in.ExtraPermissions = append(in.ExtraPermissions, PermissionRef{ID: p, Label: l})
+	}
+	member := map[string]bool{}
+	for _, g := range groups {
+		member[g] = true
+	}
+	for _, g := range catalog.Groups() {
+		in.Groups = append(in.Groups, GroupMembership{Name: g.Name, Member: member[g.Name]})
+	}
+	if info {
+		d.Info = &in
+	}
+	if additional {
+		ad.ID, ad.Email, ad.FirstName, ad.LastName, ad.Phone = id, in.Email, in.FirstName, in.LastName, in.Phone
+		ad.LastLogin, ad.DateJoined = utcPtr(ad.LastLogin), utc(ad.DateJoined)
+		if ad.Wallets, err = c.showWallets(ctx, id); err != nil {
+			return err
+		}
+		d.Additional = &ad
+	}
+	if commissions {
+		d.Commissions = &UserCommissions{Company: ad.Company, CompanyID: ad.CompanyID, Plans: []CommissionPlan{}}
+	}
+	return nil
+}
+
+// utc is a time as the JSON contract shows it: UTC, whole seconds.
+func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := utc(*t)
+	return &u
+}

@@ -1,0 +1,186 @@
+package output
+
+import (
+	"bufio"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ---- CSV and TSV ----
+
+// delimitedWriter streams CSV (RFC 4180, byte for byte what encoding/csv
+// writes: a field with a comma, quote or line break, or starting with a
+// space, is quoted) or TSV (backslash escapes). The header row holds the
+// column keys, the same names as the JSON fields. Each record is built in
+// one reused buffer: a million-row export allocates nothing per field.
+type delimitedWriter struct {
+	w      *bufio.Writer
+	p      Projection
+	o      Options
+	csv    bool // else TSV
+	header bool
+	buf    []byte
+	field  []byte
+}
+
+func (d *delimitedWriter) Write(row []any) error {
+	if err := d.writeHeader(); err != nil {
+		return err
+	}
+	b := d.buf[:0]
+	for i := range d.p.Cols {
+		if i > 0 {
+			b = append(b, d.sep())
+		}
+		start := len(b)
+		b = AppendText(b, d.p.value(row, i))
+		b = d.escape(b, start)
+	}
+	b = append(b, '\n')
+	d.buf = b
+	_, err := d.w.Write(b)
+	return err
+}
+
+func (d *delimitedWriter) sep() byte {
+	if d.csv {
+		return ','
+	}
+	return '\t'
+}
+
+// escape quotes (CSV) or escapes (TSV) the field b[start:] in place.
+func (d *delimitedWriter) escape(b []byte, start int) []byte {
+	f := b[start:]
+	if d.csv {
+		if !csvNeedsQuotes(f) {
+			return b
+		}
+		d.field = append(d.field[:0], f...)
+		b = append(b[:start], '"')
+		for _, c := range d.field {
+			if c == '"' {
+				b = append(b, '"')
+			}
+			b = append(b, c)
+		}
+		return append(b, '"')
+	}
+	if !tsvNeedsEscape(f) {
+		return b
+	}
+	d.field = append(d.field[:0], f...)
+	b = b[:start]
+	for _, c := range d.field {
+		switch c {
+		case '\\':
+			b = append(b, '\\', '\\')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// csvNeedsQuotes is encoding/csv's rule, so output stays byte-identical.
+func csvNeedsQuotes(f []byte) bool {
+	if len(f) == 0 {
+		return false
+	}
+	if string(f) == `\.` {
+		return true
+	}
+	for _, c := range f {
+		if c == ',' || c == '"' || c == '\r' || c == '\n' {
+			return true
+		}
+	}
+	r, _ := utf8.DecodeRune(f)
+	return unicode.IsSpace(r)
+}
+
+func tsvNeedsEscape(f []byte) bool {
+	for _, c := range f {
+		if c == '\\' || c == '\t' || c == '\n' || c == '\r' {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *delimitedWriter) writeHeader() error {
+	if d.header {
+		return nil
+	}
+	d.header = true
+	if d.o.NoHeaders {
+		return nil
+	}
+	b := d.buf[:0]
+	for i, k := range d.p.headerKeys() {
+		if i > 0 {
+			b = append(b, d.sep())
+		}
+		start := len(b)
+		b = append(b, k...)
+		b = d.escape(b, start)
+	}
+	b = append(b, '\n')
+	d.buf = b
+	_, err := d.w.Write(b)
+	return err
+}
+
+// Close writes the header even when there were no rows, so that a script
+// reading an empty result still sees the columns.
+func (d *delimitedWriter) Close() error {
+	if err := d.writeHeader(); err != nil {
+		return err
+	}
+	return d.w.Flush()
+}
+
+// tsvReplacer follows the PostgreSQL text format / IANA TSV convention:
+// backslash escapes, so a field never breaks a line or a column.
+var tsvReplacer = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`)
+
+// TSVUnescape reverses the TSV escaping of one field.
+func TSVUnescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 't':
+			b.WriteByte('\t')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		default:
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+func (p Projection) headerKeys() []string {
+	out := make([]string, len(p.Cols))
+	for i, c := range p.Cols {
+		out[i] = c.Key
+	}
+	return out
+}

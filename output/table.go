@@ -1,0 +1,95 @@
+package output
+
+import (
+	"bufio"
+	"strings"
+
+	"github.com/jedib0t/go-pretty/v6/table"
+	"github.com/jedib0t/go-pretty/v6/text"
+)
+
+// ---- tables ----
+
+type tableWriter struct {
+	w    *bufio.Writer
+	p    Projection
+	o    Options
+	rows []table.Row
+}
+
+func (t *tableWriter) Write(row []any) error {
+	r := make(table.Row, len(t.p.Cols))
+	for i := range t.p.Cols {
+		r[i] = CellText(t.p.value(row, i))
+	}
+	t.rows = append(t.rows, r)
+	return nil
+}
+
+func (t *tableWriter) Close() error {
+	tw := table.NewWriter()
+	if !t.o.NoHeaders {
+		h := make(table.Row, len(t.p.Cols))
+		for i, c := range t.p.Cols {
+			h[i] = c.Header
+		}
+		tw.AppendHeader(h)
+	}
+	tw.AppendRows(t.rows)
+	tw.SetStyle(TableStyle(t.o))
+	// go-pretty pads the last column too; trailing blanks are noise in a
+	// pipe and in golden files.
+	rendered := tw.Render()
+	if rendered == "" {
+		return t.w.Flush()
+	}
+	for _, line := range strings.Split(rendered, "\n") {
+		t.w.WriteString(strings.TrimRight(line, " "))
+		t.w.WriteByte('\n')
+	}
+	return t.w.Flush()
+}
+
+// CellText renders a value for a person: yes/no for booleans, lists
+// joined with ", ", everything else as Text.
+func CellText(v any) string {
+	switch t := v.(type) {
+	case bool:
+		if t {
+			return "yes"
+		}
+		return "no"
+	case []string:
+		return strings.Join(t, ", ")
+	case string:
+		// A line break or tab would tear a table row apart.
+		if strings.ContainsAny(t, "\t\r\n") {
+			return cellReplacer.Replace(t)
+		}
+		return t
+	}
+	return Text(v)
+}
+
+var cellReplacer = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ")
+
+// TableStyle is a bordered, coloured style on a terminal and plain aligned
+// columns (no borders, no colour) when piped.
+func TableStyle(o Options) table.Style {
+	if !o.TTY {
+		s := table.StyleDefault
+		s.Options = table.Options{}
+		s.Box.PaddingLeft, s.Box.PaddingRight = "", "  "
+		s.Format.Header = text.FormatUpper
+		s.Color = table.ColorOptions{}
+		return s
+	}
+	s := table.StyleLight
+	s.Format.Header = text.FormatDefault
+	if o.NoColor {
+		s.Color = table.ColorOptions{}
+	} else {
+		s.Color.Header = text.Colors{text.Bold}
+	}
+	return s
+}

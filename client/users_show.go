@@ -34,7 +34,7 @@ type UserDetails struct {
 	TwoFA       *UserTwoFA       `json:"2fa,omitempty"`
 	Additional  *UserAdditional  `json:"additional,omitempty"`
 	Sessions    *[]AuthSession   `json:"sessions,omitempty"`
-	Tokens      *[]SentToken     `json:"tokens,omitempty"`
+	Tokens      *[]ShownToken    `json:"tokens,omitempty"`
 	Commissions *UserCommissions `json:"commissions,omitempty"`
 }
 
@@ -119,9 +119,9 @@ type AuthSession struct {
 	Geolocation string    `json:"geolocation"`
 }
 
-// SentToken is one line of the list of sent tokens; Token is masked
-// unless the caller asked to reveal it.
-type SentToken struct {
+// ShownToken is one line of the details page's list of sent tokens; Token
+// is already masked unless the caller asked to reveal it.
+type ShownToken struct {
 	SentAt      time.Time `json:"sent_at"`
 	Destination string    `json:"destination"`
 	Token       string    `json:"token"`
@@ -138,34 +138,12 @@ type UserCommissions struct {
 	Plans                []CommissionPlan `json:"plans"`
 }
 
-// CommissionPlan is one personal commission plan.
-type CommissionPlan struct {
-	ID        int64     `json:"id"`
-	Operation string    `json:"operation"`
-	Currency  string    `json:"currency"`
-	Percent   string    `json:"percent"`
-	FixedFee  string    `json:"fixed_fee"`
-	MinFee    *string   `json:"min_fee"`
-	MaxFee    *string   `json:"max_fee"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-}
-
 // ShowOptions choose what ShowUser reads.
 type ShowOptions struct {
 	Sections []string // empty = all
 	Reveal   bool     // print sent tokens in full
 	Limit    int      // sessions and tokens shown (default 20)
 	Now      time.Time
-}
-
-// MaskToken hides all but the last four characters of a sent token.
-func MaskToken(t string) string {
-	r := []rune(t)
-	if len(r) <= 4 {
-		return "••••"
-	}
-	return "••••" + string(r[len(r)-4:])
 }
 
 // ShowUser reads the user details page of ref (ID, email or UUID).

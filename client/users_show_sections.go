@@ -69,7 +69,7 @@ FROM rbac_authlog WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`
 
 // showTokens is the latest part of the list of sent tokens. Masking
 // happens here, so an unrevealed token never reaches a renderer.
-func (c *Client) showTokens(ctx context.Context, id int64, limit int, reveal bool) ([]SentToken, error) {
+func (c *Client) showTokens(ctx context.Context, id int64, limit int, reveal bool) ([]ShownToken, error) {
 	const q = `
 SELECT t.sent_at, t.destination, t.token, s.name
 FROM rbac_authtoken t JOIN rbac_tokenstatus s ON s.id = t.status_id
@@ -78,8 +78,8 @@ WHERE t.user_id = $1 ORDER BY t.sent_at DESC, t.id DESC LIMIT $2`
 	if err != nil {
 		return nil, err
 	}
-	out := []SentToken{}
-	var t SentToken
+	out := []ShownToken{}
+	var t ShownToken
 	_, err = pgx.ForEachRow(rows, []any{&t.SentAt, &t.Destination, &t.Token, &t.Status}, func() error {
 		t.SentAt = utc(t.SentAt)
 		if !reveal {

@@ -31,7 +31,7 @@ func nouns() []noun {
 	return []noun{
 		{[]string{"db"}, newDBCmd},
 		{[]string{"users", "user"}, newUsersCmd},
-		{[]string{"groups"}, newGroupsCmd},
+		{[]string{"groups", "group"}, newGroupsCmd},
 		{[]string{"perms"}, newPermsCmd},
 		{[]string{"2fa", "twofa"}, newTwoFACmd},
 		{[]string{"commissions", "commission"}, newCommissionsCmd},

@@ -227,7 +227,7 @@ func (o *usersListOptions) filter() (client.UserFilter, error) {
 		}
 		g, ok := catalog.LookupGroup(name)
 		if !ok {
-			return fl, client.Refused("unknown group %q (groups: %s)", name, groupNames())
+			return fl, client.Refused("unknown group %q (groups: %s)", name, strings.Join(groupNames(), ", "))
 		}
 		fl.Groups = append(fl.Groups, g.Name)
 	}
@@ -260,14 +260,6 @@ func (o *usersListOptions) filter() (client.UserFilter, error) {
 		fl.Type = t
 	}
 	return fl, nil
-}
-
-func groupNames() string {
-	var names []string
-	for _, g := range catalog.Groups() {
-		names = append(names, g.Name)
-	}
-	return strings.Join(names, ", ")
 }
 
 // parseDateBound reads a date or an RFC 3339 time. For an upper bound it

@@ -93,17 +93,6 @@ func nextDay(d string) string {
 	return t.AddDate(0, 0, 1).Format("2006-01-02")
 }
 
-type lineCounter struct{ n int64 }
-
-func (l *lineCounter) Write(p []byte) (int, error) {
-	for _, b := range p {
-		if b == '\n' {
-			l.n++
-		}
-	}
-	return len(p), nil
-}
-
 func benchFilteredPage(ctx context.Context, e *Env) ([]Row, error) {
 	from, to, err := pageRange(ctx, e.DSN)
 	if err != nil {
@@ -124,8 +113,8 @@ ORDER BY u.id LIMIT 50`, from, nextDay(to))
 	if _, err := RunProcess("", &b, e.Psql, psql...); err != nil {
 		return nil, err
 	}
-	if a.n != 51 || b.n != 51 {
-		return nil, fmt.Errorf("filtered page: b2badmin printed %d lines, psql %d; want 51 each", a.n, b.n)
+	if int64(a) != 51 || int64(b) != 51 {
+		return nil, fmt.Errorf("filtered page: b2badmin printed %d lines, psql %d; want 51 each", int64(a), int64(b))
 	}
 	toolMed, psqlMed, _, _, err := pairedMedians(e.Runs,
 		func() (Measurement, error) { return RunProcess("", nil, e.Bin, tool...) },
@@ -144,8 +133,8 @@ func benchCSVExport(ctx context.Context, e *Env) ([]Row, error) {
 	if _, err := RunProcess("", &lines, e.Bin, tool...); err != nil {
 		return nil, err
 	}
-	if lines.n < int64(e.Users)+1 {
-		return nil, fmt.Errorf("CSV export printed %d lines for %d users", lines.n, e.Users)
+	if int64(lines) < int64(e.Users)+1 {
+		return nil, fmt.Errorf("CSV export printed %d lines for %d users", int64(lines), e.Users)
 	}
 	toolMed, psqlMed, peak, psqlPeak, err := pairedMedians(e.Runs,
 		func() (Measurement, error) { return RunProcess("", io.Discard, e.Bin, tool...) },

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
+	"os/user"
 	"strings"
 	"sync"
 	"time"
@@ -184,7 +185,12 @@ func (f *Factory) Actor() string {
 	}
 	u := f.Getenv("USER")
 	if u == "" {
-		u = "unknown"
+		// Cron jobs and containers often run without $USER.
+		if cur, err := user.Current(); err == nil {
+			u = cur.Username
+		} else {
+			u = "unknown"
+		}
 	}
 	h, _ := os.Hostname()
 	return u + "@" + h

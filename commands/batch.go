@@ -135,13 +135,9 @@ func runBatch(cmd *cobra.Command, f *Factory, o *batchOptions, args []string) er
 	ctx, cancel := commandContext(cmd, f)
 	defer cancel()
 	// The batch's own output options, captured before lines replace f's.
-	fm, err := f.OutputFormat()
+	fm, proj, err := f.selectColumns(batchResultColumns)
 	if err != nil {
 		return err
-	}
-	proj, err := batchResultColumns.Select(f.Global().Columns, fm)
-	if err != nil {
-		return usageError(err.Error())
 	}
 	opts := f.OutputOptions()
 

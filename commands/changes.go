@@ -30,13 +30,9 @@ var changeColumns = output.Columns{
 // when -o was given, so a 100,000-user deactivation stays quiet by default.
 func reportChanges(f *Factory, cmd *cobra.Command, dryRun bool, verb string, changes []client.Change, unchanged []client.UserRef, unchangedWhy, extra string) error {
 	if dryRun || cmd.Flags().Changed("output") {
-		fm, err := f.OutputFormat()
+		fm, p, err := f.selectColumns(changeColumns)
 		if err != nil {
 			return err
-		}
-		p, err := changeColumns.Select(f.Global().Columns, fm)
-		if err != nil {
-			return usageError(err.Error())
 		}
 		w := output.NewRowWriter(fm, f.IO.Out, p, f.OutputOptions())
 		for _, ch := range changes {

@@ -153,13 +153,9 @@ func newCommissionsTransfersCmd(f *Factory) *cobra.Command {
 				}
 				m = client.MonthOf(t)
 			}
-			fm, err := f.OutputFormat()
+			fm, p, err := f.selectColumns(transferColumns)
 			if err != nil {
 				return err
-			}
-			p, err := transferColumns.Select(f.Global().Columns, fm)
-			if err != nil {
-				return usageError(err.Error())
 			}
 			ctx, cancel := commandContext(cmd, f)
 			defer cancel()

@@ -140,13 +140,9 @@ func newDBSeedCmd(f *Factory) *cobra.Command {
 
 // renderRows prints a finished list in the chosen format.
 func renderRows(f *Factory, cols output.Columns, rows [][]any) error {
-	fm, err := f.OutputFormat()
+	fm, p, err := f.selectColumns(cols)
 	if err != nil {
 		return err
-	}
-	p, err := cols.Select(f.Global().Columns, fm)
-	if err != nil {
-		return usageError(err.Error())
 	}
 	return output.WriteAll(fm, f.IO.Out, p, f.OutputOptions(), rows)
 }

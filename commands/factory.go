@@ -269,3 +269,17 @@ func shellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
+
+// selectColumns parses -o and --columns against a command's columns; an
+// unknown format or column is a usage error.
+func (f *Factory) selectColumns(cols output.Columns) (output.Format, output.Projection, error) {
+	fm, err := f.OutputFormat()
+	if err != nil {
+		return "", output.Projection{}, err
+	}
+	p, err := cols.Select(f.Global().Columns, fm)
+	if err != nil {
+		return "", output.Projection{}, usageError(err.Error())
+	}
+	return fm, p, nil
+}

@@ -76,13 +76,9 @@ age such as 90m, 24h or 7d ("since 7 days ago"); --until is exclusive.
 			}
 			flt.Actor, flt.Action = strings.TrimSpace(o.actor), strings.TrimSpace(o.action)
 			flt.Limit, flt.Oldest = o.limit, o.reverse
-			fm, err := f.OutputFormat()
+			fm, p, err := f.selectColumns(logColumns)
 			if err != nil {
 				return err
-			}
-			p, err := logColumns.Select(f.Global().Columns, fm)
-			if err != nil {
-				return usageError(err.Error())
 			}
 			ctx, cancel := commandContext(cmd, f)
 			defer cancel()

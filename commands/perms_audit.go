@@ -98,13 +98,9 @@ func runPermsAudit(cmd *cobra.Command, f *Factory, o *permsAuditOptions) error {
 		}
 		cols = append(append(output.Columns{}, auditColumns...), auditChangeColumn)
 	}
-	fm, err := f.OutputFormat()
+	fm, proj, err := f.selectColumns(cols)
 	if err != nil {
 		return err
-	}
-	proj, err := cols.Select(f.Global().Columns, fm)
-	if err != nil {
-		return usageError(err.Error())
 	}
 	ctx, cancel := commandContext(cmd, f)
 	defer cancel()

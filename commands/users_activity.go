@@ -150,13 +150,9 @@ func newUsersTokensCmd(f *Factory) *cobra.Command {
 // of list through the chosen renderer.
 func streamActivity(cmd *cobra.Command, f *Factory, ref string, cols output.Columns,
 	list func(*client.Client, client.UserRef, output.RowWriter) error) error {
-	fm, err := f.OutputFormat()
+	fm, p, err := f.selectColumns(cols)
 	if err != nil {
 		return err
-	}
-	p, err := cols.Select(f.Global().Columns, fm)
-	if err != nil {
-		return usageError(err.Error())
 	}
 	ctx, cancel := commandContext(cmd, f)
 	defer cancel()

@@ -137,13 +137,9 @@ func runUsersList(cmd *cobra.Command, f *Factory, o *usersListOptions) error {
 	if err != nil {
 		return err
 	}
-	fm, err := f.OutputFormat()
+	fm, p, err := f.selectColumns(userColumns)
 	if err != nil {
 		return err
-	}
-	p, err := userColumns.Select(f.Global().Columns, fm)
-	if err != nil {
-		return usageError(err.Error())
 	}
 	q := client.UserQuery{Filter: filter, Limit: o.limit, Need: p.Has}
 	if q.Sort, err = client.ParseUserSort(o.sort); err != nil {

@@ -1,0 +1,54 @@
+package commands
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/b2badmin/b2badmin/internal/fixture"
+	"github.com/b2badmin/b2badmin/internal/pgtest"
+)
+
+// TestWorksInPgBouncerQueryModes runs reads, writes and a batch with the
+// query modes a DSN chooses behind PgBouncer in transaction pooling (SPEC
+// §9): no server-side prepared statements, no session state.
+func TestWorksInPgBouncerQueryModes(t *testing.T) {
+	for _, mode := range []string{"simple_protocol", "exec"} {
+		t.Run(mode, func(t *testing.T) {
+			dsn := pgtest.NewDatabase(t)
+			conn := fixture.Conn(t, dsn)
+			id := fixture.AddUser(t, conn, fixture.User{Email: "pool@example.com", Type: "merchant", Groups: []string{"Merchant owner"}})
+			sep := "?"
+			if strings.Contains(dsn, "?") {
+				sep = "&"
+			}
+			dsn += sep + "default_query_exec_mode=" + mode
+			mustRun(t, dsn, "users", "update", "pool@example.com", "--first-name", "Pooled")
+			mustRun(t, dsn, "perms", "grant", "pool@example.com", "api.view_wallet")
+			r := cliRun{DSN: dsn, Stdin: "users add-group pool@example.com 'KYC not verified'\nusers deactivate pool@example.com\n"}.run(t, "batch", "--atomic", "-")
+			if r.Code != 0 {
+				t.Fatalf("batch: %d %s", r.Code, r.Stderr)
+			}
+			r = mustRun(t, dsn, "users", "list", "--id", "1,2,3", "-o", "json", "--columns", "id,first_name,is_active,groups")
+			var rows []struct {
+				ID        int64    `json:"id"`
+				FirstName string   `json:"first_name"`
+				IsActive  bool     `json:"is_active"`
+				Groups    []string `json:"groups"`
+			}
+			if err := json.Unmarshal([]byte(r.Stdout), &rows); err != nil {
+				t.Fatalf("%v: %s", err, r.Stdout)
+			}
+			if len(rows) != 1 || rows[0].ID != id || rows[0].FirstName != "Pooled" || rows[0].IsActive || len(rows[0].Groups) != 2 {
+				t.Fatalf("after the changes: %+v", rows)
+			}
+			var logRows int
+			if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM api_operationlog WHERE target_user_id = $1`, id).Scan(&logRows); err != nil {
+				t.Fatal(err)
+			}
+			if logRows != 4 {
+				t.Fatalf("%d log rows, want 4 (update, grant, add-group, deactivate)", logRows)
+			}
+		})
+	}
+}

@@ -71,12 +71,14 @@ type Factory struct {
 	// Batch is non-nil while a batch line runs.
 	Batch *BatchLine
 
-	mu        sync.Mutex
-	client    *client.Client
-	global    *GlobalOptions
-	config    *Config
-	profile   *Profile
-	clientFor func(ctx context.Context, o client.Options) (*client.Client, error)
+	mu     sync.Mutex
+	client *client.Client
+	// readClient is the replica (--read-dsn / a profile's read_dsn), opened once.
+	readClient *client.Client
+	global     *GlobalOptions
+	config     *Config
+	profile    *Profile
+	clientFor  func(ctx context.Context, o client.Options) (*client.Client, error)
 	// shared is set by batch: every line runs on this client (a pool or a
 	// transaction) and Close leaves it open.
 	shared *client.Client
@@ -143,7 +145,16 @@ func (f *Factory) ReadClient(ctx context.Context) (*client.Client, error) {
 		return nil, err
 	}
 	o.DSN, o.ReadOnly = readDSN, true
-	return f.clientFor(ctx, o)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.readClient == nil {
+		c, err := f.clientFor(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		f.readClient = c
+	}
+	return f.readClient, nil
 }
 
 func (f *Factory) connectOptions(read bool) (client.Options, error) {
@@ -231,9 +242,11 @@ func (f *Factory) OutputOptions() output.Options {
 func (f *Factory) Close() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.client != nil {
-		f.client.Close()
-		f.client = nil
+	for _, c := range []**client.Client{&f.client, &f.readClient} {
+		if *c != nil {
+			(*c).Close()
+			*c = nil
+		}
 	}
 }
 

@@ -52,3 +52,20 @@ func TestWorksInPgBouncerQueryModes(t *testing.T) {
 		})
 	}
 }
+
+// TestReadDSNServesReadsOnly points --read-dsn at a second database (a
+// stand-in for a replica): list reads from it, update writes the primary.
+func TestReadDSNServesReadsOnly(t *testing.T) {
+	primary, replica := pgtest.NewDatabase(t), pgtest.NewDatabase(t)
+	fixture.AddUser(t, fixture.Conn(t, primary), fixture.User{Email: "primary@example.com"})
+	fixture.AddUser(t, fixture.Conn(t, replica), fixture.User{Email: "replica@example.com"})
+	r := mustRun(t, primary, "--read-dsn", replica, "users", "list", "-o", "jsonl", "--columns", "email")
+	if strings.TrimSpace(r.Stdout) != `{"email":"replica@example.com"}` {
+		t.Fatalf("list did not read the replica: %q", r.Stdout)
+	}
+	mustRun(t, primary, "--read-dsn", replica, "users", "update", "primary@example.com", "--first-name", "Written")
+	r = mustRun(t, primary, "users", "list", "-o", "jsonl", "--columns", "first_name")
+	if strings.TrimSpace(r.Stdout) != `{"first_name":"Written"}` {
+		t.Fatalf("update did not write the primary: %q", r.Stdout)
+	}
+}

@@ -39,8 +39,9 @@ type permTable struct {
 
 // refCache holds reference data shared by a client and its WithDB copies.
 type refCache struct {
-	mu    sync.Mutex
-	perms *permTable
+	mu     sync.Mutex
+	perms  *permTable
+	groups map[string]int32 // auth_group ids by name
 }
 
 // permTable returns the permission table, loading it on first use. A

@@ -52,16 +52,18 @@ func NewRootCmd(f *Factory) *cobra.Command { return newRootCmd(f, nil) }
 // whose first word is a flag or unknown gets the whole tree, so errors and
 // help read exactly as on the command line.
 func newLineRootCmd(f *Factory, args []string) *cobra.Command {
-	if len(args) > 0 {
-		for _, n := range nouns() {
-			for _, name := range n.names {
-				if args[0] == name {
-					return newRootCmd(f, n.build)
-				}
-			}
-		}
+	if len(args) == 0 {
+		return newRootCmd(f, nil)
 	}
-	return newRootCmd(f, nil)
+	n, ok := findNoun(nouns(), args[0])
+	if !ok {
+		return newRootCmd(f, nil)
+	}
+	if n.names[0] == "users" && len(args) > 1 {
+		verb := args[1]
+		return newRootCmd(f, func(f *Factory) *cobra.Command { return newUsersCmdFor(f, verb) })
+	}
+	return newRootCmd(f, n.build)
 }
 
 func newRootCmd(f *Factory, only func(*Factory) *cobra.Command) *cobra.Command {

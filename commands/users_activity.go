@@ -11,10 +11,7 @@ import (
 	"github.com/b2badmin/b2badmin/output"
 )
 
-// usersActivityCmds are the Additional tab's lists: API sessions and sent tokens.
-func usersActivityCmds(f *Factory) []*cobra.Command {
-	return []*cobra.Command{newUsersSessionsCmd(f), newUsersTokensCmd(f)}
-}
+// users sessions and users tokens are the Additional tab's lists.
 
 type activityOptions struct {
 	since  string

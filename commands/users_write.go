@@ -10,19 +10,8 @@ import (
 	"github.com/b2badmin/b2badmin/client"
 )
 
-// usersWriteCmds are the verbs that change users: update and set-password
-// here, activate/deactivate in users_state.go, groups in users_groups.go.
-func usersWriteCmds(f *Factory) []*cobra.Command {
-	return []*cobra.Command{
-		newUsersUpdateCmd(f),
-		newUsersSetPasswordCmd(f),
-		newUsersActiveCmd(f, true),
-		newUsersActiveCmd(f, false),
-		newUsersGroupCmd(f, client.GroupsSet),
-		newUsersGroupCmd(f, client.GroupsAdd),
-		newUsersGroupCmd(f, client.GroupsRemove),
-	}
-}
+// The verbs that change users: update and set-password here,
+// activate/deactivate in users_state.go, groups in users_groups.go.
 
 type usersUpdateOptions struct {
 	m                              mutateFlags

@@ -141,10 +141,13 @@ func (d *delimitedWriter) writeHeader() error {
 // Close writes the header even when there were no rows, so that a script
 // reading an empty result still sees the columns.
 func (d *delimitedWriter) Close() error {
+	if d.w == nil { // already closed
+		return nil
+	}
 	if err := d.writeHeader(); err != nil {
 		return err
 	}
-	return d.w.Flush()
+	return flushAndRelease(&d.w)
 }
 
 // tsvReplacer follows the PostgreSQL text format / IANA TSV convention:

@@ -54,6 +54,9 @@ func (j *jsonWriter) Write(row []any) error {
 }
 
 func (j *jsonWriter) Close() error {
+	if j.w == nil { // already closed
+		return nil
+	}
 	if !j.lines {
 		if j.n == 0 {
 			j.w.WriteString("[]\n")
@@ -61,7 +64,7 @@ func (j *jsonWriter) Close() error {
 			j.w.WriteString("\n]\n")
 		}
 	}
-	return j.w.Flush()
+	return flushAndRelease(&j.w)
 }
 
 // appendJSONValue encodes one value; times are RFC 3339 UTC, a zero time

@@ -308,3 +308,31 @@ func FuzzCSVMatchesEncodingCSV(f *testing.F) {
 		}
 	})
 }
+
+// TestCloseTwiceIsHarmless: writers share pooled buffers, so a second
+// Close must neither write nor touch a buffer another writer owns.
+func TestCloseTwiceIsHarmless(t *testing.T) {
+	cols := Columns{{Key: "id", Header: "ID", Default: true}}
+	for _, f := range Formats {
+		var a, b bytes.Buffer
+		p, _ := cols.Select(nil, f)
+		wa := NewRowWriter(f, &a, p, Options{})
+		_ = wa.Write([]any{int64(1)})
+		if err := wa.Close(); err != nil {
+			t.Fatal(err)
+		}
+		first := a.String()
+		wb := NewRowWriter(f, &b, p, Options{}) // likely reuses wa's buffer
+		_ = wb.Write([]any{int64(2)})
+		if err := wa.Close(); err != nil {
+			t.Fatalf("%s: second Close: %v", f, err)
+		}
+		_ = wb.Close()
+		if a.String() != first {
+			t.Fatalf("%s: second Close wrote %q after %q", f, a.String()[len(first):], first)
+		}
+		if strings.Contains(b.String(), "1") || !strings.Contains(b.String(), "2") {
+			t.Fatalf("%s: second writer's output %q", f, b.String())
+		}
+	}
+}

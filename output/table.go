@@ -27,6 +27,9 @@ func (t *tableWriter) Write(row []any) error {
 }
 
 func (t *tableWriter) Close() error {
+	if t.w == nil { // already closed
+		return nil
+	}
 	tw := table.NewWriter()
 	if !t.o.NoHeaders {
 		h := make(table.Row, len(t.p.Cols))
@@ -41,13 +44,13 @@ func (t *tableWriter) Close() error {
 	// pipe and in golden files.
 	rendered := tw.Render()
 	if rendered == "" {
-		return t.w.Flush()
+		return flushAndRelease(&t.w)
 	}
 	for _, line := range strings.Split(rendered, "\n") {
 		t.w.WriteString(strings.TrimRight(line, " "))
 		t.w.WriteByte('\n')
 	}
-	return t.w.Flush()
+	return flushAndRelease(&t.w)
 }
 
 // CellText renders a value for a person: yes/no for booleans, lists

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -27,7 +28,7 @@ type RowWriter interface {
 
 // NewRowWriter returns the writer for format f.
 func NewRowWriter(f Format, w io.Writer, p Projection, o Options) RowWriter {
-	bw := bufio.NewWriterSize(w, 64<<10)
+	bw := bufferFor(w)
 	switch f {
 	case JSON:
 		return &jsonWriter{w: bw, p: p}
@@ -42,6 +43,30 @@ func NewRowWriter(f Format, w io.Writer, p Projection, o Options) RowWriter {
 	default:
 		return &tableWriter{w: bw, p: p, o: o}
 	}
+}
+
+// Writers are pooled: a batch renders one small result per line, and a
+// fresh 64 KiB buffer each time was most of its allocations.
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 64<<10) }}
+
+func bufferFor(w io.Writer) *bufio.Writer {
+	bw := writerPool.Get().(*bufio.Writer)
+	bw.Reset(w)
+	return bw
+}
+
+// flushAndRelease ends a writer's life: Close calls it last. It clears
+// *bw, so that a second Close is a no-op rather than a write into a
+// buffer that another writer now owns.
+func flushAndRelease(bw **bufio.Writer) error {
+	if *bw == nil {
+		return nil
+	}
+	err := (*bw).Flush()
+	(*bw).Reset(nil)
+	writerPool.Put(*bw)
+	*bw = nil
+	return err
 }
 
 // WriteAll renders a whole slice of rows.
@@ -179,4 +204,4 @@ func (d *idWriter) Write(row []any) error {
 	return err
 }
 
-func (d *idWriter) Close() error { return d.w.Flush() }
+func (d *idWriter) Close() error { return flushAndRelease(&d.w) }

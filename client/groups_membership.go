@@ -61,11 +61,7 @@ func (c *Client) ChangeGroups(ctx context.Context, a Audit, refs []string, mode 
 		return res, err
 	}
 	err = c.change(ctx, dryRun, func(tx pgx.Tx) error {
-		users, err := ResolveUsers(ctx, tx, refs)
-		if err != nil {
-			return err
-		}
-		locked, err := lockUsers(ctx, tx, IDs(users))
+		users, locked, err := resolveAndLockUsers(ctx, tx, refs)
 		if err != nil {
 			return err
 		}

@@ -19,31 +19,14 @@ type UserRef struct {
 // order given, without duplicates. Every unknown reference is named in one
 // NotFound error, so a bulk command fails before it changes anything.
 func ResolveUsers(ctx context.Context, db DBTX, refs []string) ([]UserRef, error) {
-	var ids []int64
-	var emails, uuids []string
-	for _, r := range refs {
-		r = strings.TrimSpace(r)
-		switch {
-		case r == "":
-			return nil, Refused("empty user reference")
-		case isDigits(r):
-			id, err := strconv.ParseInt(r, 10, 64)
-			if err != nil || id <= 0 {
-				return nil, Refused("invalid user id %q", r)
-			}
-			ids = append(ids, id)
-		case looksLikeUUID(r):
-			uuids = append(uuids, strings.ToLower(r))
-		case strings.Contains(r, "@"):
-			emails = append(emails, strings.ToLower(r))
-		default:
-			return nil, Refused("invalid user reference %q: want an ID, an email or a UUID", r)
-		}
+	keys, err := parseRefs(refs)
+	if err != nil {
+		return nil, err
 	}
 	const q = `
 SELECT id, email, id::text, lower(email), uuid::text FROM rbac_user
 WHERE id = ANY($1) OR lower(email) = ANY($2) OR uuid = ANY($3::uuid[])`
-	rows, err := db.Query(ctx, q, ids, emails, uuids)
+	rows, err := db.Query(ctx, q, keys.ids, keys.emails, keys.uuids)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +40,42 @@ WHERE id = ANY($1) OR lower(email) = ANY($2) OR uuid = ANY($3::uuid[])`
 	if err != nil {
 		return nil, err
 	}
+	return matchRefs(refs, byRef)
+}
+
+// refKeys are user arguments sorted by kind, for one query over all three.
+type refKeys struct {
+	ids           []int64
+	emails, uuids []string
+}
+
+func parseRefs(refs []string) (refKeys, error) {
+	var k refKeys
+	for _, r := range refs {
+		r = strings.TrimSpace(r)
+		switch {
+		case r == "":
+			return k, Refused("empty user reference")
+		case isDigits(r):
+			id, err := strconv.ParseInt(r, 10, 64)
+			if err != nil || id <= 0 {
+				return k, Refused("invalid user id %q", r)
+			}
+			k.ids = append(k.ids, id)
+		case looksLikeUUID(r):
+			k.uuids = append(k.uuids, strings.ToLower(r))
+		case strings.Contains(r, "@"):
+			k.emails = append(k.emails, strings.ToLower(r))
+		default:
+			return k, Refused("invalid user reference %q: want an ID, an email or a UUID", r)
+		}
+	}
+	return k, nil
+}
+
+// matchRefs maps each argument to the user found for it (byRef is keyed by
+// id text, lower-case email and uuid text) and names every one not found.
+func matchRefs(refs []string, byRef map[string]UserRef) ([]UserRef, error) {
 	var out []UserRef
 	var missing []string
 	seen := map[int64]bool{}

@@ -67,6 +67,55 @@ FROM rbac_user WHERE id = ANY($1) ORDER BY id FOR UPDATE`
 	return out, nil
 }
 
+// resolveAndLockUsers is ResolveUsers and lockUsers in one round trip:
+// the rows named by refs are found and locked (in id order) by one
+// statement. A batch line is mostly round trips, so this one counts.
+func resolveAndLockUsers(ctx context.Context, tx DBTX, refs []string) ([]UserRef, []lockedUser, error) {
+	keys, err := parseRefs(refs)
+	if err != nil {
+		return nil, nil, err
+	}
+	const q = `
+SELECT id, email, first_name, last_name, phone, ip_white_list, language, communication_language,
+       is_active, type, company_id, left(password, 1) <> '!', id::text AS id_text, lower(email) AS email_key, uuid::text AS uuid_text
+FROM rbac_user WHERE id = ANY($1) OR lower(email) = ANY($2) OR uuid = ANY($3::uuid[])
+ORDER BY id FOR UPDATE`
+	rows, err := tx.Query(ctx, q, keys.ids, keys.emails, keys.uuids)
+	if err != nil {
+		return nil, nil, err
+	}
+	byRef := map[string]UserRef{}
+	lockedByID := map[int64]lockedUser{}
+	var u lockedUser
+	var idText, lowerEmail, uuidText string
+	_, err = pgx.ForEachRow(rows, []any{&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Phone, &u.IPWhiteList,
+		&u.Language, &u.CommLang, &u.IsActive, &u.Type, &u.CompanyID, &u.Usable, &idText, &lowerEmail, &uuidText}, func() error {
+		c := u
+		if u.CompanyID != nil {
+			id := *u.CompanyID
+			c.CompanyID = &id
+		}
+		lockedByID[c.ID] = c
+		ref := UserRef{ID: c.ID, Email: c.Email}
+		byRef[idText], byRef[lowerEmail], byRef[uuidText] = ref, ref, ref
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	users, err := matchRefs(refs, byRef)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Locked rows in id order, only those the arguments named.
+	locked := make([]lockedUser, 0, len(users))
+	for _, r := range users {
+		locked = append(locked, lockedByID[r.ID])
+	}
+	sort.Slice(locked, func(i, j int) bool { return locked[i].ID < locked[j].ID })
+	return users, locked, nil
+}
+
 // change runs fn in a transaction. A dry run runs exactly the same
 // statements (so constraint violations show up too) and then rolls back.
 func (c *Client) change(ctx context.Context, dryRun bool, fn func(tx pgx.Tx) error) error {

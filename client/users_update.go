@@ -77,15 +77,11 @@ func (c *Client) UpdateUser(ctx context.Context, a Audit, ref string, u UserUpda
 	}
 	var res UpdateResult
 	err = c.change(ctx, dryRun, func(tx pgx.Tx) error {
-		ur, err := ResolveUser(ctx, tx, ref)
+		users, locked, err := resolveAndLockUsers(ctx, tx, []string{ref})
 		if err != nil {
 			return err
 		}
-		res.User = ur
-		locked, err := lockUsers(ctx, tx, []int64{ur.ID})
-		if err != nil {
-			return err
-		}
+		res.User = users[0]
 		cur := locked[0]
 		ch := Change{UserID: cur.ID, Email: cur.Email, Before: map[string]any{}, After: map[string]any{}}
 		// set keeps a field only when it really changes; the others go to

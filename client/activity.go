@@ -95,12 +95,18 @@ func limitArg(n int) any {
 	return n
 }
 
-// MaskToken hides a sent token but its last four characters ("••••1234");
-// a token of four characters or fewer is hidden entirely.
+// MaskToken hides a sent token unless the admin asked to reveal it. A long
+// token keeps its last four characters ("••••1234") so it can be matched
+// with what the user sees; a short one (most sent tokens are 6-digit codes)
+// is hidden entirely, since four of six digits would leave 100 guesses.
 func MaskToken(tok string) string {
 	r := []rune(tok)
-	if len(r) <= 4 {
+	if len(r) < minTokenLenForHint {
 		return "••••"
 	}
 	return "••••" + string(r[len(r)-4:])
 }
+
+// minTokenLenForHint: below this length the last four characters are too
+// large a share of the secret to print.
+const minTokenLenForHint = 12

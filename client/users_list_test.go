@@ -117,7 +117,7 @@ func TestMonthBounds(t *testing.T) {
 }
 
 func TestMaskToken(t *testing.T) {
-	for in, want := range map[string]string{"abcdef1234": "••••1234", "123": "••••", "": "••••", "ünï-çødé": "••••çødé"} {
+	for in, want := range map[string]string{"abcdefgh1234": "••••1234", "abcdef1234": "••••", "405762": "••••", "123": "••••", "": "••••", "ünï-çødé-ünï-çødé": "••••çødé", "ünï-çødé": "••••"} {
 		if got := MaskToken(in); got != want {
 			t.Errorf("MaskToken(%q) = %q, want %q", in, got, want)
 		}

@@ -336,3 +336,23 @@ func TestCloseTwiceIsHarmless(t *testing.T) {
 		}
 	}
 }
+
+// TestTableEscapesControlCharacters: a name holding terminal escape codes
+// must not reach the terminal raw.
+func TestTableEscapesControlCharacters(t *testing.T) {
+	cols := Columns{{Key: "name", Header: "Name", Default: true}}
+	p, _ := cols.Select(nil, Table)
+	for _, tty := range []bool{false, true} {
+		var b bytes.Buffer
+		if err := WriteAll(Table, &b, p, Options{TTY: tty, NoColor: true}, [][]any{{"a\x1b]0;pwned\x07\x1b[31mX\tb\nc\u009b"}}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if strings.ContainsAny(out, "\x1b\x07\t\u009b") {
+			t.Fatalf("tty=%v: control characters reached the output: %q", tty, out)
+		}
+		if !strings.Contains(out, `a\x1b]0;pwned\x07\x1b[31mX b c\x9b`) {
+			t.Fatalf("tty=%v: escaped text missing: %q", tty, out)
+		}
+	}
+}

@@ -84,7 +84,7 @@ func (e *ConnectError) Error() string { return e.Msg }
 func Connect(ctx context.Context, o Options) (*Client, error) {
 	cfg, err := pgxpool.ParseConfig(o.DSN)
 	if err != nil {
-		return nil, &ConnectError{Msg: "invalid connection string: " + Scrub(describeParseError(err), passwordOf(o.DSN))}
+		return nil, &ConnectError{Msg: "invalid connection string: " + Scrub(describeParseError(err), passwordOf(o.DSN), RawPassword(o.DSN))}
 	}
 	secret := cfg.ConnConfig.Password
 	if o.ConnectTimeout <= 0 {
@@ -112,13 +112,13 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, &ConnectError{Msg: Scrub(err.Error(), secret, passwordOf(o.DSN))}
+		return nil, &ConnectError{Msg: Scrub(err.Error(), secret, passwordOf(o.DSN), RawPassword(o.DSN))}
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, o.ConnectTimeout+time.Second)
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		return nil, &ConnectError{Msg: Scrub(describeConnectError(err, cfg.ConnConfig), secret, passwordOf(o.DSN))}
+		return nil, &ConnectError{Msg: Scrub(describeConnectError(err, cfg.ConnConfig), secret, passwordOf(o.DSN), RawPassword(o.DSN))}
 	}
 	return &Client{db: pool, pool: pool, readOnly: o.ReadOnly, ref: &refCache{}}, nil
 }

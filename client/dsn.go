@@ -23,9 +23,27 @@ func ResolveDSN(flag string, getenv func(string) string) string {
 }
 
 var (
-	urlPassword = regexp.MustCompile(`(?i)(postgres(?:ql)?://[^:/@\s]*:)([^@\s]*)(@)`)
-	kvPassword  = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]*)`)
+	// The password runs to the LAST @ of the URL's authority: a password
+	// with an unescaped @ must not leave its tail behind.
+	urlPassword = regexp.MustCompile(`(?i)(postgres(?:ql)?://[^:/@\s]*:)([^\s/?]*)(@)`)
+	// A quoted value may be unterminated in a broken DSN: hide to the end.
+	kvPassword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^\s]*)`)
 )
+
+// RawPassword is the password as written in a DSN, before any driver parses
+// it, so that a malformed one can still be scrubbed from messages.
+func RawPassword(dsn string) string {
+	if m := urlPassword.FindStringSubmatch(dsn); m != nil {
+		if p, err := url.PathUnescape(m[2]); err == nil {
+			return p
+		}
+		return m[2]
+	}
+	if m := kvPassword.FindStringSubmatch(dsn); m != nil {
+		return strings.Trim(m[2], "'")
+	}
+	return ""
+}
 
 // RedactDSN hides the password of a URL or key=value connection string.
 func RedactDSN(dsn string) string {
@@ -38,6 +56,18 @@ func RedactDSN(dsn string) string {
 // form), since drivers sometimes quote the connection string back.
 func Scrub(msg string, secrets ...string) string {
 	msg = RedactDSN(msg)
+	// Every @-separated piece of a password is a secret too: a URL whose
+	// password holds a raw @ is split by drivers at the wrong place and its
+	// tail shows up as part of the host.
+	for _, s := range secrets {
+		if strings.Contains(s, "@") {
+			for _, piece := range strings.Split(s, "@") {
+				if len(piece) >= 4 {
+					secrets = append(secrets, piece)
+				}
+			}
+		}
+	}
 	for _, s := range secrets {
 		if len(s) < 1 {
 			continue

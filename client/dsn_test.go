@@ -52,3 +52,23 @@ func FuzzScrubNeverLeaks(f *testing.F) {
 		}
 	})
 }
+
+func TestScrubMalformedDSNs(t *testing.T) {
+	cases := []struct{ dsn, msg string }{
+		// Unterminated quote: the whole rest of the value is the password.
+		{"host=h password='Super Secret1", "cannot parse host=h password='Super Secret1"},
+		// A raw @ in a URL password: drivers split at the wrong place.
+		{"postgres://rv2:Ab@TopSecretTail@127.0.0.1:5/db", "cannot connect to rv2@TopSecretTail@127.0.0.1:5"},
+	}
+	for _, c := range cases {
+		got := Scrub(c.msg, RawPassword(c.dsn))
+		for _, leak := range []string{"Secret1", "TopSecretTail"} {
+			if strings.Contains(got, leak) {
+				t.Errorf("Scrub(%q) = %q leaks %q", c.msg, got, leak)
+			}
+		}
+		if strings.Contains(RedactDSN(c.dsn), "Secret") {
+			t.Errorf("RedactDSN(%q) = %q", c.dsn, RedactDSN(c.dsn))
+		}
+	}
+}

@@ -133,7 +133,12 @@ func expandCSV(r io.Reader, file string, t *csvTemplate) ([]batchCommand, []line
 	}
 	index := map[string]int{}
 	for i, h := range header {
-		index[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
+		name := strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		if _, dup := index[name]; dup {
+			// Which of two "id" columns a {id} means is a guess; refuse it.
+			return nil, []lineProblem{{file, 1, fmt.Sprintf("CSV: column %q appears twice in the header", name), problemUsage}}
+		}
+		index[name] = i
 	}
 	var probs []lineProblem
 	for _, c := range t.columns() {

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -67,5 +68,33 @@ func TestReadDSNServesReadsOnly(t *testing.T) {
 	r = mustRun(t, primary, "users", "list", "-o", "jsonl", "--columns", "first_name")
 	if strings.TrimSpace(r.Stdout) != `{"first_name":"Written"}` {
 		t.Fatalf("update did not write the primary: %q", r.Stdout)
+	}
+}
+
+// TestReviewFindingsAreUsageErrors: inputs found in review that used to be
+// silently misread or reach SQL now stop with exit 2 and change nothing.
+func TestReviewFindingsAreUsageErrors(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn := fixture.Conn(t, dsn)
+	fixture.AddUser(t, conn, fixture.User{Email: "a@example.com"})
+	fixture.AddUser(t, conn, fixture.User{Email: "b@example.com"})
+	before := fixture.DumpAll(t, conn)
+	for _, args := range [][]string{
+		{"users", "list", "--email", "gmail", "--email", "yahoo"},
+		{"users", "list", "--sort", "id", "--sort", "email"},
+		{"users", "list", "--limit", "9223372036854775807"},
+	} {
+		assertOneLineError(t, runCLI(t, dsn, args...), ExitUsage)
+	}
+	csvFile := t.TempDir() + "/dup.csv"
+	if err := os.WriteFile(csvFile, []byte("id,id\n1,2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, dsn, "batch", "--csv", csvFile, "--template", "users update {id} --first-name x")
+	if r.Code != ExitUsage || !strings.Contains(r.Stderr, `column "id" appears twice`) {
+		t.Fatalf("duplicate CSV header: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	if after := fixture.DumpAll(t, conn); after != before {
+		t.Fatal("a refused command changed the database")
 	}
 }

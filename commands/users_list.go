@@ -52,6 +52,9 @@ func userRowPointers(u *client.UserRow) []any {
 
 const defaultPageSize = 50
 
+// maxPageSize bounds --limit; larger reads are what --all streams.
+const maxPageSize = 1_000_000
+
 type usersListOptions struct {
 	ids                        []string
 	email, firstName, lastName string
@@ -94,19 +97,19 @@ cursor); 4 for a group name that does not exist.`,
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVar(&o.ids, "id", nil, "user IDs (repeatable or comma-separated)")
-	fl.StringVar(&o.email, "email", "", "email contains (case-insensitive)")
+	onceStringVar(fl, &o.email, "email", "", "email contains (case-insensitive)")
 	fl.StringSliceVar(&o.groups, "group", nil, "member of this group (case-insensitive; repeatable = any of)")
-	fl.StringVar(&o.firstName, "first-name", "", "first name contains (case-insensitive)")
-	fl.StringVar(&o.lastName, "last-name", "", "last name contains (case-insensitive)")
-	fl.StringVar(&o.from, "registered-from", "", "registered on or after (YYYY-MM-DD or RFC 3339)")
-	fl.StringVar(&o.to, "registered-to", "", "registered on or before (YYYY-MM-DD = to the end of that day, or RFC 3339)")
-	fl.StringVar(&o.company, "company", "", "company name contains (case-insensitive), or a company ID")
+	onceStringVar(fl, &o.firstName, "first-name", "", "first name contains (case-insensitive)")
+	onceStringVar(fl, &o.lastName, "last-name", "", "last name contains (case-insensitive)")
+	onceStringVar(fl, &o.from, "registered-from", "", "registered on or after (YYYY-MM-DD or RFC 3339)")
+	onceStringVar(fl, &o.to, "registered-to", "", "registered on or before (YYYY-MM-DD = to the end of that day, or RFC 3339)")
+	onceStringVar(fl, &o.company, "company", "", "company name contains (case-insensitive), or a company ID")
 	fl.BoolVar(&o.active, "active", false, "active users only")
 	fl.BoolVar(&o.inactive, "inactive", false, "inactive users only")
-	fl.StringVar(&o.typ, "type", "", "enterprise or merchant")
-	fl.StringVar(&o.sort, "sort", "id", "sort key ("+strings.Join(client.UserSortKeys(), ", ")+"); prefix - for descending")
+	onceStringVar(fl, &o.typ, "type", "", "enterprise or merchant")
+	onceStringVar(fl, &o.sort, "sort", "id", "sort key ("+strings.Join(client.UserSortKeys(), ", ")+"); prefix - for descending")
 	fl.IntVar(&o.limit, "limit", defaultPageSize, "rows per page")
-	fl.StringVar(&o.after, "after", "", "continue after this cursor (printed on stderr by the previous page)")
+	onceStringVar(fl, &o.after, "after", "", "continue after this cursor (printed on stderr by the previous page)")
 	fl.BoolVar(&o.all, "all", false, "every matching row, streamed (no page limit)")
 	fl.BoolVar(&o.count, "count", false, "print only the number of matching users")
 	cmd.MarkFlagsMutuallyExclusive("active", "inactive")
@@ -147,6 +150,8 @@ func runUsersList(cmd *cobra.Command, f *Factory, o *usersListOptions) error {
 	}
 	if o.all {
 		q.Limit = 0
+	} else if o.limit > maxPageSize {
+		return usageErrorf("--limit must be at most %d, got %d (use --all to stream every row)", maxPageSize, o.limit)
 	} else if o.limit < 1 {
 		return usageErrorf("--limit must be at least 1, got %d (use --all for every row)", o.limit)
 	}

@@ -153,11 +153,13 @@ func runBatch(cmd *cobra.Command, f *Factory, o *batchOptions, args []string) er
 	probs = append(probs, more...)
 	sort.SliceStable(probs, func(i, j int) bool { return probs[i].Line < probs[j].Line })
 	if len(probs) > 0 {
+		// The exit code is the gravest kind found: usage, then refused,
+		// then not found.
 		code := problemNotFound
 		for _, p := range probs {
 			fmt.Fprintln(f.IO.ErrOut, p.Error())
-			if p.Kind == problemUsage {
-				code = problemUsage
+			if p.Kind == problemUsage || (p.Kind == problemRefused && code != problemUsage) {
+				code = p.Kind
 			}
 		}
 		return &ExitError{Code: code, Msg: fmt.Sprintf("%s: %d problem%s; nothing was run", file, len(probs), map[bool]string{true: "", false: "s"}[len(probs) == 1])}

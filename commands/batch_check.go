@@ -134,6 +134,15 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 			return nil, bad(problemUsage, "%s: %s", cmd.CommandPath(), firstLine(err.Error()))
 		}
 	}
+	// A command's PreRunE holds its database-free validation of flag
+	// values (a malformed phone, say): running it here means a bad value
+	// on line 900 stops the batch before line 1 runs.
+	if cmd.PreRunE != nil {
+		if err := cmd.PreRunE(cmd, pos); err != nil {
+			code, msg := classify(err)
+			return nil, bad(code, "%s", msg)
+		}
+	}
 	var users []userArg
 	var probs []lineProblem
 	for i, a := range pos {
@@ -146,11 +155,11 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 			users = append(users, userArg{ref: a, line: bc.Line})
 		case ArgGroup:
 			if _, ok := catalog.LookupGroup(a); !ok {
-				probs = append(probs, bad(problemNotFound, "group %q not found (groups: %s)", a, strings.Join(groupNames(), ", "))...)
+				probs = append(probs, bad(problemRefused, "group %q not found (groups: %s)", a, strings.Join(groupNames(), ", "))...)
 			}
 		case ArgPerm:
 			if !permExists(a) {
-				probs = append(probs, bad(problemNotFound, "permission %q not found (an identifier such as api.view_wallet, an exact label, or a glob matching one)", a)...)
+				probs = append(probs, bad(problemRefused, "permission %q not found (an identifier such as api.view_wallet, an exact label, or a glob matching one)", a)...)
 			}
 		}
 	}

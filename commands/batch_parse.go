@@ -35,6 +35,7 @@ func (c batchCommand) Text() string {
 const (
 	problemUsage    = ExitUsage
 	problemNotFound = ExitNotFound
+	problemRefused  = ExitRefused
 )
 
 // lineProblem is one FILE:LINE finding of the pre-check.

@@ -137,12 +137,17 @@ func TestBatchPrecheckListsEveryProblemAndRunsNothing(t *testing.T) {
 	}
 }
 
+// Missing users alone exit 3; an unknown group or permission exits 4, as
+// it does on the command line, and outranks a missing user.
 func TestBatchPrecheckOnlyMissingThingsExits3(t *testing.T) {
 	dsn, conn := batchDB(t)
 	before := fixture.DumpAll(t, conn)
+	if r := (cliRun{DSN: dsn, Stdin: "t set-name 1 x\nt set-name 99 x\n"}).run(t, "batch", "-"); r.Code != ExitNotFound {
+		t.Fatalf("missing user only: exit %d, want 3: %s", r.Code, r.Stderr)
+	}
 	r := cliRun{DSN: dsn, Stdin: "t set-name 1 x\nt set-name 99 x\nt add-group 1 Nope\n"}.run(t, "batch", "-")
-	if r.Code != ExitNotFound {
-		t.Fatalf("exit %d, want 3: %s", r.Code, r.Stderr)
+	if r.Code != ExitRefused {
+		t.Fatalf("exit %d, want 4: %s", r.Code, r.Stderr)
 	}
 	if !strings.HasPrefix(r.Stderr, "<stdin>:2: user 99 not found\n<stdin>:3: group \"Nope\" not found") {
 		t.Fatalf("stderr %q", r.Stderr)

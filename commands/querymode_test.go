@@ -98,3 +98,31 @@ func TestReviewFindingsAreUsageErrors(t *testing.T) {
 		t.Fatal("a refused command changed the database")
 	}
 }
+
+// TestBatchPrecheckValidatesFlagValues: a malformed value on a later line
+// stops the batch before its first line runs.
+func TestBatchPrecheckValidatesFlagValues(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn := fixture.Conn(t, dsn)
+	fixture.AddUser(t, conn, fixture.User{Email: "a@example.com"})
+	fixture.AddUser(t, conn, fixture.User{Email: "b@example.com"})
+	before := fixture.DumpAll(t, conn)
+	cases := []struct {
+		line string
+		code int
+	}{
+		{"users update b@example.com --phone notaphone", ExitRefused},
+		{"users update b@example.com --ip-whitelist 10.0.0.300", ExitRefused},
+		{"users update b@example.com --active maybe", ExitRefused},
+		{"users add-group b@example.com 'No such group'", ExitRefused},
+	}
+	for _, c := range cases {
+		r := cliRun{DSN: dsn, Stdin: "users update a@example.com --first-name Changed\n" + c.line + "\n"}.run(t, "batch", "-")
+		if r.Code != c.code || !strings.Contains(r.Stderr, "<stdin>:2: ") {
+			t.Fatalf("%q: exit %d (want %d), stderr %q", c.line, r.Code, c.code, r.Stderr)
+		}
+		if after := fixture.DumpAll(t, conn); after != before {
+			t.Fatalf("%q: line 1 ran although line 2 was bad", c.line)
+		}
+	}
+}

@@ -41,6 +41,12 @@ nothing is written and b2badmin says so.
 		Example:     "  b2badmin users update alice@example.com --phone '+44 20 7946 0958' --ip-whitelist '10.0.0.0/8,2001:db8::1'",
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
+		// PreRunE validates the values without a database, so a batch
+		// checks them before it runs anything.
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := usersUpdateFromFlags(cmd, o)
+			return err
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runUsersUpdate(f, cmd, o, args[0])
 		},
@@ -59,10 +65,10 @@ nothing is written and b2badmin says so.
 	return cmd
 }
 
-func runUsersUpdate(f *Factory, cmd *cobra.Command, o *usersUpdateOptions, ref string) error {
-	if err := refuseReadOnly(f); err != nil {
-		return err
-	}
+// usersUpdateFromFlags builds the change from the flags given and checks
+// every value; it needs no database, so bad input is exit 4 even with the
+// database down, and a batch can run it before anything else.
+func usersUpdateFromFlags(cmd *cobra.Command, o *usersUpdateOptions) (client.UserUpdate, error) {
 	fl := cmd.Flags()
 	var u client.UserUpdate
 	str := func(name string, v string) *string {
@@ -81,16 +87,22 @@ func runUsersUpdate(f *Factory, cmd *cobra.Command, o *usersUpdateOptions, ref s
 	if fl.Changed("active") {
 		b, err := strconv.ParseBool(strings.TrimSpace(o.active))
 		if err != nil {
-			return client.Refused("invalid --active %q: want true or false", o.active)
+			return u, client.Refused("invalid --active %q: want true or false", o.active)
 		}
 		u.Active = &b
 	}
 	u.KeepSessions = o.keepSessions
 	if u == (client.UserUpdate{KeepSessions: u.KeepSessions}) {
-		return usageError("nothing to update: give at least one of --email, --first-name, --last-name, --phone, --ip-whitelist, --language, --communication-language, --active")
+		return u, usageError("nothing to update: give at least one of --email, --first-name, --last-name, --phone, --ip-whitelist, --language, --communication-language, --active")
 	}
-	// Validate before connecting: bad input is exit 4 even with the database down.
-	u, err := u.Normalize()
+	return u.Normalize()
+}
+
+func runUsersUpdate(f *Factory, cmd *cobra.Command, o *usersUpdateOptions, ref string) error {
+	if err := refuseReadOnly(f); err != nil {
+		return err
+	}
+	u, err := usersUpdateFromFlags(cmd, o)
 	if err != nil {
 		return err
 	}

@@ -117,6 +117,10 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 			return nil, bad(problemUsage, "--%s cannot change inside a batch: give it to the batch itself", name)
 		}
 	}
+	// A line has no stdin of its own: the batch's stdin may be the batch.
+	if fl := cmd.Flags().Lookup("password-stdin"); fl != nil && fl.Changed {
+		return nil, bad(problemUsage, "--password-stdin cannot read inside a batch (the line has no stdin); use set-password on its own")
+	}
 	for _, name := range fixed {
 		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
 			return nil, bad(problemUsage, "--%s is set for the whole run and cannot change on a line", name)

@@ -126,3 +126,12 @@ func TestBatchPrecheckValidatesFlagValues(t *testing.T) {
 		}
 	}
 }
+
+func TestBatchRefusesPasswordStdin(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	fixture.AddUser(t, fixture.Conn(t, dsn), fixture.User{Email: "a@example.com"})
+	r := cliRun{DSN: dsn, Stdin: "users set-password a@example.com --password-stdin\n"}.run(t, "batch", "-")
+	if r.Code != ExitUsage || !strings.Contains(r.Stderr, "<stdin>:1: --password-stdin cannot read inside a batch") {
+		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
+	}
+}

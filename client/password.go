@@ -121,3 +121,31 @@ func usableWord(usable bool) string {
 	}
 	return "unusable"
 }
+
+// SetUnusablePasswords gives many users a fresh unusable password each
+// (the bulk "nobody logs in with a password any more" of an offboarding),
+// in one transaction with one log row per user.
+func (c *Client) SetUnusablePasswords(ctx context.Context, a Audit, refs []string, dryRun bool) ([]Change, error) {
+	var changes []Change
+	err := c.change(ctx, dryRun, func(tx pgx.Tx) error {
+		_, locked, err := resolveAndLockUsers(ctx, tx, refs)
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, len(locked))
+		encoded := make([]string, len(locked))
+		changes = make([]Change, len(locked))
+		for i, u := range locked {
+			ids[i], encoded[i] = u.ID, UnusablePassword()
+			changes[i] = Change{UserID: u.ID, Email: u.Email,
+				Before: map[string]any{"password": usableWord(u.Usable)},
+				After:  map[string]any{"password": "changed, unusable"}}
+		}
+		const q = `UPDATE rbac_user u SET password = t.pw FROM unnest($1::bigint[], $2::text[]) AS t(id, pw) WHERE u.id = t.id`
+		if _, err := tx.Exec(ctx, q, ids, encoded); err != nil {
+			return err
+		}
+		return writeOperationLog(ctx, tx, a, "users.set-password", changes)
+	})
+	return changes, err
+}

@@ -135,3 +135,47 @@ func TestBatchRefusesPasswordStdin(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }
+
+// TestSetPasswordUnusableMany: many users from stdin, each with its own
+// unusable password, one log row each; a usable password for many is refused.
+func TestSetPasswordUnusableMany(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn := fixture.Conn(t, dsn)
+	a := fixture.AddUser(t, conn, fixture.User{Email: "a@example.com", Password: "pbkdf2_sha256$1$salt$aGFzaA=="})
+	b := fixture.AddUser(t, conn, fixture.User{Email: "b@example.com", Password: "pbkdf2_sha256$1$salt$aGFzaA=="})
+	before := fixture.DumpAll(t, conn)
+	assertOneLineError(t, cliRun{DSN: dsn, Stdin: "a@example.com\nb@example.com\n"}.run(t, "users", "set-password", "-", "--password-stdin"), ExitUsage)
+	assertOneLineError(t, cliRun{DSN: dsn, Stdin: "a@example.com\nb@example.com\n"}.run(t, "users", "set-password", "-", "--unusable"), ExitUsage) // no --yes
+	if fixture.DumpAll(t, conn) != before {
+		t.Fatal("a refused set-password changed the database")
+	}
+	r := cliRun{DSN: dsn, Stdin: "a@example.com\nb@example.com\n"}.run(t, "users", "set-password", "-", "--unusable", "--yes", "--reason", "offboarding")
+	if r.Code != 0 {
+		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	}
+	rows, err := conn.Query(t.Context(), `SELECT password FROM rbac_user WHERE id = ANY($1)`, []int64{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for rows.Next() {
+		var pw string
+		if err := rows.Scan(&pw); err != nil {
+			t.Fatal(err)
+		}
+		if len(pw) != 41 || pw[0] != '!' || seen[pw] {
+			t.Fatalf("password %q is not a fresh unusable password", pw)
+		}
+		seen[pw] = true
+	}
+	if len(seen) != 2 {
+		t.Fatalf("%d passwords changed, want 2", len(seen))
+	}
+	var logs int
+	if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM api_operationlog WHERE action = 'users.set-password' AND reason = 'offboarding' AND NOT (after::text LIKE '%!%')`).Scan(&logs); err != nil {
+		t.Fatal(err)
+	}
+	if logs != 2 {
+		t.Fatalf("%d log rows without the password, want 2", logs)
+	}
+}

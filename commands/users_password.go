@@ -26,7 +26,7 @@ type setPasswordOptions struct {
 func newUsersSetPasswordCmd(f *Factory) *cobra.Command {
 	o := &setPasswordOptions{}
 	cmd := &cobra.Command{
-		Use:   "set-password USER",
+		Use:   "set-password USER…",
 		Short: "Set a user's password (prompted on a TTY, or --password-stdin); never from argv",
 		Long: fmt.Sprintf(`Set a user's password, stored as Django's PBKDF2 hasher stores it
 (pbkdf2_sha256$<iterations>$<salt>$<hash>, random 22-character salt), so
@@ -35,14 +35,19 @@ Django's check_password accepts it.
 On a terminal the password is asked twice, without echo. Otherwise pass
 --password-stdin and send it as the first line of stdin. At least %d
 characters. --unusable stores an unusable password instead (the user can
-no longer log in with a password). The operation log records that the
+no longer log in with a password); with --unusable, many users may be
+given at once (arguments, or - to read them from stdin), each getting its
+own random value. The operation log records that the
 password changed, never the hash. Changing the hash also ends the user's
 Django sessions: each session carries an HMAC of the old hash.`, client.MinPasswordLength),
 		Example: "  printf '%s\\n' \"$NEW_PASSWORD\" | b2badmin users set-password alice@example.com --password-stdin\n" +
 			"  b2badmin users set-password 42 --unusable --reason 'account handed over'",
-		Args:        cobra.ExactArgs(1),
+		Args:        cobra.MinimumNArgs(1),
 		Annotations: argsAnnotation(ArgUser),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 || args[0] == "-" {
+				return runSetUnusableMany(f, cmd, o, args)
+			}
 			return runSetPassword(f, cmd, o, args[0])
 		},
 	}
@@ -88,6 +93,35 @@ func runSetPassword(f *Factory, cmd *cobra.Command, o *setPasswordOptions, ref s
 		return err
 	}
 	return reportChanges(f, cmd, o.m.DryRun, "set the password of", []client.Change{res.Change}, nil, "", "")
+}
+
+// runSetUnusableMany is set-password for many users: only --unusable makes
+// sense there (one known password shared by many accounts does not).
+func runSetUnusableMany(f *Factory, cmd *cobra.Command, o *setPasswordOptions, args []string) error {
+	if !o.unusable {
+		return usageError("several users (or -) need --unusable: one password for many accounts is refused")
+	}
+	if err := refuseReadOnly(f); err != nil {
+		return err
+	}
+	refs, err := readUserArgs(f, args)
+	if err != nil {
+		return err
+	}
+	if err := confirmChange(f, &o.m, len(refs), "set-password --unusable"); err != nil {
+		return err
+	}
+	ctx, cancel := commandContext(cmd, f)
+	defer cancel()
+	c, err := f.Client(ctx)
+	if err != nil {
+		return err
+	}
+	changes, err := c.SetUnusablePasswords(ctx, f.Audit(o.m.Reason), refs, o.m.DryRun)
+	if err != nil {
+		return err
+	}
+	return reportChanges(f, cmd, o.m.DryRun, "set the password of", changes, nil, "", "")
 }
 
 // readNewPassword gets the password from stdin's first line or, on a

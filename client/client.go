@@ -25,6 +25,7 @@ type DBTX interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 	Begin(ctx context.Context) (pgx.Tx, error)
 	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
 // Options say how to connect.
@@ -196,3 +197,20 @@ func (t *debugTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, d pgx.Trac
 }
 
 func oneLine(sql string) string { return strings.Join(strings.Fields(sql), " ") }
+
+// Batches (a write and its log rows sent together) are traced statement
+// by statement too, timed from the batch's start.
+func (t *debugTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return context.WithValue(ctx, traceKey{}, traceData{start: time.Now()})
+}
+
+func (t *debugTracer) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	td, _ := ctx.Value(traceKey{}).(traceData)
+	status := d.CommandTag.String()
+	if d.Err != nil {
+		status = "error: " + d.Err.Error()
+	}
+	fmt.Fprintf(t.w, "b2badmin: debug: %s  [batch, %s since its start, %s]\n", oneLine(d.SQL), time.Since(td.start).Round(time.Microsecond), status)
+}
+
+func (t *debugTracer) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}

@@ -101,21 +101,22 @@ func (c *Client) ChangeGroups(ctx context.Context, a Audit, refs []string, mode 
 		const del = `
 DELETE FROM rbac_user_groups ug USING unnest($1::bigint[], $2::integer[]) AS t(u, g)
 WHERE ug.user_id = t.u AND ug.group_id = t.g`
-		// Skipping an empty statement saves a round trip per batch line.
-		if len(delU) > 0 {
-			if _, err := tx.Exec(ctx, del, delU, delG); err != nil {
-				return err
-			}
-		}
 		const ins = `
 INSERT INTO rbac_user_groups (user_id, group_id) SELECT * FROM unnest($1::bigint[], $2::integer[])
 ON CONFLICT (user_id, group_id) DO NOTHING`
-		if len(addU) > 0 {
-			if _, err := tx.Exec(ctx, ins, addU, addG); err != nil {
-				return err
-			}
+		// The membership change and its log rows go in one round trip;
+		// an empty side sends nothing.
+		var w pipeline
+		if len(delU) > 0 {
+			w.exec(del, delU, delG)
 		}
-		return writeOperationLog(ctx, tx, a, "users."+string(mode), res.Changed)
+		if len(addU) > 0 {
+			w.exec(ins, addU, addG)
+		}
+		if err := w.log(a, "users."+string(mode), res.Changed); err != nil {
+			return err
+		}
+		return w.send(ctx, tx)
 	})
 	return res, err
 }

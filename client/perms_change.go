@@ -133,20 +133,24 @@ RETURNING up.user_id`
 		if !grant {
 			q, action = deletePerms, "perms.revoke"
 		}
-		rows, err := tx.Query(ctx, q, pairUsers, pairPerms)
-		if err != nil {
+		// The grant or revoke and its log rows go in one round trip.
+		var w pipeline
+		w.exec(q, pairUsers, pairPerms)
+		if err := w.log(a, action, changes); err != nil {
 			return err
 		}
-		n := 0
-		_, err = pgx.ForEachRow(rows, []any{new(int64)}, func() error { n++; return nil })
+		br := tx.SendBatch(ctx, &w.b)
+		tag, err := br.Exec()
 		if err != nil {
+			br.Close()
 			return err
 		}
 		// The users are locked, so anything else means the data moved under us.
-		if n != len(pairUsers) {
+		if n := tag.RowsAffected(); n != int64(len(pairUsers)) {
+			br.Close()
 			return fmt.Errorf("%s: expected to change %d rows, changed %d; rolled back", action, len(pairUsers), n)
 		}
-		return writeOperationLog(ctx, tx, a, action, changes)
+		return br.Close()
 	})
 	if err != nil {
 		return PermOutcome{}, err

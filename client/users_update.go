@@ -120,7 +120,12 @@ UPDATE rbac_user SET
     phone = COALESCE($5, phone), ip_white_list = COALESCE($6, ip_white_list), language = COALESCE($7, language),
     communication_language = COALESCE($8, communication_language), is_active = COALESCE($9, is_active)
 WHERE id = $1`
-		if _, err := tx.Exec(ctx, update, cur.ID, email, first, last, phone, ips, lang, comm, active); err != nil {
+		var w pipeline
+		w.exec(update, cur.ID, email, first, last, phone, ips, lang, comm, active)
+		if err := w.log(a, "users.update", []Change{ch}); err != nil {
+			return err
+		}
+		if err := w.send(ctx, tx); err != nil {
 			return emailConflict(err, email)
 		}
 		if active != nil && !*active {
@@ -128,7 +133,7 @@ WHERE id = $1`
 				return err
 			}
 		}
-		return writeOperationLog(ctx, tx, a, "users.update", []Change{ch})
+		return nil
 	})
 	return res, err
 }

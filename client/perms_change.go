@@ -62,13 +62,7 @@ func (c *Client) changePerms(ctx context.Context, users []UserRef, perms []catal
 			return err
 		}
 		ids := IDs(users)
-		if !dryRun {
-			const lockUsers = `SELECT id FROM rbac_user WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
-			if _, err := tx.Exec(ctx, lockUsers, ids); err != nil {
-				return err
-			}
-		}
-		held, err := heldPerms(ctx, tx, ids)
+		held, err := lockAndReadHeld(ctx, tx, ids, !dryRun)
 		if err != nil {
 			return err
 		}
@@ -159,16 +153,50 @@ RETURNING up.user_id`
 }
 
 // heldPerms reads the users' current permissions in one query.
-func heldPerms(ctx context.Context, db DBTX, ids []int64) (map[int64][]int32, error) {
-	const q = `SELECT user_id, permission_id FROM rbac_user_user_permissions WHERE user_id = ANY($1)`
-	rows, err := db.Query(ctx, q, ids)
+// lockAndReadHeld locks the users (unless lock is false, for a dry run)
+// and then reads their grants. Both statements go in one pipelined round
+// trip; the server runs them in order, and under READ COMMITTED the read
+// takes its snapshot after the lock is held, so it sees every grant a
+// concurrent admin committed before us.
+func lockAndReadHeld(ctx context.Context, tx DBTX, ids []int64, lock bool) (map[int64][]int32, error) {
+	if !lock {
+		return heldPerms(ctx, tx, ids)
+	}
+	const lockUsers = `SELECT id FROM rbac_user WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
+	b := &pgx.Batch{}
+	b.Queue(lockUsers, ids)
+	b.Queue(heldPermsSQL, ids)
+	br := tx.SendBatch(ctx, b)
+	defer br.Close()
+	if _, err := br.Exec(); err != nil {
+		return nil, err
+	}
+	rows, err := br.Query()
 	if err != nil {
 		return nil, err
 	}
+	held, err := collectHeld(rows)
+	if err != nil {
+		return nil, err
+	}
+	return held, br.Close()
+}
+
+const heldPermsSQL = `SELECT user_id, permission_id FROM rbac_user_user_permissions WHERE user_id = ANY($1)`
+
+func heldPerms(ctx context.Context, db DBTX, ids []int64) (map[int64][]int32, error) {
+	rows, err := db.Query(ctx, heldPermsSQL, ids)
+	if err != nil {
+		return nil, err
+	}
+	return collectHeld(rows)
+}
+
+func collectHeld(rows pgx.Rows) (map[int64][]int32, error) {
 	out := map[int64][]int32{}
 	var u int64
 	var p int32
-	_, err = pgx.ForEachRow(rows, []any{&u, &p}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&u, &p}, func() error {
 		out[u] = append(out[u], p)
 		return nil
 	})

@@ -61,15 +61,11 @@ func (c *Client) ChangeGroups(ctx context.Context, a Audit, refs []string, mode 
 		return res, err
 	}
 	err = c.change(ctx, dryRun, func(tx pgx.Tx) error {
-		users, locked, err := resolveAndLockUsers(ctx, tx, refs)
+		_, locked, current, err := resolveLockAndGroups(ctx, tx, refs)
 		if err != nil {
 			return err
 		}
 		groupIDs, err := c.groupIDs(ctx, tx)
-		if err != nil {
-			return err
-		}
-		current, err := userGroups(ctx, tx, IDs(users))
 		if err != nil {
 			return err
 		}
@@ -224,20 +220,4 @@ func groupIDsByName(ctx context.Context, tx DBTX) (map[string]int32, error) {
 		}
 	}
 	return out, nil
-}
-
-// userGroups returns the group names of each user (one query for all).
-func userGroups(ctx context.Context, tx DBTX, ids []int64) (map[int64][]string, error) {
-	const q = `
-SELECT ug.user_id, g.name FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id
-WHERE ug.user_id = ANY($1)`
-	rows, err := tx.Query(ctx, q, ids)
-	if err != nil {
-		return nil, err
-	}
-	out := map[int64][]string{}
-	var uid int64
-	var name string
-	_, err = pgx.ForEachRow(rows, []any{&uid, &name}, func() error { out[uid] = append(out[uid], name); return nil })
-	return out, err
 }

@@ -37,20 +37,20 @@ type PermOutcome struct {
 
 // GrantPerms gives users the permissions they do not hold yet; held ones
 // are reported "already held" and cost nothing, not even a log row.
-func (c *Client) GrantPerms(ctx context.Context, users []UserRef, perms []catalog.Permission, dryRun bool, a Audit) (PermOutcome, error) {
-	return c.changePerms(ctx, users, perms, true, dryRun, a)
+func (c *Client) GrantPerms(ctx context.Context, refs []string, perms []catalog.Permission, dryRun bool, a Audit) (PermOutcome, error) {
+	return c.changePerms(ctx, refs, perms, true, dryRun, a)
 }
 
 // RevokePerms takes the permissions from users who hold them.
-func (c *Client) RevokePerms(ctx context.Context, users []UserRef, perms []catalog.Permission, dryRun bool, a Audit) (PermOutcome, error) {
-	return c.changePerms(ctx, users, perms, false, dryRun, a)
+func (c *Client) RevokePerms(ctx context.Context, refs []string, perms []catalog.Permission, dryRun bool, a Audit) (PermOutcome, error) {
+	return c.changePerms(ctx, refs, perms, false, dryRun, a)
 }
 
 // changePerms runs in one transaction: lock the users (so concurrent
 // admins serialise per user and every before/after is exact), read what
 // they hold, write only the difference in one set-based statement, and log
 // one row per changed user with the permission lists before and after.
-func (c *Client) changePerms(ctx context.Context, users []UserRef, perms []catalog.Permission, grant, dryRun bool, a Audit) (PermOutcome, error) {
+func (c *Client) changePerms(ctx context.Context, refs []string, perms []catalog.Permission, grant, dryRun bool, a Audit) (PermOutcome, error) {
 	var out PermOutcome
 	err := c.inTx(ctx, func(tx pgx.Tx) error {
 		t, err := c.permTable(ctx, tx)
@@ -61,8 +61,19 @@ func (c *Client) changePerms(ctx context.Context, users []UserRef, perms []catal
 		if err != nil {
 			return err
 		}
-		ids := IDs(users)
-		held, err := lockAndReadHeld(ctx, tx, ids, !dryRun)
+		// Find and lock the users and read their grants in one round trip
+		// (a dry run locks too: it runs the same statements, then rolls back).
+		held := map[int64][]int32{}
+		var uid int64
+		var pid int32
+		readHeld := func(rows pgx.Rows) error {
+			_, err := pgx.ForEachRow(rows, []any{&uid, &pid}, func() error { held[uid] = append(held[uid], pid); return nil })
+			return err
+		}
+		const heldOfRefs = `
+SELECT u.id, up.permission_id FROM rbac_user u JOIN rbac_user_user_permissions up ON up.user_id = u.id
+WHERE u.id = ANY($1) OR lower(u.email) = ANY($2) OR u.uuid = ANY($3::uuid[])`
+		users, _, err := resolveAndLock(ctx, tx, refs, &followUp{heldOfRefs, readHeld})
 		if err != nil {
 			return err
 		}
@@ -150,57 +161,6 @@ RETURNING up.user_id`
 		return PermOutcome{}, err
 	}
 	return out, nil
-}
-
-// heldPerms reads the users' current permissions in one query.
-// lockAndReadHeld locks the users (unless lock is false, for a dry run)
-// and then reads their grants. Both statements go in one pipelined round
-// trip; the server runs them in order, and under READ COMMITTED the read
-// takes its snapshot after the lock is held, so it sees every grant a
-// concurrent admin committed before us.
-func lockAndReadHeld(ctx context.Context, tx DBTX, ids []int64, lock bool) (map[int64][]int32, error) {
-	if !lock {
-		return heldPerms(ctx, tx, ids)
-	}
-	const lockUsers = `SELECT id FROM rbac_user WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
-	b := &pgx.Batch{}
-	b.Queue(lockUsers, ids)
-	b.Queue(heldPermsSQL, ids)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-	if _, err := br.Exec(); err != nil {
-		return nil, err
-	}
-	rows, err := br.Query()
-	if err != nil {
-		return nil, err
-	}
-	held, err := collectHeld(rows)
-	if err != nil {
-		return nil, err
-	}
-	return held, br.Close()
-}
-
-const heldPermsSQL = `SELECT user_id, permission_id FROM rbac_user_user_permissions WHERE user_id = ANY($1)`
-
-func heldPerms(ctx context.Context, db DBTX, ids []int64) (map[int64][]int32, error) {
-	rows, err := db.Query(ctx, heldPermsSQL, ids)
-	if err != nil {
-		return nil, err
-	}
-	return collectHeld(rows)
-}
-
-func collectHeld(rows pgx.Rows) (map[int64][]int32, error) {
-	out := map[int64][]int32{}
-	var u int64
-	var p int32
-	_, err := pgx.ForEachRow(rows, []any{&u, &p}, func() error {
-		out[u] = append(out[u], p)
-		return nil
-	})
-	return out, err
 }
 
 // idList is a set of auth_permission ids as sorted identifiers (for the log).

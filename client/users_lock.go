@@ -71,42 +71,54 @@ FROM rbac_user WHERE id = ANY($1) ORDER BY id FOR UPDATE`
 // the rows named by refs are found and locked (in id order) by one
 // statement. A batch line is mostly round trips, so this one counts.
 func resolveAndLockUsers(ctx context.Context, tx DBTX, refs []string) ([]UserRef, []lockedUser, error) {
-	users, locked, _, err := resolveAndLock(ctx, tx, refs, false)
-	return users, locked, err
+	return resolveAndLock(ctx, tx, refs, nil)
 }
 
-// resolveLockAndGroups is resolveAndLockUsers plus the users' current
-// groups, read by a second statement pipelined behind the lock: the server
-// runs it after the lock is held, with a fresh snapshot, in the same round
-// trip.
+// followUp is a query pipelined behind the lock, over the same user
+// arguments ($1 ids, $2 lower-case emails, $3 uuids): the server runs it
+// after the lock is held, with a fresh snapshot, in the same round trip.
+type followUp struct {
+	sql  string
+	read func(pgx.Rows) error
+}
+
+// resolveLockAndGroups is resolveAndLockUsers plus the users' current groups.
 func resolveLockAndGroups(ctx context.Context, tx DBTX, refs []string) ([]UserRef, []lockedUser, map[int64][]string, error) {
-	return resolveAndLock(ctx, tx, refs, true)
+	const groupsOfRefs = `
+SELECT u.id, g.name FROM rbac_user u
+JOIN rbac_user_groups ug ON ug.user_id = u.id JOIN auth_group g ON g.id = ug.group_id
+WHERE u.id = ANY($1) OR lower(u.email) = ANY($2) OR u.uuid = ANY($3::uuid[])`
+	groups := map[int64][]string{}
+	var uid int64
+	var name string
+	read := func(rows pgx.Rows) error {
+		_, err := pgx.ForEachRow(rows, []any{&uid, &name}, func() error { groups[uid] = append(groups[uid], name); return nil })
+		return err
+	}
+	users, locked, err := resolveAndLock(ctx, tx, refs, &followUp{groupsOfRefs, read})
+	return users, locked, groups, err
 }
 
-func resolveAndLock(ctx context.Context, tx DBTX, refs []string, withGroups bool) ([]UserRef, []lockedUser, map[int64][]string, error) {
+func resolveAndLock(ctx context.Context, tx DBTX, refs []string, follow *followUp) ([]UserRef, []lockedUser, error) {
 	keys, err := parseRefs(refs)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	const q = `
 SELECT id, email, first_name, last_name, phone, ip_white_list, language, communication_language,
        is_active, type, company_id, left(password, 1) <> '!', id::text AS id_text, lower(email) AS email_key, uuid::text AS uuid_text
 FROM rbac_user WHERE id = ANY($1) OR lower(email) = ANY($2) OR uuid = ANY($3::uuid[])
 ORDER BY id FOR UPDATE`
-	const groupsOfRefs = `
-SELECT u.id, g.name FROM rbac_user u
-JOIN rbac_user_groups ug ON ug.user_id = u.id JOIN auth_group g ON g.id = ug.group_id
-WHERE u.id = ANY($1) OR lower(u.email) = ANY($2) OR u.uuid = ANY($3::uuid[])`
 	b := &pgx.Batch{}
 	b.Queue(q, keys.ids, keys.emails, keys.uuids)
-	if withGroups {
-		b.Queue(groupsOfRefs, keys.ids, keys.emails, keys.uuids)
+	if follow != nil {
+		b.Queue(follow.sql, keys.ids, keys.emails, keys.uuids)
 	}
 	br := tx.SendBatch(ctx, b)
 	defer br.Close()
 	rows, err := br.Query()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	byRef := map[string]UserRef{}
 	lockedByID := map[int64]lockedUser{}
@@ -125,27 +137,23 @@ WHERE u.id = ANY($1) OR lower(u.email) = ANY($2) OR u.uuid = ANY($3::uuid[])`
 		return nil
 	})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	var groups map[int64][]string
-	if withGroups {
-		groups = map[int64][]string{}
+	if follow != nil {
 		rows, err := br.Query()
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
-		var uid int64
-		var name string
-		if _, err := pgx.ForEachRow(rows, []any{&uid, &name}, func() error { groups[uid] = append(groups[uid], name); return nil }); err != nil {
-			return nil, nil, nil, err
+		if err := follow.read(rows); err != nil {
+			return nil, nil, err
 		}
 	}
 	if err := br.Close(); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	users, err := matchRefs(refs, byRef)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	// Locked rows in id order, only those the arguments named.
 	locked := make([]lockedUser, 0, len(users))
@@ -153,7 +161,7 @@ WHERE u.id = ANY($1) OR lower(u.email) = ANY($2) OR u.uuid = ANY($3::uuid[])`
 		locked = append(locked, lockedByID[r.ID])
 	}
 	sort.Slice(locked, func(i, j int) bool { return locked[i].ID < locked[j].ID })
-	return users, locked, groups, nil
+	return users, locked, nil
 }
 
 // change runs fn in a transaction. A dry run runs exactly the same

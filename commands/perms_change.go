@@ -68,18 +68,16 @@ for the forms of PERM.`,
 			if err != nil {
 				return err
 			}
-			users, err := c.ResolveUsers(ctx, refs)
-			if err != nil {
-				return err
-			}
-			if err := confirmChange(f, m, len(users), "perms "+verb); err != nil {
+			// The users are found inside the change's transaction, with their
+			// lock; confirmation counts the users named, as other commands do.
+			if err := confirmChange(f, m, len(refs), "perms "+verb); err != nil {
 				return err
 			}
 			change := c.GrantPerms
 			if !grant {
 				change = c.RevokePerms
 			}
-			out, err := change(ctx, users, perms, m.DryRun, f.Audit(m.Reason))
+			out, err := change(ctx, refs, perms, m.DryRun, f.Audit(m.Reason))
 			if err != nil {
 				return err
 			}

@@ -83,7 +83,7 @@ func newCommissionsShowCmd(f *Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&asOf, "as-of", "", "compute \"this month\" as the UTC month containing this date (default now)")
-	return cmd
+	return withColumns(cmd, planColumns)
 }
 
 // writeCommissionSummary: JSON formats get the whole object; table, CSV,
@@ -185,5 +185,5 @@ func newCommissionsTransfersCmd(f *Factory) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&month, "month", "", "UTC calendar month YYYY-MM (default this month)")
-	return cmd
+	return withColumns(cmd, transferColumns)
 }

@@ -90,7 +90,7 @@ func newCommissionsSetCmd(f *Factory) *cobra.Command {
 		return client.CommissionOperations, cobra.ShellCompDirectiveNoFileComp
 	})
 	addMutateFlags(cmd, &o.m)
-	return cmd
+	return withColumns(cmd, planColumns)
 }
 
 // planChangeResult is the -o json shape of `commissions set`.

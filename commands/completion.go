@@ -13,15 +13,17 @@ import (
 )
 
 // annotColumns lists a command's output column keys (comma-separated) so
-// that --columns can be completed; set it with setColumnsAnnotation.
+// that --columns can be completed; set it with withColumns.
 const annotColumns = "b2badmin/columns"
 
-// setColumnsAnnotation declares cmd's output columns for --columns completion.
-func setColumnsAnnotation(cmd *cobra.Command, cols output.Columns) {
+// withColumns declares cmd's output columns, so that --columns completes
+// them, and returns cmd.
+func withColumns(cmd *cobra.Command, cols output.Columns) *cobra.Command {
 	if cmd.Annotations == nil {
 		cmd.Annotations = map[string]string{}
 	}
 	cmd.Annotations[annotColumns] = strings.Join(cols.Keys(), ",")
+	return cmd
 }
 
 // userCompletionTimeout bounds the database lookup behind user completion:

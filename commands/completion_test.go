@@ -50,6 +50,12 @@ func TestCompletionDynamic(t *testing.T) {
 	if got := complete(t, "", "batch", "--columns", "line,st"); !reflect.DeepEqual(got, []string{"line,status"}) {
 		t.Errorf("--columns: %q", got)
 	}
+	if got := complete(t, "", "users", "list", "--columns", "id,first"); !reflect.DeepEqual(got, []string{"id,first_name"}) {
+		t.Errorf("users list --columns: %q", got)
+	}
+	if got := complete(t, "", "perms", "audit", "--columns", "perm"); !reflect.DeepEqual(got, []string{"permission"}) {
+		t.Errorf("perms audit --columns: %q", got)
+	}
 	if got := complete(t, "", "completion", ""); !reflect.DeepEqual(got, []string{"bash", "zsh", "fish", "powershell"}) {
 		t.Errorf("completion: %q", got)
 	}

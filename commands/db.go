@@ -53,7 +53,7 @@ func newDBMigrateCmd(f *Factory) *cobra.Command {
 }
 
 func newDBStatusCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	return withColumns(&cobra.Command{
 		Use:   "status",
 		Short: "List migrations and when they were applied",
 		Args:  cobra.NoArgs,
@@ -78,7 +78,7 @@ func newDBStatusCmd(f *Factory) *cobra.Command {
 			}
 			return renderRows(f, migrationColumns, rows)
 		},
-	}
+	}, migrationColumns)
 }
 
 type dbSeedOptions struct {

@@ -24,7 +24,7 @@ var groupColumns = output.Columns{
 }
 
 func newGroupsListCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	return withColumns(&cobra.Command{
 		Use:   "list",
 		Short: "List the groups with their member counts and rules",
 		Long: `List the groups with member counts (all members and active ones) and the
@@ -49,5 +49,5 @@ one), some need a user type, API needs a linked company.`,
 			}
 			return renderRows(f, groupColumns, rows)
 		},
-	}
+	}, groupColumns)
 }

@@ -113,7 +113,7 @@ age such as 90m, 24h or 7d ("since 7 days ago"); --until is exclusive.
 	fl.StringVar(&o.until, "until", "", "only changes before this time")
 	fl.IntVar(&o.limit, "limit", 100, "at most this many rows (0 = all)")
 	fl.BoolVar(&o.reverse, "reverse", false, "oldest first")
-	return cmd
+	return withColumns(cmd, logColumns)
 }
 
 // ptrOrNil dereferences p, so renderers see a value or a true nil.

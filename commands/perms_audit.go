@@ -67,7 +67,7 @@ Exit codes: 0 clean, 5 findings, 4 invalid policy or baseline (FILE:LINE).`,
 	_ = cmd.MarkFlagRequired("policy")
 	_ = cmd.MarkFlagFilename("policy", "yaml", "yml")
 	_ = cmd.MarkFlagFilename("baseline", "csv")
-	return cmd
+	return withColumns(cmd, auditColumns)
 }
 
 func runPermsAudit(cmd *cobra.Command, f *Factory, o *permsAuditOptions) error {
@@ -157,7 +157,7 @@ var exportColumns = output.Columns{
 }
 
 func newPermsExportCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	return withColumns(&cobra.Command{
 		Use:   "export",
 		Short: "Write every user's extra permissions as CSV (a baseline for perms audit)",
 		Long: `Write every user's extra permissions, one row per grant (user_id, email,
@@ -200,5 +200,5 @@ streaming. CSV unless -o says otherwise. The file is what
 			}
 			return err
 		},
-	}
+	}, exportColumns)
 }

@@ -100,5 +100,5 @@ for the forms of PERM.`,
 		},
 	}
 	addMutateFlags(cmd, m)
-	return cmd
+	return withColumns(cmd, permChangeColumns)
 }

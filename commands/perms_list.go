@@ -45,7 +45,7 @@ func newPermsListCmd(f *Factory) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("app", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return catalogApps(), cobra.ShellCompDirectiveNoFileComp
 	})
-	return cmd
+	return withColumns(cmd, permCatalogColumns)
 }
 
 // filterCatalog applies list's filters; app and model compare without case.
@@ -88,7 +88,7 @@ var userPermColumns = output.Columns{
 }
 
 func newPermsShowCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	return withColumns(&cobra.Command{
 		Use:         "show USER",
 		Short:       "A user's extra permissions (USER: ID, email or UUID)",
 		Args:        cobra.ExactArgs(1),
@@ -114,5 +114,5 @@ func newPermsShowCmd(f *Factory) *cobra.Command {
 			}
 			return renderRows(f, userPermColumns, rows)
 		},
-	}
+	}, userPermColumns)
 }

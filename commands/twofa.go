@@ -40,7 +40,7 @@ func twoFAStatusRow(s client.TwoFAStatus) []any {
 }
 
 func newTwoFAStatusCmd(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	return withColumns(&cobra.Command{
 		Use:         "status USER…",
 		Short:       "Whether 2FA is enabled, which devices (totp, email), confirmed, last used",
 		Long:        "USER is an ID, an email or a UUID; - reads one per line from stdin. Enabled means a confirmed device exists (what django-otp checks at login). Keys are never shown.",
@@ -71,7 +71,7 @@ func newTwoFAStatusCmd(f *Factory) *cobra.Command {
 			}
 			return renderRows(f, twoFAStatusColumns, rows)
 		},
-	}
+	}, twoFAStatusColumns)
 }
 
 var twoFADisableColumns = output.Columns{
@@ -165,5 +165,5 @@ func newTwoFADisableCmd(f *Factory) *cobra.Command {
 		},
 	}
 	addMutateFlags(cmd, &m)
-	return cmd
+	return withColumns(cmd, twoFADisableColumns)
 }

@@ -92,7 +92,7 @@ func newUsersSessionsCmd(f *Factory) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("result", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"success", "failure"}, cobra.ShellCompDirectiveNoFileComp
 	})
-	return cmd
+	return withColumns(cmd, sessionColumns)
 }
 
 var tokenColumns = output.Columns{
@@ -140,7 +140,7 @@ func newUsersTokensCmd(f *Factory) *cobra.Command {
 	addActivityFlags(cmd, o)
 	cmd.Flags().StringVar(&o.status, "status", "", "only tokens with this status (sent, used, expired, failed)")
 	cmd.Flags().BoolVar(&o.reveal, "reveal", false, "show token values in full (they are masked as ••••1234 otherwise)")
-	return cmd
+	return withColumns(cmd, tokenColumns)
 }
 
 // streamActivity resolves the user on the read client and streams the rows

@@ -132,7 +132,7 @@ cursor); 4 for a group name that does not exist.`,
 		}
 		return keys, cobra.ShellCompDirectiveNoFileComp
 	})
-	return cmd
+	return withColumns(cmd, userColumns)
 }
 
 func runUsersList(cmd *cobra.Command, f *Factory, o *usersListOptions) error {

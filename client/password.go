@@ -95,14 +95,11 @@ type PasswordResult struct {
 func (c *Client) SetPassword(ctx context.Context, a Audit, ref, encoded string, dryRun bool) (PasswordResult, error) {
 	var res PasswordResult
 	err := c.change(ctx, dryRun, func(tx pgx.Tx) error {
-		u, err := ResolveUser(ctx, tx, ref)
+		users, locked, err := resolveAndLockUsers(ctx, tx, []string{ref})
 		if err != nil {
 			return err
 		}
-		locked, err := lockUsers(ctx, tx, []int64{u.ID})
-		if err != nil {
-			return err
-		}
+		u := users[0]
 		res.User = u
 		res.Change = Change{UserID: u.ID, Email: u.Email,
 			Before: map[string]any{"password": usableWord(locked[0].Usable)},

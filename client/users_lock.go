@@ -29,45 +29,7 @@ type lockedUser struct {
 	Usable      bool // the password is usable (not "!…")
 }
 
-// lockUsers locks the rows of ids (FOR UPDATE, in id order, so two admins
-// locking overlapping sets cannot deadlock) and returns them in id order.
-// Everything the change reads afterwards (groups, tokens) is read after
-// the lock, so a concurrent change to the same user is either fully seen
-// or waits: the group rules cannot be broken by two admins at once.
-func lockUsers(ctx context.Context, tx DBTX, ids []int64) ([]lockedUser, error) {
-	sorted := append([]int64(nil), ids...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	const q = `
-SELECT id, email, first_name, last_name, phone, ip_white_list, language, communication_language,
-       is_active, type, company_id, left(password, 1) <> '!'
-FROM rbac_user WHERE id = ANY($1) ORDER BY id FOR UPDATE`
-	rows, err := tx.Query(ctx, q, sorted)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]lockedUser, 0, len(ids))
-	var u lockedUser
-	_, err = pgx.ForEachRow(rows, []any{&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Phone, &u.IPWhiteList,
-		&u.Language, &u.CommLang, &u.IsActive, &u.Type, &u.CompanyID, &u.Usable}, func() error {
-		c := u
-		if u.CompanyID != nil {
-			id := *u.CompanyID
-			c.CompanyID = &id
-		}
-		out = append(out, c)
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(out) != len(sorted) {
-		// A user resolved a moment ago was deleted before we locked it.
-		return nil, NotFound("%d of the users (deleted meanwhile)", len(sorted)-len(out))
-	}
-	return out, nil
-}
-
-// resolveAndLockUsers is ResolveUsers and lockUsers in one round trip:
+// resolveAndLockUsers is ResolveUsers plus a row lock in one round trip:
 // the rows named by refs are found and locked (in id order) by one
 // statement. A batch line is mostly round trips, so this one counts.
 func resolveAndLockUsers(ctx context.Context, tx DBTX, refs []string) ([]UserRef, []lockedUser, error) {

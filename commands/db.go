@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/b2badmin/b2badmin/client"
+	"github.com/b2badmin/b2badmin/client/schema"
+	"github.com/b2badmin/b2badmin/client/seed"
 	"github.com/b2badmin/b2badmin/output"
 )
 
@@ -37,7 +39,7 @@ func newDBMigrateCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			applied, err := c.Migrate(ctx)
+			applied, err := schema.Migrate(ctx, c.DB())
 			if err != nil {
 				return err
 			}
@@ -64,7 +66,7 @@ func newDBStatusCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := c.MigrationStatuses(ctx)
+			st, err := schema.Statuses(ctx, c.DB())
 			if err != nil {
 				return err
 			}
@@ -107,7 +109,7 @@ func newDBSeedCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			if o.ifEmpty {
-				has, err := c.HasUsers(ctx)
+				has, err := seed.HasUsers(ctx, c.DB())
 				if err != nil {
 					return err
 				}
@@ -118,11 +120,11 @@ func newDBSeedCmd(f *Factory) *cobra.Command {
 			}
 			start := time.Now()
 			bar := newProgress(f, "seeding", int64(o.users))
-			so := client.SeedOptions{Users: o.users, Seed: o.seed, Progress: bar.Set}
+			so := seed.Options{Users: o.users, Seed: o.seed, Progress: bar.Set}
 			if f.Global().Debug {
 				so.Trace = f.IO.ErrOut // the duration of each step
 			}
-			stats, err := c.Seed(ctx, so)
+			stats, err := seed.Run(ctx, c.DB(), so)
 			bar.Done()
 			if err != nil {
 				return err

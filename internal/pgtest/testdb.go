@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/b2badmin/b2badmin/client"
+	"github.com/b2badmin/b2badmin/client/schema"
 )
 
 // EnvTestDSN names a database on an existing server for the tests to use
@@ -61,7 +62,7 @@ func setup() {
 		return
 	}
 	defer c.Close()
-	_, shared.err = c.Migrate(ctx)
+	_, shared.err = schema.Migrate(ctx, c.DB())
 }
 
 // Server returns the throwaway server the tests started, or nil when

@@ -1,4 +1,4 @@
-package client
+package seed
 
 // genSource streams generated rows into COPY (pgx.CopyFromSource): it asks
 // emit for the rows of one unit (a user or a company) at a time, so memory

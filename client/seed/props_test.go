@@ -1,4 +1,4 @@
-package client_test
+package seed_test
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/client/catalog"
+	"github.com/b2badmin/b2badmin/client/seed"
 )
 
 // TestSeedData checks what the Users page needs of the demo data: the
@@ -147,7 +147,7 @@ func TestSeedData(t *testing.T) {
 		m := hash.FindStringSubmatch(sample)
 		iter, _ := strconv.Atoi(m[1])
 		ok := false
-		for _, pw := range client.SeedPasswords {
+		for _, pw := range seed.Passwords {
 			dk, err := pbkdf2.Key(sha256.New, pw, []byte(m[2]), iter, 32)
 			ok = ok || (err == nil && base64.StdEncoding.EncodeToString(dk) == m[3])
 		}

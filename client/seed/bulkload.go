@@ -1,4 +1,4 @@
-package client
+package seed
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/b2badmin/b2badmin/client"
 )
 
 // seedRefuseNonEmpty locks the seeded tables (nobody can insert while we
@@ -36,9 +38,9 @@ func seedRefuseNonEmpty(ctx context.Context, tx pgx.Tx) error {
 	case err != nil:
 		return err
 	case seededTables[i] == "rbac_user":
-		return Refused("refused: the database already has users; db seed only fills an empty database (--if-empty skips quietly)")
+		return client.Refused("refused: the database already has users; db seed only fills an empty database (--if-empty skips quietly)")
 	default:
-		return Refused("refused: table %s already has rows; db seed only fills an empty database", seededTables[i])
+		return client.Refused("refused: table %s already has rows; db seed only fills an empty database", seededTables[i])
 	}
 }
 

@@ -1,4 +1,4 @@
-package client
+package seed
 
 import (
 	"context"
@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/b2badmin/b2badmin/client"
 )
 
-// SeedOptions say how much demo data to make.
-type SeedOptions struct {
+// Options say how much demo data to make.
+type Options struct {
 	Users    int
 	Seed     int64
 	Progress func(done int64) // may be nil; done counts users up to Users
@@ -35,8 +37,8 @@ type SeedOptions struct {
 	Trace io.Writer
 }
 
-// SeedStats counts what Seed created.
-type SeedStats struct {
+// Stats counts what Seed created.
+type Stats struct {
 	Users, Companies, Wallets, AuthLogs, Tokens, Transfers int64
 
 	Groups, Permissions, TOTPDevices, EmailDevices, Sessions           int64
@@ -68,9 +70,9 @@ var seededTables = []string{
 // (one sequential stream for the structure — types, companies, roles — and
 // one stream per user and table for the details), and every time is an
 // offset from o.Now, so the same seed and reference give identical rows.
-func (c *Client) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) {
+func Run(ctx context.Context, db client.DBTX, o Options) (Stats, error) {
 	if o.Users < 1 {
-		return SeedStats{}, Refused("refused: the number of users to seed must be at least 1")
+		return Stats{}, client.Refused("refused: the number of users to seed must be at least 1")
 	}
 	if o.Now.IsZero() {
 		o.Now = time.Now().UTC().Truncate(24 * time.Hour)
@@ -83,8 +85,8 @@ func (c *Client) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) {
 	defer debug.SetGCPercent(debug.SetGCPercent(200))
 	s := newSeeder(o)
 	hashes := make(chan []string, 1)
-	var stats SeedStats
-	err := c.inTx(ctx, func(tx pgx.Tx) error {
+	var stats Stats
+	err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 		if err := seedRefuseNonEmpty(ctx, tx); err != nil {
 			return err
 		}
@@ -112,7 +114,7 @@ func (c *Client) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) {
 	})
 	s.trace("commit")
 	if err != nil {
-		return SeedStats{}, err
+		return Stats{}, err
 	}
 	if o.Progress != nil {
 		o.Progress(int64(o.Users))
@@ -122,7 +124,7 @@ func (c *Client) Seed(ctx context.Context, o SeedOptions) (SeedStats, error) {
 
 // copyAll streams every table. Each step is one COPY; the weights make
 // the progress bar move evenly (they are rough row costs per user).
-func (s *seeder) copyAll(ctx context.Context, tx pgx.Tx, st *SeedStats) error {
+func (s *seeder) copyAll(ctx context.Context, tx pgx.Tx, st *Stats) error {
 	steps := []struct {
 		table  string
 		cols   []string
@@ -201,8 +203,8 @@ func (p *seedProgress) report(i int) {
 }
 
 // HasUsers reports whether any user exists.
-func (c *Client) HasUsers(ctx context.Context) (bool, error) {
+func HasUsers(ctx context.Context, db client.DBTX) (bool, error) {
 	var has bool
-	err := c.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rbac_user)`).Scan(&has)
+	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rbac_user)`).Scan(&has)
 	return has, err
 }

@@ -1,4 +1,4 @@
-package client
+package seed
 
 import (
 	"io"
@@ -83,7 +83,7 @@ const (
 type seeder struct {
 	seed     uint64
 	n        int
-	now      time.Time // the reference moment (SeedOptions.Now)
+	now      time.Time // the reference moment (Options.Now)
 	start    time.Time // the first registration
 	users    []userCore
 	cos      []companyCore
@@ -102,7 +102,7 @@ type seeder struct {
 	lastTrace time.Time
 }
 
-func newSeeder(o SeedOptions) *seeder {
+func newSeeder(o Options) *seeder {
 	s := &seeder{seed: uint64(o.Seed), n: o.Users, now: o.Now.UTC(), cr: newURand(), traceW: o.Trace, lastTrace: time.Now()}
 	// Registrations span six and a half years before the reference.
 	s.start = s.now.AddDate(-6, -6, 0)

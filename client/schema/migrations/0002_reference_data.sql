@@ -1,6 +1,5 @@
--- The ten user groups and the token statuses. The 401 permissions are loaded
--- from the embedded catalog by the migration runner (see client/migrate.go),
--- so that the list exists exactly once in the repository.
+-- The ten user groups and the token statuses. The 401 permissions follow in
+-- 0003_permission_catalog.sql, generated from client/catalog.
 INSERT INTO auth_group (name) VALUES
     ('API'), ('Email not verified'), ('Enterprise owner'), ('Enterprise staff'),
     ('KYC not verified'), ('Legal merchant owner'), ('Legal merchant staff'),

@@ -1,4 +1,4 @@
-package client_test
+package seed_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/b2badmin/b2badmin/client"
+	"github.com/b2badmin/b2badmin/client/seed"
 	"github.com/b2badmin/b2badmin/internal/fixture"
 	"github.com/b2badmin/b2badmin/internal/pgtest"
 )
@@ -30,7 +31,7 @@ var allSeeded = []string{
 }
 
 // seedDB seeds a fresh database and returns a connection to it.
-func seedDB(t *testing.T, users int, seed int64) (*pgx.Conn, client.SeedStats, []int64) {
+func seedDB(t *testing.T, users int, seedN int64) (*pgx.Conn, seed.Stats, []int64) {
 	t.Helper()
 	dsn := pgtest.NewDatabase(t)
 	ctx := context.Background()
@@ -41,7 +42,7 @@ func seedDB(t *testing.T, users int, seed int64) (*pgx.Conn, client.SeedStats, [
 	defer c.Close()
 	var mu sync.Mutex
 	var progress []int64
-	st, err := c.Seed(ctx, client.SeedOptions{Users: users, Seed: seed, Now: seedNow, HashIterations: 1000,
+	st, err := seed.Run(ctx, c.DB(), seed.Options{Users: users, Seed: seedN, Now: seedNow, HashIterations: 1000,
 		Progress: func(done int64) { mu.Lock(); progress = append(progress, done); mu.Unlock() }})
 	if err != nil {
 		t.Fatalf("seed: %v", err)
@@ -110,8 +111,8 @@ func TestSeedValidatedPathMatches(t *testing.T) {
 	if got := schemaOf(t, fast); got != before {
 		t.Errorf("schema changed by the fast path:\n%s\nwant\n%s", got, before)
 	}
-	*client.SeedTryTriggersOff = false
-	defer func() { *client.SeedTryTriggersOff = true }()
+	*seed.SeedTryTriggersOff = false
+	defer func() { *seed.SeedTryTriggersOff = true }()
 	slow, _, _ := seedDB(t, 1500, 3)
 	if got := schemaOf(t, slow); got != before {
 		t.Errorf("schema changed by the validated path:\n%s\nwant\n%s", got, before)
@@ -135,7 +136,7 @@ func TestSeedRefusesNonEmptyDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	_, err = c.Seed(ctx, client.SeedOptions{Users: 10, Seed: 1, Now: seedNow, HashIterations: 1000})
+	_, err = seed.Run(ctx, c.DB(), seed.Options{Users: 10, Seed: 1, Now: seedNow, HashIterations: 1000})
 	if !client.IsRefused(err) {
 		t.Fatalf("want a refusal, got %v", err)
 	}

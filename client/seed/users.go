@@ -1,4 +1,4 @@
-package client
+package seed
 
 import (
 	"context"
@@ -245,10 +245,10 @@ func randString(r *urand, alphabet string, n int) string {
 	return string(b)
 }
 
-// SeedPasswords are the clear-text passwords behind the seeded users' hashes
+// Passwords are the clear-text passwords behind the seeded users' hashes
 // (each user has one of them, or an unusable password): a demo database is
 // meant to be logged into.
-var SeedPasswords = []string{"b2badmin-demo", "correct horse battery staple", "Passw0rd!2026"}
+var Passwords = []string{"b2badmin-demo", "correct horse battery staple", "Passw0rd!2026"}
 
 var seedHashCache sync.Map // "seed/iterations" → []string
 
@@ -261,9 +261,9 @@ func seedPasswordHashes(seed uint64, iterations int) []string {
 	if v, ok := seedHashCache.Load(key); ok {
 		return v.([]string)
 	}
-	out := make([]string, len(SeedPasswords))
+	out := make([]string, len(Passwords))
 	var wg sync.WaitGroup
-	for i, pw := range SeedPasswords {
+	for i, pw := range Passwords {
 		r := &urand{Rand: rand.New(rand.NewPCG(mix(seed^saltPassword), uint64(i)))}
 		salt := randString(r, alnum, 22)
 		wg.Go(func() {

@@ -1,4 +1,6 @@
-package client
+// Package schema is b2badmin's database schema: numbered migrations, each a
+// visible SQL file in migrations/, applied in order under an advisory lock.
+package schema
 
 import (
 	"context"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/client/catalog"
 )
 
@@ -43,8 +46,7 @@ type MigrationStatus struct {
 	AppliedAt *time.Time `json:"applied_at"`
 }
 
-// Migrations lists every migration in order: the embedded SQL files plus
-// the catalog load, which is Go so that the permission list exists once.
+// Migrations lists every embedded migration in order.
 func Migrations() []Migration {
 	var out []Migration
 	entries, _ := fs.ReadDir(migrationFiles, "migrations")
@@ -61,7 +63,6 @@ func Migrations() []Migration {
 			return err
 		}})
 	}
-	out = append(out, Migration{Version: 3, Name: "permission_catalog", up: loadPermissionCatalog})
 	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
 	return out
 }
@@ -75,11 +76,11 @@ CREATE TABLE IF NOT EXISTS b2badmin_schema_migrations (
 
 // Migrate applies every pending migration, each in its own transaction,
 // under an advisory lock. It returns the migrations it applied.
-func (c *Client) Migrate(ctx context.Context) ([]MigrationStatus, error) {
+func Migrate(ctx context.Context, db client.DBTX) ([]MigrationStatus, error) {
 	var applied []MigrationStatus
 	for _, m := range Migrations() {
 		did := false
-		err := pgx.BeginFunc(ctx, c.db, func(tx pgx.Tx) error {
+		err := pgx.BeginFunc(ctx, db, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLockKey)); err != nil {
 				return err
 			}
@@ -112,14 +113,14 @@ func (c *Client) Migrate(ctx context.Context) ([]MigrationStatus, error) {
 }
 
 // MigrationStatuses lists every known migration with its applied time (nil = pending).
-func (c *Client) MigrationStatuses(ctx context.Context) ([]MigrationStatus, error) {
+func Statuses(ctx context.Context, db client.DBTX) ([]MigrationStatus, error) {
 	done := map[int]time.Time{}
 	var hasTable bool
-	if err := c.db.QueryRow(ctx, `SELECT to_regclass('b2badmin_schema_migrations') IS NOT NULL`).Scan(&hasTable); err != nil {
+	if err := db.QueryRow(ctx, `SELECT to_regclass('b2badmin_schema_migrations') IS NOT NULL`).Scan(&hasTable); err != nil {
 		return nil, err
 	}
 	if hasTable {
-		rows, err := c.db.Query(ctx, `SELECT version, applied_at FROM b2badmin_schema_migrations`)
+		rows, err := db.Query(ctx, `SELECT version, applied_at FROM b2badmin_schema_migrations`)
 		if err != nil {
 			return nil, err
 		}
@@ -140,30 +141,34 @@ func (c *Client) MigrationStatuses(ctx context.Context) ([]MigrationStatus, erro
 	return out, nil
 }
 
-// loadPermissionCatalog writes the content types and the 401 permissions
-// of the embedded catalog, idempotently.
-func loadPermissionCatalog(ctx context.Context, tx pgx.Tx) error {
-	var apps, models, codenames, names []string
+// CatalogSQL renders the permission catalog as the SQL of migration
+// 0003_permission_catalog.sql: the content types and the 401 permissions,
+// idempotently. The file is committed so that the schema is readable in
+// one place; TestCatalogMigrationIsCurrent fails when it no longer matches
+// client/catalog (regenerate with: go test ./client/schema -run Catalog -update).
+func CatalogSQL() string {
+	q := func(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+	var b strings.Builder
+	b.WriteString("-- Generated from client/catalog/permissions.tsv by schema.CatalogSQL; do not edit.\n")
+	b.WriteString("-- The content types and the 401 extra permissions of the Users page, in the seed's order.\n")
+	b.WriteString("INSERT INTO django_content_type (app_label, model) VALUES\n")
+	seen := map[string]bool{}
+	var cts []string
 	for _, p := range catalog.Permissions() {
-		apps = append(apps, p.AppLabel)
-		models = append(models, p.Model)
-		codenames = append(codenames, p.Codename)
-		names = append(names, p.Name())
+		k := p.AppLabel + "." + p.Model
+		if !seen[k] {
+			seen[k] = true
+			cts = append(cts, "    ("+q(p.AppLabel)+", "+q(p.Model)+")")
+		}
 	}
-	const insertContentTypes = `
-INSERT INTO django_content_type (app_label, model)
-SELECT DISTINCT a, m FROM unnest($1::text[], $2::text[]) AS t(a, m)
-ON CONFLICT (app_label, model) DO NOTHING`
-	if _, err := tx.Exec(ctx, insertContentTypes, apps, models); err != nil {
-		return err
+	b.WriteString(strings.Join(cts, ",\n"))
+	b.WriteString("\nON CONFLICT (app_label, model) DO NOTHING;\n\n")
+	b.WriteString("INSERT INTO auth_permission (name, content_type_id, codename)\nSELECT v.name, ct.id, v.codename FROM (VALUES\n")
+	var rows []string
+	for i, p := range catalog.Permissions() {
+		rows = append(rows, fmt.Sprintf("    (%d, %s, %s, %s, %s)", i+1, q(p.AppLabel), q(p.Model), q(p.Codename), q(p.Name())))
 	}
-	const insertPermissions = `
-INSERT INTO auth_permission (name, content_type_id, codename)
-SELECT t.name, ct.id, t.codename
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS t(app, model, codename, name, ord)
-JOIN django_content_type ct ON ct.app_label = t.app AND ct.model = t.model
-ORDER BY t.ord
-ON CONFLICT (content_type_id, codename) DO NOTHING`
-	_, err := tx.Exec(ctx, insertPermissions, apps, models, codenames, names)
-	return err
+	b.WriteString(strings.Join(rows, ",\n"))
+	b.WriteString("\n) AS v(ord, app, model, codename, name)\nJOIN django_content_type ct ON ct.app_label = v.app AND ct.model = v.model\nORDER BY v.ord\nON CONFLICT (content_type_id, codename) DO NOTHING;\n")
+	return b.String()
 }

@@ -62,40 +62,50 @@ func SessionUserID(data string) (id string, ok bool) {
 	return "", false
 }
 
-// deleteSessions deletes the Django sessions of the given users.
+// deleteSessions deletes the Django sessions of the given users and returns
+// how many each user lost (users without sessions are absent).
 //
 // The user id is inside the encoded (sometimes zlib-compressed) payload,
 // which SQL cannot decode, so we read the table once with a streaming
 // query, decode each payload in Go, collect the keys that belong to the
 // target users and delete them in one statement: one pass over
 // django_session for any number of users, never a query per user.
-func deleteSessions(ctx context.Context, tx DBTX, ids []int64) (int64, error) {
+func deleteSessions(ctx context.Context, tx DBTX, ids []int64) (map[int64]int64, error) {
 	if len(ids) == 0 {
-		return 0, nil
+		return nil, nil
 	}
-	want := make(map[string]struct{}, len(ids))
+	want := make(map[string]int64, len(ids))
 	for _, id := range ids {
-		want[strconv.FormatInt(id, 10)] = struct{}{}
+		want[strconv.FormatInt(id, 10)] = id
 	}
 	rows, err := tx.Query(ctx, `SELECT session_key, session_data FROM django_session`)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	var keys []string
+	owner := map[string]int64{}
 	var key, data string
 	_, err = pgx.ForEachRow(rows, []any{&key, &data}, func() error {
 		if uid, ok := SessionUserID(data); ok {
-			if _, hit := want[uid]; hit {
+			if id, hit := want[uid]; hit {
 				keys = append(keys, key)
+				owner[key] = id
 			}
 		}
 		return nil
 	})
 	if err != nil || len(keys) == 0 {
-		return 0, err
+		return nil, err
 	}
-	tag, err := tx.Exec(ctx, `DELETE FROM django_session WHERE session_key = ANY($1)`, keys)
-	return tag.RowsAffected(), err
+	// RETURNING counts what was really deleted: Django may end a session
+	// between the read and the delete.
+	rows, err = tx.Query(ctx, `DELETE FROM django_session WHERE session_key = ANY($1) RETURNING session_key`, keys)
+	if err != nil {
+		return nil, err
+	}
+	perUser := map[int64]int64{}
+	_, err = pgx.ForEachRow(rows, []any{&key}, func() error { perUser[owner[key]]++; return nil })
+	return perUser, err
 }
 
 // AccessRevoked counts what a deactivation cut off.
@@ -120,8 +130,12 @@ ON CONFLICT (token_id) DO NOTHING`
 	}
 	r.Tokens = tag.RowsAffected()
 	if !keepSessions {
-		if r.Sessions, err = deleteSessions(ctx, tx, ids); err != nil {
+		perUser, err := deleteSessions(ctx, tx, ids)
+		if err != nil {
 			return r, err
+		}
+		for _, n := range perUser {
+			r.Sessions += n
 		}
 	}
 	return r, nil

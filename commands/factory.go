@@ -166,6 +166,8 @@ func (f *Factory) connectOptions(read bool) (client.Options, error) {
 	o := client.Options{
 		DSN:      client.ResolveDSN(dsnFlag, f.Getenv),
 		ReadOnly: f.ReadOnly(),
+		// scale helper's hook: --timeout also bounds each statement server-side.
+		StatementTimeout: g.Timeout,
 	}
 	if g.DSN == "" && f.profile != nil && f.profile.DSN != "" {
 		o.DSN = f.profile.DSN

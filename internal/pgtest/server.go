@@ -34,6 +34,11 @@ type Server struct {
 func FindBinDir() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
 		if _, err := exec.LookPath("pg_ctl"); err == nil {
+			// Through symlinks (/usr/local/bin/initdb → …/15/bin/initdb):
+			// the real directory also holds pg_basebackup and psql.
+			if real, err := filepath.EvalSymlinks(p); err == nil {
+				p = real
+			}
 			return filepath.Dir(p), nil
 		}
 	}

@@ -7,7 +7,7 @@ DEMO_DIR   ?= /tmp/b2badmin-demo-$(shell id -u)
 DEMO_USERS ?= 20000
 GOFLAGS_TEST ?=
 
-.PHONY: all build demo demo-stop test test-short vet fuzz bench completions postgres clean
+.PHONY: all build demo demo-stop test test-short vet fuzz bench completions postgres pgbouncer clean
 
 all: build
 
@@ -22,6 +22,17 @@ postgres:
 	  echo "installing PostgreSQL server binaries (apt-get install postgresql)"; \
 	  apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; \
 	else echo "PostgreSQL server binaries missing: install the postgresql package" >&2; exit 1; fi
+
+# PgBouncer for the tests that run through a real one (transaction
+# pooling): installed when missing and we are root; otherwise those tests
+# skip, naming the package. The harness (internal/pgtest) does the same.
+pgbouncer:
+	@if command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing PgBouncer (apt-get install pgbouncer)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null || \
+	  echo "pgbouncer could not be installed: the PgBouncer tests will skip" >&2; \
+	else echo "pgbouncer missing (Debian package pgbouncer): the PgBouncer tests will skip" >&2; fi
 
 demo: build postgres
 	@dsn=$$($(GO) run ./internal/devdb start $(DEMO_DIR)) || exit 1; \
@@ -42,7 +53,7 @@ vet:
 
 # Every test package that needs a database starts its own throwaway
 # cluster (or uses B2BADMIN_TEST_DSN).
-test: postgres vet
+test: postgres pgbouncer vet
 	$(GO) test -count=1 -timeout 8m $(GOFLAGS_TEST) ./...
 
 test-short:

@@ -49,14 +49,21 @@ func (s *Server) StartStandby() (*Server, error) {
 
 // WaitReplayed waits until the standby has replayed everything the primary
 // had written when it was called: a read after it sees every earlier write.
+// The throwaway cluster runs with synchronous_commit off, so a commit may
+// not be written yet: we flush first.
 func WaitReplayed(ctx context.Context, primaryDSN, standbyDSN string) error {
 	p, err := pgx.Connect(ctx, primaryDSN)
 	if err != nil {
 		return err
 	}
 	defer p.Close(ctx)
+	// A transaction that commits with a local flush flushes every WAL
+	// record before it; the flush position then covers all earlier writes.
+	if _, err := p.Exec(ctx, `BEGIN; SET LOCAL synchronous_commit = local; SELECT pg_current_xact_id(); COMMIT`); err != nil {
+		return err
+	}
 	var lsn string
-	if err := p.QueryRow(ctx, `SELECT pg_current_wal_lsn()::text`).Scan(&lsn); err != nil {
+	if err := p.QueryRow(ctx, `SELECT pg_current_wal_flush_lsn()::text`).Scan(&lsn); err != nil {
 		return err
 	}
 	// The maintenance database: the one being waited for may not be there yet.

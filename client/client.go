@@ -119,19 +119,26 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if o.Debug != nil {
 		cfg.ConnConfig.Tracer = &debugTracer{w: o.Debug}
 	}
-	// A cancelled context (--timeout, a signal) sends PostgreSQL a cancel
-	// request before the socket is dropped: behind PgBouncer, closing our
-	// socket alone leaves the server running the statement. PgBouncer
-	// forwards cancel requests to the server connection it lent.
+	// A cancelled context (--timeout, a signal) sends a cancel request
+	// and waits for it (cancel.go): behind PgBouncer, dropping our socket
+	// alone leaves the server running the statement.
 	cfg.ConnConfig.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
-		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: time.Second}
+		return &cancelOnContext{conn: pc}
+	}
+	if o.StatementTimeout > 0 {
+		// The session default too, where the server takes it: pgx prepares
+		// statements (default query mode) outside our transactions, and a
+		// prepare waits for table locks like any statement.
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(serverTimeout(o.StatementTimeout).Milliseconds())
 	}
 	pool, err := openPool(ctx, cfg, o.ConnectTimeout)
-	if err != nil && o.ReadOnly && refusedStartupParam(err, readOnlyParam) {
-		// PgBouncer: "unsupported startup parameter". Connect without it;
-		// the per-transaction READ ONLY remains.
-		delete(cfg.ConnConfig.RuntimeParams, readOnlyParam)
-		pool, err = openPool(ctx, cfg, o.ConnectTimeout)
+	for _, p := range []string{readOnlyParam, "statement_timeout"} {
+		if err != nil && refusedStartupParam(err, p) {
+			// PgBouncer: "unsupported startup parameter". Connect without
+			// it; the per-transaction setting remains (handle).
+			delete(cfg.ConnConfig.RuntimeParams, p)
+			pool, err = openPool(ctx, cfg, o.ConnectTimeout)
+		}
 	}
 	if err != nil {
 		return nil, &ConnectError{Msg: Scrub(describeConnectError(err, cfg.ConnConfig), secret, passwordOf(o.DSN), RawPassword(o.DSN))}

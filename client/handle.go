@@ -52,16 +52,19 @@ func newHandle(pool *pgxpool.Pool, readOnly bool, stmtTimeout time.Duration) *ha
 			h.begin[0] = "BEGIN READ ONLY"
 		}
 		if stmtTimeout > 0 {
-			// A second after the client's own deadline, so that the
-			// client's clearer message normally wins. An integer from a
-			// duration, not user text: safe to format.
-			h.begin = append(h.begin, fmt.Sprintf("SET LOCAL statement_timeout = %d", (stmtTimeout+time.Second).Milliseconds()))
+			// An integer from a duration, not user text: safe to format.
+			h.begin = append(h.begin, fmt.Sprintf("SET LOCAL statement_timeout = %d", serverTimeout(stmtTimeout).Milliseconds()))
 		}
 	}
 	return h
 }
 
 const commitSQL = "COMMIT"
+
+// serverTimeout is the statement_timeout for a --timeout: a second later
+// than the client's own deadline, so that the client's clearer message
+// normally wins and the server's is the backstop.
+func serverTimeout(d time.Duration) time.Duration { return d + time.Second }
 
 // txOptions open a transaction with h.begin in one round trip (pgx sends a
 // BeginQuery without arguments over the simple protocol, where several
@@ -76,7 +79,7 @@ func (h *handle) txOptions() pgx.TxOptions {
 func (h *handle) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	if h.begin == nil {
 		tag, err := h.pool.Exec(ctx, sql, args...)
-		return tag, poolerHint(err)
+		return tag, explain(ctx, err)
 	}
 	// Through a transaction, not a batch: Exec without arguments may hold
 	// several statements (simple protocol), which a batch entry may not.
@@ -86,16 +89,16 @@ func (h *handle) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comm
 		tag, err = tx.Exec(ctx, sql, args...)
 		return err
 	})
-	return tag, poolerHint(err)
+	return tag, explain(ctx, err)
 }
 
 func (h *handle) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	if h.begin == nil {
 		rows, err := h.pool.Query(ctx, sql, args...)
 		if err != nil {
-			return nil, poolerHint(err)
+			return nil, explain(ctx, err)
 		}
-		return &hintRows{Rows: rows}, nil
+		return &hintRows{Rows: rows, ctx: ctx}, nil
 	}
 	b := &pgx.Batch{}
 	b.Queue(sql, args...)
@@ -105,7 +108,7 @@ func (h *handle) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, 
 		_ = br.Close()
 		return nil, err
 	}
-	return &hintRows{Rows: rows, after: br.Close}, nil
+	return &hintRows{Rows: rows, ctx: ctx, after: br.Close}, nil
 }
 
 func (h *handle) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
@@ -116,7 +119,7 @@ func (h *handle) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 func (h *handle) Begin(ctx context.Context) (pgx.Tx, error) {
 	tx, err := h.pool.BeginTx(ctx, h.txOptions())
 	if err != nil {
-		return nil, poolerHint(err)
+		return nil, explain(ctx, err)
 	}
 	return &hintTx{Tx: tx}, nil
 }
@@ -124,7 +127,7 @@ func (h *handle) Begin(ctx context.Context) (pgx.Tx, error) {
 func (h *handle) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
 	if h.begin == nil {
 		n, err := h.pool.CopyFrom(ctx, table, columns, src)
-		return n, poolerHint(err)
+		return n, explain(ctx, err)
 	}
 	var n int64
 	err := pgx.BeginTxFunc(ctx, h.pool, h.txOptions(), func(tx pgx.Tx) error {
@@ -132,14 +135,14 @@ func (h *handle) CopyFrom(ctx context.Context, table pgx.Identifier, columns []s
 		n, err = tx.CopyFrom(ctx, table, columns, src)
 		return err
 	})
-	return n, poolerHint(err)
+	return n, explain(ctx, err)
 }
 
 // SendBatch wraps the batch in h.begin … COMMIT when there is one, still
 // one round trip; the caller sees only its own results.
 func (h *handle) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	if h.begin == nil {
-		return &hintBatch{BatchResults: h.pool.SendBatch(ctx, b)}
+		return &hintBatch{BatchResults: h.pool.SendBatch(ctx, b), ctx: ctx}
 	}
 	wrapped := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+len(h.begin)+1)}
 	for _, q := range h.begin {
@@ -147,14 +150,32 @@ func (h *handle) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	}
 	wrapped.QueuedQueries = append(wrapped.QueuedQueries, b.QueuedQueries...)
 	wrapped.Queue(commitSQL)
-	br := h.pool.SendBatch(ctx, wrapped)
-	hb := &hintBatch{BatchResults: br}
+	conn, err := h.pool.Acquire(ctx)
+	if err != nil {
+		return &hintBatch{ctx: ctx, err: explain(ctx, err)}
+	}
+	hb := &hintBatch{BatchResults: conn.SendBatch(ctx, wrapped), ctx: ctx, release: func() { releaseClean(conn) }}
 	for range h.begin {
-		if _, err := br.Exec(); err != nil && hb.err == nil {
-			hb.err = poolerHint(err)
+		if _, err := hb.BatchResults.Exec(); err != nil && hb.err == nil {
+			hb.err = explain(ctx, err)
 		}
 	}
 	return hb
+}
+
+// releaseClean returns a connection to the pool after a wrapped batch.
+// When a statement failed (or was cancelled) the COMMIT never ran and the
+// server sits in an aborted transaction: roll it back at once, so that a
+// pooler gets its server connection back idle, instead of leaving the
+// transaction to whoever notices the closed socket.
+func releaseClean(conn *pgxpool.Conn) {
+	pc := conn.Conn().PgConn()
+	if !pc.IsClosed() && !pc.IsBusy() && pc.TxStatus() != 'I' {
+		ctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
+		_, _ = conn.Exec(ctx, "ROLLBACK")
+		cancel()
+	}
+	conn.Release()
 }
 
 // hintTx is a transaction whose errors carry the pooler hint.
@@ -163,22 +184,22 @@ type hintTx struct{ pgx.Tx }
 func (t *hintTx) Begin(ctx context.Context) (pgx.Tx, error) {
 	tx, err := t.Tx.Begin(ctx)
 	if err != nil {
-		return nil, poolerHint(err)
+		return nil, explain(ctx, err)
 	}
 	return &hintTx{Tx: tx}, nil
 }
 
 func (t *hintTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
 	tag, err := t.Tx.Exec(ctx, sql, args...)
-	return tag, poolerHint(err)
+	return tag, explain(ctx, err)
 }
 
 func (t *hintTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	rows, err := t.Tx.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, poolerHint(err)
+		return nil, explain(ctx, err)
 	}
-	return &hintRows{Rows: rows}, nil
+	return &hintRows{Rows: rows, ctx: ctx}, nil
 }
 
 func (t *hintTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
@@ -187,13 +208,14 @@ func (t *hintTx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row 
 }
 
 func (t *hintTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	return &hintBatch{BatchResults: t.Tx.SendBatch(ctx, b)}
+	return &hintBatch{BatchResults: t.Tx.SendBatch(ctx, b), ctx: ctx}
 }
 
 // hintRows adds the hint to the rows' error and, in a read-only batch,
 // reads the COMMIT when the rows are closed.
 type hintRows struct {
 	pgx.Rows
+	ctx   context.Context
 	after func() error
 	err   error
 }
@@ -210,9 +232,9 @@ func (r *hintRows) Close() {
 
 func (r *hintRows) Err() error {
 	if err := r.Rows.Err(); err != nil {
-		return poolerHint(err)
+		return explain(r.ctx, err)
 	}
-	return poolerHint(r.err)
+	return explain(r.ctx, r.err)
 }
 
 // oneRow is pgx.Row over any Rows: the first row, or pgx.ErrNoRows.
@@ -242,8 +264,10 @@ func (r *oneRow) Scan(dest ...any) error {
 
 // hintBatch adds the hint to batch results; err is a failed BEGIN READ ONLY.
 type hintBatch struct {
-	pgx.BatchResults
-	err error
+	pgx.BatchResults // nil when the connection could not be had (err)
+	ctx              context.Context
+	err              error
+	release          func()
 }
 
 func (b *hintBatch) Exec() (pgconn.CommandTag, error) {
@@ -251,7 +275,7 @@ func (b *hintBatch) Exec() (pgconn.CommandTag, error) {
 		return pgconn.CommandTag{}, b.err
 	}
 	tag, err := b.BatchResults.Exec()
-	return tag, poolerHint(err)
+	return tag, explain(b.ctx, err)
 }
 
 func (b *hintBatch) Query() (pgx.Rows, error) {
@@ -260,9 +284,9 @@ func (b *hintBatch) Query() (pgx.Rows, error) {
 	}
 	rows, err := b.BatchResults.Query()
 	if err != nil {
-		return nil, poolerHint(err)
+		return nil, explain(b.ctx, err)
 	}
-	return &hintRows{Rows: rows}, nil
+	return &hintRows{Rows: rows, ctx: b.ctx}, nil
 }
 
 func (b *hintBatch) QueryRow() pgx.Row {
@@ -271,11 +295,18 @@ func (b *hintBatch) QueryRow() pgx.Row {
 }
 
 func (b *hintBatch) Close() error {
-	err := b.BatchResults.Close()
+	var err error
+	if b.BatchResults != nil {
+		err = b.BatchResults.Close()
+	}
+	if b.release != nil {
+		b.release()
+		b.release = nil
+	}
 	if b.err != nil {
 		return b.err
 	}
-	return poolerHint(err)
+	return explain(b.ctx, err)
 }
 
 // PoolerError is a prepared-statement error that shows the tool is behind a
@@ -296,6 +327,19 @@ func (e *PoolerError) Error() string {
 }
 
 func (e *PoolerError) Unwrap() error { return e.Err }
+
+// explain adds what an error means: the statement was cancelled because
+// our context ended (--timeout, a signal) — the server answers the cancel
+// request with 57014 before the client notices its own deadline — or a
+// pooler needs the DSN option.
+func explain(ctx context.Context, err error) error {
+	var pgErr *pgconn.PgError
+	if err != nil && ctx != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) &&
+		errors.As(err, &pgErr) && pgErr.Code == "57014" {
+		return fmt.Errorf("%w (%w)", ctx.Err(), err)
+	}
+	return poolerHint(err)
+}
 
 // poolerHint turns a prepared-statement error into a PoolerError.
 func poolerHint(err error) error {

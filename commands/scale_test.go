@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -173,42 +174,99 @@ func TestReadDSNReadsTheStandby(t *testing.T) {
 	}
 }
 
-// TestTimeoutCancelsServerSideThroughPgBouncer: an export and an audit
-// stuck behind a lock, through PgBouncer, are cancelled on the server when
-// --timeout expires: the tool exits 1 with one line and its statement is
-// gone from pg_stat_activity at once, not when the lock goes away.
-func TestTimeoutCancelsServerSideThroughPgBouncer(t *testing.T) {
-	dsn, direct := bouncerDSN(t, "exec")
-	conn := fixture.Conn(t, direct)
-	fixture.AddUser(t, conn, fixture.User{Email: "slow@example.com"})
-	pol := filepath.Join(t.TempDir(), "policy.yaml")
-	writeFileAt(t, pol, scalePolicy)
-	locker := fixture.Conn(t, direct)
-	if _, err := locker.Exec(t.Context(), `BEGIN; LOCK TABLE rbac_user IN ACCESS EXCLUSIVE MODE`); err != nil {
-		t.Fatal(err)
+// TestTimeoutCancelsServerSide: an export and an audit stuck behind a
+// lock are cancelled on the server when --timeout expires, through
+// PgBouncer and directly: the tool exits 1 with one line and its statement
+// is gone from pg_stat_activity at once, while the lock is still held.
+// pgx's own cancel request on a dropped connection runs in a goroutine
+// that dies with the process, so this runs the tool as a process; and
+// three cancelled runs in a row must leave PgBouncer alive (cancel.go).
+func TestTimeoutCancelsServerSide(t *testing.T) {
+	for _, via := range []string{"pgbouncer", "direct"} {
+		t.Run(via, func(t *testing.T) {
+			var dsn, direct string
+			if via == "direct" {
+				direct = pgtest.NewDatabase(t)
+				dsn = direct
+			} else {
+				dsn, direct = bouncerDSN(t, "exec")
+			}
+			conn := fixture.Conn(t, direct)
+			fixture.AddUser(t, conn, fixture.User{Email: "slow@example.com"})
+			pol := filepath.Join(t.TempDir(), "policy.yaml")
+			writeFileAt(t, pol, scalePolicy)
+			locker := fixture.Conn(t, direct)
+			if _, err := locker.Exec(t.Context(), `BEGIN; LOCK TABLE rbac_user IN ACCESS EXCLUSIVE MODE`); err != nil {
+				t.Fatal(err)
+			}
+			defer locker.Exec(context.Background(), `ROLLBACK`)
+			for _, args := range [][]string{
+				{"users", "list", "--all", "-o", "csv"},
+				{"perms", "audit", "--policy", pol, "-o", "json"},
+				{"users", "list", "--all", "-o", "csv"},
+			} {
+				// A real process: whatever the tool leaves for background
+				// goroutines to finish dies with it at exit.
+				cmd := helperCmd(t, dsn, append([]string{"--timeout", "700ms"}, args...)...)
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				start := time.Now()
+				_ = cmd.Run()
+				took := time.Since(start)
+				r := cliResult{Stdout: stdout.String(), Stderr: stderr.String(), Code: cmd.ProcessState.ExitCode()}
+				assertOneLineError(t, r, ExitFailure)
+				if !strings.Contains(r.Stderr, "timed out") || took > 5*time.Second {
+					t.Fatalf("%v: after %s: %q", args, took, r.Stderr)
+				}
+				var waiting int
+				if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
+					WHERE datname = current_database() AND application_name = 'b2badmin' AND state <> 'idle'`).Scan(&waiting); err != nil {
+					t.Fatal(err)
+				}
+				if waiting != 0 {
+					t.Fatalf("%v: %d statements of the tool still on the server after it exited", args, waiting)
+				}
+			}
+		})
 	}
-	defer locker.Exec(context.Background(), `ROLLBACK`)
-	for _, args := range [][]string{
-		{"users", "list", "--all", "-o", "csv"},
-		{"perms", "audit", "--policy", pol, "-o", "json"},
-	} {
-		start := time.Now()
-		r := runCLI(t, dsn, append([]string{"--timeout", "700ms"}, args...)...)
-		took := time.Since(start)
-		assertOneLineError(t, r, ExitFailure)
-		if took > 5*time.Second {
-			t.Fatalf("%v: took %s with --timeout 700ms", args, took)
-		}
-		// Still holding the lock: a statement that was merely abandoned
-		// would still be waiting for it.
-		var waiting int
-		if err := conn.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND application_name = 'b2badmin' AND state <> 'idle'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting != 0 {
-			t.Fatalf("%v: %d statements of the tool still on the server after it exited", args, waiting)
-		}
+}
+
+// TestTimeoutHoldsWhenTheToolIsKilled: a tool killed (SIGKILL) while its
+// statement waits sends no cancel request at all; statement_timeout, set
+// in the statement's own transaction from --timeout, still ends it on the
+// server, directly and through PgBouncer (where a session setting would
+// not survive).
+func TestTimeoutHoldsWhenTheToolIsKilled(t *testing.T) {
+	for _, via := range []string{"pgbouncer", "direct"} {
+		t.Run(via, func(t *testing.T) {
+			var dsn, direct string
+			if via == "direct" {
+				direct = pgtest.NewDatabase(t)
+				dsn = direct
+			} else {
+				dsn, direct = bouncerDSN(t, "exec")
+			}
+			conn := fixture.Conn(t, direct)
+			fixture.AddUser(t, conn, fixture.User{Email: "slow@example.com"})
+			locker := fixture.Conn(t, direct)
+			if _, err := locker.Exec(t.Context(), `BEGIN; LOCK TABLE rbac_user IN ACCESS EXCLUSIVE MODE`); err != nil {
+				t.Fatal(err)
+			}
+			defer locker.Exec(context.Background(), `ROLLBACK`)
+			const waitingSQL = `SELECT count(*) FROM pg_stat_activity
+				WHERE datname = current_database() AND application_name = 'b2badmin' AND wait_event_type = 'Lock'`
+			cmd := helperCmd(t, dsn, "--timeout", "1s", "users", "list", "--all", "-o", "csv")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 5*time.Second, "the export to wait on the lock", func() bool { return countQuery(t, conn, waitingSQL) == 1 })
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			killed := time.Now()
+			// statement_timeout is the deadline plus a second: 2 s after start.
+			waitFor(t, 4*time.Second, "the killed tool's statement to end", func() bool { return countQuery(t, conn, waitingSQL) == 0 })
+			t.Logf("statement ended %s after the kill", time.Since(killed).Round(time.Millisecond))
+		})
 	}
 }
 

@@ -184,7 +184,7 @@ func seedRestoreIndexes(ctx context.Context, tx pgx.Tx, s savedSchema, trace fun
 func seedResetSequences(ctx context.Context, tx pgx.Tx) error {
 	var parts []string
 	for _, t := range seededTables {
-		if t == "django_session" {
+		if t == "django_session" || t == "b2badmin_session_owner" {
 			continue // keyed by session_key, no identity
 		}
 		parts = append(parts, fmt.Sprintf(

@@ -28,6 +28,7 @@ var allSeeded = []string{
 	"otp_totp_totpdevice", "otp_email_emaildevice", "rbac_authlog", "rbac_authtoken",
 	"api_wallet", "api_transfer", "commissions_commission", "commissions_usercommission",
 	"token_blacklist_outstandingtoken", "token_blacklist_blacklistedtoken", "django_session",
+	"b2badmin_session_owner",
 }
 
 // seedDB seeds a fresh database and returns a connection to it.

@@ -59,7 +59,9 @@ func WaitReplayed(ctx context.Context, primaryDSN, standbyDSN string) error {
 	defer p.Close(ctx)
 	// A transaction that commits with a local flush flushes every WAL
 	// record before it; the flush position then covers all earlier writes.
-	if _, err := p.Exec(ctx, `BEGIN; SET LOCAL synchronous_commit = local; SELECT pg_current_xact_id(); COMMIT`); err != nil {
+	// It must write WAL itself (the logical message): a commit without WAL
+	// of its own is treated as asynchronous and flushes nothing.
+	if _, err := p.Exec(ctx, `BEGIN; SET LOCAL synchronous_commit = local; SELECT pg_logical_emit_message(true, 'b2badmin-pgtest', 'flush'); COMMIT`); err != nil {
 		return err
 	}
 	var lsn string

@@ -70,8 +70,11 @@ completions: build
 	$(BIN) completion fish > completions/b2badmin.fish
 	$(BIN) completion powershell > completions/b2badmin.ps1
 
+# make bench SCALE=10000000 runs the same scenarios on 10 million users
+# (about 17 GB of disk for the throwaway cluster: check df first).
+SCALE ?= 1000000
 bench: build postgres
-	$(GO) run ./internal/bench
+	$(GO) run ./internal/bench -users $(SCALE)
 
 clean:
 	rm -rf bin

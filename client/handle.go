@@ -29,13 +29,14 @@ import (
 //
 // Every run: a prepared-statement error (SQLSTATE 26000 or 42P05) means a
 // pooler is lending our cached server-side statements to other clients;
-// the error then says which DSN option fixes it (poolerError).
+// the error then says which DSN option fixes it (PoolerError).
 //
 // --timeout: every transaction also sets statement_timeout (SET LOCAL), a
 // server-side backstop that holds through a pooler and even when the tool
 // is killed; the client's own deadline (a cancel request) normally fires
-// first. SET LOCAL, not a session setting: behind a pooler the session is
-// not ours, and a startup parameter is refused there.
+// first. SET LOCAL, because behind a pooler the session is not ours and a
+// startup parameter is refused there (Connect still sends one where the
+// server takes it, for the statements pgx prepares outside transactions).
 type handle struct {
 	pool     *pgxpool.Pool
 	readOnly bool

@@ -99,15 +99,19 @@ func Run(ctx context.Context, db client.DBTX, o Options) (Stats, error) {
 		}
 		triggersOff := seedDisableFKTriggers(ctx, tx)
 		if !triggersOff {
-			// The session queue trigger would fire on the COPY (and its
+			// The session triggers would fire on the TRUNCATE (truncating
+			// the owner table inside the same TRUNCATE) and the COPY (whose
 			// ON CONFLICT needs the primary key we drop below): the seed
 			// writes the owners itself. Re-enabled in this transaction.
-			if _, err := tx.Exec(ctx, "ALTER TABLE django_session DISABLE TRIGGER b2badmin_session_queue"); err != nil {
+			if _, err := tx.Exec(ctx, "ALTER TABLE django_session DISABLE TRIGGER b2badmin_session_queue, DISABLE TRIGGER b2badmin_session_forget_all"); err != nil {
 				return err
 			}
 		}
 		saved, err := seedDropIndexes(ctx, tx, triggersOff)
 		if err != nil {
+			return err
+		}
+		if err := seedTruncate(ctx, tx); err != nil {
 			return err
 		}
 		s.buildCore()
@@ -121,7 +125,7 @@ func Run(ctx context.Context, db client.DBTX, o Options) (Stats, error) {
 			return err
 		}
 		if !triggersOff {
-			if _, err := tx.Exec(ctx, "ALTER TABLE django_session ENABLE TRIGGER b2badmin_session_queue"); err != nil {
+			if _, err := tx.Exec(ctx, "ALTER TABLE django_session ENABLE TRIGGER b2badmin_session_queue, ENABLE TRIGGER b2badmin_session_forget_all"); err != nil {
 				return err
 			}
 		}

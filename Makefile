@@ -73,8 +73,9 @@ completions: build
 # make bench SCALE=10000000 runs the same scenarios on 10 million users
 # (about 17 GB of disk for the throwaway cluster: check df first).
 SCALE ?= 1000000
+RUNS  ?= 5
 bench: build postgres
-	$(GO) run ./internal/bench -users $(SCALE)
+	$(GO) run ./internal/bench -users $(SCALE) -runs $(RUNS)
 
 clean:
 	rm -rf bin

@@ -141,7 +141,9 @@ func (p *planner) change(u lockedUser, before, after map[string]any) *Change {
 }
 
 // same records a target the change leaves as it is.
-func (p *planner) same(u lockedUser) { p.unchanged = append(p.unchanged, UserRef{ID: u.ID, Email: u.Email}) }
+func (p *planner) same(u lockedUser) {
+	p.unchanged = append(p.unchanged, UserRef{ID: u.ID, Email: u.Email})
+}
 
 // effect queues a side effect that must run before the log is written.
 func (p *planner) effect(fn func(ctx context.Context, tx pgx.Tx) error) {

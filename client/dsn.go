@@ -3,9 +3,9 @@ package client
 import (
 	"net"
 	"net/url"
-	"strconv"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"

@@ -19,7 +19,7 @@ const (
 	// MinDjangoIterations is the lowest default of a supported Django
 	// (4.2 LTS): fewer is a weaker hash than any Django would store.
 	MinDjangoIterations = 600_000
-	MinPasswordLength = 8
+	MinPasswordLength   = 8
 	// MaxPasswordLength is Django's MAXIMUM_PASSWORD_LENGTH.
 	MaxPasswordLength = 4096
 )

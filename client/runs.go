@@ -27,10 +27,10 @@ const (
 
 // Run modes.
 const (
-	ModeCommand         = "command"
-	ModeBatch           = "batch"
-	ModeBatchContinue   = "batch --continue-on-error"
-	ModeBatchAtomic     = "batch --atomic"
+	ModeCommand       = "command"
+	ModeBatch         = "batch"
+	ModeBatchContinue = "batch --continue-on-error"
+	ModeBatchAtomic   = "batch --atomic"
 )
 
 // Run is one row of api_operationrun.

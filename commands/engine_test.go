@@ -96,7 +96,9 @@ func TestEveryChangeDryRunEqualsRealRun(t *testing.T) {
 		{"users set-group", func(e engineDB) []string { return []string{"users", "set-group", "ann@example.com", "Merchant staff"} }, nil},
 		{"users add-group", func(e engineDB) []string { return []string{"users", "add-group", "-", "KYC not verified"} },
 			func(engineDB) string { return "ann@example.com\nbob@example.com\n" }},
-		{"users remove-group", func(e engineDB) []string { return []string{"users", "remove-group", "ann@example.com", "API", "Phone not verified"} }, nil},
+		{"users remove-group", func(e engineDB) []string {
+			return []string{"users", "remove-group", "ann@example.com", "API", "Phone not verified"}
+		}, nil},
 		{"users set-role", func(e engineDB) []string { return []string{"users", "set-role", "-", "Legal merchant owner"} },
 			func(engineDB) string { return "ann@example.com\nbob@example.com\n" }},
 		{"perms grant", func(e engineDB) []string { return []string{"perms", "grant", "-", "API.view_*"} },

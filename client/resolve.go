@@ -19,6 +19,16 @@ type UserRef struct {
 // order given, without duplicates. Every unknown reference is named in one
 // NotFound error, so a bulk command fails before it changes anything.
 func ResolveUsers(ctx context.Context, db DBTX, refs []string) ([]UserRef, error) {
+	byRef, err := findRefs(ctx, db, refs)
+	if err != nil {
+		return nil, err
+	}
+	return matchRefs(refs, byRef)
+}
+
+// findRefs looks the references up in one query and returns the users
+// found, keyed by refKey (id text, lower-case email, uuid text).
+func findRefs(ctx context.Context, db DBTX, refs []string) (map[string]UserRef, error) {
 	keys, err := parseRefs(refs)
 	if err != nil {
 		return nil, err
@@ -37,10 +47,7 @@ WHERE id = ANY($1) OR lower(email) = ANY($2) OR uuid = ANY($3::uuid[])`
 		byRef[idText], byRef[lowerEmail], byRef[uuidText] = u, u, u
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return matchRefs(refs, byRef)
+	return byRef, err
 }
 
 // refKeys are user arguments sorted by kind, for one query over all three.
@@ -80,12 +87,7 @@ func matchRefs(refs []string, byRef map[string]UserRef) ([]UserRef, error) {
 	var missing []string
 	seen := map[int64]bool{}
 	for _, r := range refs {
-		key := strings.ToLower(strings.TrimSpace(r))
-		if isDigits(key) {
-			n, _ := strconv.ParseInt(key, 10, 64)
-			key = strconv.FormatInt(n, 10)
-		}
-		found, ok := byRef[key]
+		found, ok := byRef[refKey(r)]
 		if !ok {
 			missing = append(missing, r)
 			continue
@@ -106,6 +108,28 @@ func matchRefs(refs []string, byRef map[string]UserRef) ([]UserRef, error) {
 		return nil, NotFound("users %s", strings.Join(missing, ", "))
 	}
 	return out, nil
+}
+
+// missingRefs lists the references byRef has no user for.
+func missingRefs(refs []string, byRef map[string]UserRef) []string {
+	var out []string
+	for _, r := range refs {
+		if _, ok := byRef[refKey(r)]; !ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// refKey is the byRef key of a reference: ids without leading zeros,
+// emails and UUIDs lower-case.
+func refKey(r string) string {
+	key := strings.ToLower(strings.TrimSpace(r))
+	if isDigits(key) {
+		n, _ := strconv.ParseInt(key, 10, 64)
+		key = strconv.FormatInt(n, 10)
+	}
+	return key
 }
 
 // ResolveUser resolves exactly one user argument.

@@ -32,7 +32,7 @@ type permsAuditOptions struct {
 	asOf     string
 }
 
-func newPermsAuditCmd(f *Factory) *cobra.Command {
+func newPermsAuditCmd(inv *Invocation) *cobra.Command {
 	o := &permsAuditOptions{}
 	cmd := &cobra.Command{
 		Use:   "audit --policy FILE",
@@ -57,7 +57,7 @@ Exit codes: 0 clean, 5 findings, 4 invalid policy or baseline (FILE:LINE).`,
   b2badmin perms audit --policy policy.yaml --baseline perms-snapshot.csv -o csv`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runPermsAudit(cmd, f, o)
+			return runPermsAudit(cmd, inv, o)
 		},
 	}
 	fl := cmd.Flags()
@@ -70,7 +70,7 @@ Exit codes: 0 clean, 5 findings, 4 invalid policy or baseline (FILE:LINE).`,
 	return withColumns(cmd, auditColumns)
 }
 
-func runPermsAudit(cmd *cobra.Command, f *Factory, o *permsAuditOptions) error {
+func runPermsAudit(cmd *cobra.Command, inv *Invocation, o *permsAuditOptions) error {
 	start := time.Now()
 	asOf := time.Now().UTC()
 	if o.asOf != "" {
@@ -98,22 +98,22 @@ func runPermsAudit(cmd *cobra.Command, f *Factory, o *permsAuditOptions) error {
 		}
 		cols = append(append(output.Columns{}, auditColumns...), auditChangeColumn)
 	}
-	fm, proj, err := f.selectColumns(cols)
+	fm, proj, err := inv.selectColumns(cols)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := commandContext(cmd, f)
+	ctx, cancel := commandContext(cmd, inv)
 	defer cancel()
-	c, err := f.ReadClient(ctx)
+	c, err := inv.ReadClient(ctx)
 	if err != nil {
 		return err
 	}
-	w := output.NewRowWriter(fm, f.IO.Out, proj, f.OutputOptions())
+	w := output.NewRowWriter(fm, inv.IO.Out, proj, inv.OutputOptions())
 	row := make([]any, 0, len(cols))
 	st, err := c.Audit(ctx, pol, client.AuditOptions{
 		AsOf:     asOf,
 		Baseline: base,
-		Warn:     func(msg string) { fmt.Fprintln(f.IO.ErrOut, "b2badmin: note: "+msg) },
+		Warn:     func(msg string) { fmt.Fprintln(inv.IO.ErrOut, "b2badmin: note: "+msg) },
 	}, func(x *client.Finding) error {
 		var line any
 		if x.PolicyLine > 0 {
@@ -139,7 +139,7 @@ func runPermsAudit(cmd *cobra.Command, f *Factory, o *permsAuditOptions) error {
 	if st.Findings > 0 {
 		return &ExitError{Code: ExitFindings, Msg: fmt.Sprintf("%d findings (%s)", st.Findings, summary)}
 	}
-	fmt.Fprintf(f.IO.ErrOut, "b2badmin: clean: %s\n", summary)
+	fmt.Fprintf(inv.IO.ErrOut, "b2badmin: clean: %s\n", summary)
 	return nil
 }
 
@@ -156,7 +156,7 @@ var exportColumns = output.Columns{
 	{Key: "permission", Header: "Permission", Default: true},
 }
 
-func newPermsExportCmd(f *Factory) *cobra.Command {
+func newPermsExportCmd(inv *Invocation) *cobra.Command {
 	return withColumns(&cobra.Command{
 		Use:   "export",
 		Short: "Write every user's extra permissions as CSV (a baseline for perms audit)",
@@ -170,21 +170,21 @@ streaming. CSV unless -o says otherwise. The file is what
 			fm := output.CSV
 			if fl := cmd.Flag("output"); fl != nil && fl.Changed {
 				var err error
-				if fm, err = f.OutputFormat(); err != nil {
+				if fm, err = inv.OutputFormat(); err != nil {
 					return err
 				}
 			}
-			proj, err := exportColumns.Select(f.Global().Columns, fm)
+			proj, err := exportColumns.Select(inv.Global.Columns, fm)
 			if err != nil {
 				return usageError(err.Error())
 			}
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
-			c, err := f.ReadClient(ctx)
+			c, err := inv.ReadClient(ctx)
 			if err != nil {
 				return err
 			}
-			w := output.NewRowWriter(fm, f.IO.Out, proj, f.OutputOptions())
+			w := output.NewRowWriter(fm, inv.IO.Out, proj, inv.OutputOptions())
 			row := make([]any, 3)
 			err = c.EachUserGrants(ctx, func(u *client.UserGrants) error {
 				for _, p := range u.Perms {

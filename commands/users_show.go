@@ -19,11 +19,11 @@ type usersShowOptions struct {
 	limit    int
 }
 
-func newUsersShowCmd(f *Factory) *cobra.Command {
+func newUsersShowCmd(inv *Invocation) *cobra.Command {
 	o := &usersShowOptions{}
 	cmd := &cobra.Command{
 		Use:   "show USER",
-		Short: "Show a user's details page: info, 2fa, additional, sessions, tokens, commissions",
+		Short: "Show a user's details page: info, two_factor (2FA), additional, sessions, tokens, commissions",
 		Long: `Show the user details page of USER (an ID, an email or a UUID).
 
 Sections: ` + strings.Join(client.UserSections, ", ") + `. --section picks some
@@ -42,6 +42,9 @@ read. Exit 3 when the user does not exist.`,
 				if s == "" {
 					continue
 				}
+				if s == "2fa" {
+					s = client.SectionTwoFactor // the tab's name in the back office
+				}
 				if !isSection(s) {
 					return usageErrorf("unknown section %q (sections: %s)", s, strings.Join(client.UserSections, ", "))
 				}
@@ -50,16 +53,16 @@ read. Exit 3 when the user does not exist.`,
 			if o.limit < 1 {
 				return usageErrorf("--limit must be at least 1, got %d", o.limit)
 			}
-			fm, err := f.OutputFormat()
+			fm, err := inv.OutputFormat()
 			if err != nil {
 				return err
 			}
-			if len(f.Global().Columns) > 0 {
+			if len(inv.Global.Columns) > 0 {
 				return usageError("--columns does not apply to users show; use --section")
 			}
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
-			c, err := f.ReadClient(ctx)
+			c, err := inv.ReadClient(ctx)
 			if err != nil {
 				return err
 			}
@@ -67,7 +70,7 @@ read. Exit 3 when the user does not exist.`,
 			if err != nil {
 				return err
 			}
-			return renderUserDetails(f.IO.Out, fm, f.OutputOptions(), d)
+			return renderUserDetails(inv.IO.Out, fm, inv.OutputOptions(), d)
 		},
 	}
 	_ = cmd.RegisterFlagCompletionFunc("section", cobra.FixedCompletions(client.UserSections, cobra.ShellCompDirectiveNoFileComp))

@@ -96,7 +96,7 @@ func (d *SessionDecoder) UserID(data string) (id string, ok bool) {
 //
 // Its cost follows the users' sessions and the sessions created since the
 // last call, not the size of django_session: b2badmin_session_owner (see
-// migration 0022) remembers whose each session is. First the keys queued
+// migration 0041) remembers whose each session is. First the keys queued
 // since the last call are decoded (decodePendingSessions), then the users'
 // sessions are found by index and deleted in one statement. Exactness: a
 // key's user never changes in Django (login cycles the key), every new key

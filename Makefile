@@ -74,8 +74,9 @@ completions: build
 # (about 17 GB of disk for the throwaway cluster: check df first).
 SCALE ?= 1000000
 RUNS  ?= 5
+ONLY  ?=
 bench: build postgres
-	$(GO) run ./internal/bench -users $(SCALE) -runs $(RUNS)
+	$(GO) run ./internal/bench -users $(SCALE) -runs $(RUNS) -only '$(ONLY)'
 
 clean:
 	rm -rf bin

@@ -53,7 +53,7 @@ func register(s Scenario) { scenarios = append(scenarios, s) }
 func main() {
 	users := flag.Int("users", 1_000_000, "users to seed")
 	runs := flag.Int("runs", 5, "repetitions per measurement (median reported)")
-	only := flag.String("only", "", "run only scenarios whose name contains this")
+	only := flag.String("only", "", "run only scenarios whose name contains one of these (comma-separated)")
 	bin := flag.String("bin", "bin/b2badmin", "b2badmin binary")
 	flag.Parse()
 	if err := run(*users, *runs, *only, *bin); err != nil {
@@ -108,9 +108,10 @@ func run(users, runs int, only, bin string) error {
 	}
 	rows := []Row{{Name: fmt.Sprintf("db seed --users %d", users), Tool: seed.Wall, Target: target,
 		Extra: fmt.Sprintf("peak RSS %s; database %s", MiB(seed.PeakRSS), dbSize(ctx, e.DSN))}}
+	fmt.Fprintf(os.Stderr, "bench: = %s: %s; %s (load %s)\n", rows[0].Name, seed.Wall.Round(time.Millisecond), rows[0].Extra, loadAverage())
 	sort.SliceStable(scenarios, func(i, j int) bool { return scenarios[i].Order < scenarios[j].Order })
 	for _, s := range scenarios {
-		if only != "" && !strings.Contains(s.Name, only) {
+		if only != "" && !containsAny(s.Name, strings.Split(only, ",")) {
 			continue
 		}
 		fmt.Fprintf(os.Stderr, "bench: %s… (load %s)\n", s.Name, loadAverage())
@@ -119,9 +120,24 @@ func run(users, runs int, only, bin string) error {
 			return fmt.Errorf("%s: %w", s.Name, err)
 		}
 		rows = append(rows, r...)
+		// Each result as soon as it is known: a 10,000,000-user run takes
+		// an hour, and an interrupted one should not lose what it measured.
+		for _, row := range r {
+			fmt.Fprintf(os.Stderr, "bench: = %s: b2badmin %s, psql %s; %s (load %s)\n", row.Name,
+				row.Tool.Round(100*time.Microsecond), row.Psql.Round(100*time.Microsecond), row.Extra, loadAverage())
+		}
 	}
 	printReport(os.Stdout, users, runs, rows)
 	return nil
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, strings.TrimSpace(sub)) {
+			return true
+		}
+	}
+	return false
 }
 
 // loadAverage is the machine's 1/5/15-minute load, printed with every

@@ -77,7 +77,7 @@ more follow, the next page's cursor is printed on stderr as
 10,000 costs what page 1 costs. --all streams every row (-o csv, tsv, jsonl
 and ids write each row as it is read, so memory stays flat).
 
-Times: `+timeHelp+`; a day given as an upper
+Times: ` + timeHelp + `; a day given as an upper
 bound counts whole (--registered-to 2024-05-01 includes that day).
 The same filters select the users of every bulk command (users deactivate,
 set-group, perms grant, …): see docs/selectors.md.

@@ -30,7 +30,7 @@ closest identifiers suggested.`,
 		newPermsShowCmd(f),
 		newPermsGrantCmd(f),
 		newPermsRevokeCmd(f),
-		newPermsAuditCmd(f),
+		newCmdPermsAudit(f, nil),
 		newPermsExportCmd(f),
 	)
 	return cmd

@@ -253,8 +253,8 @@ types:
 		line   int
 	}{
 		{[]string{catalog.GroupAPI, catalog.GroupMerchantOwner}, catalog.TypeMerchant, 3}, // the first listed group's block
-		{[]string{catalog.GroupAPI}, catalog.TypeEnterprise, 6},                          // the type's block
-		{[]string{catalog.GroupAPI}, catalog.TypeMerchant, 2},                            // where a block would go
+		{[]string{catalog.GroupAPI}, catalog.TypeEnterprise, 6},                           // the type's block
+		{[]string{catalog.GroupAPI}, catalog.TypeMerchant, 2},                             // where a block would go
 	}
 	for _, c := range cases {
 		v := p.Check(idx(t, "node.add_address"), c.groups, c.typ)

@@ -8,8 +8,8 @@ import (
 )
 
 func newGroupsCmd(f *Factory) *cobra.Command {
-	cmd := &cobra.Command{Use: "groups", Aliases: []string{"group"}, Short: "The ten user groups"}
-	cmd.AddCommand(newGroupsListCmd(f))
+	cmd := &cobra.Command{Use: "groups", Aliases: []string{"group"}, Short: "The ten user groups: list them, audit the rules on them"}
+	cmd.AddCommand(newGroupsListCmd(f), newCmdGroupsAudit(f, nil))
 	return cmd
 }
 

@@ -67,7 +67,7 @@ func CheckGroups(typ string, hasCompany bool, names []string) []Violation {
 		return nil
 	}
 	var out []Violation
-	ordered := groupsInSeedOrder(names)
+	ordered := InSeedOrder(names)
 	if roles > 1 {
 		var rs []string
 		for _, n := range ordered {
@@ -125,10 +125,10 @@ func groupOf(name string) (Group, bool) {
 	return groups[i], ok
 }
 
-// groupsInSeedOrder returns the canonical names of groups, without
-// duplicates, in the seed's order.
-func groupsInSeedOrder(names []string) []string {
-	var out []string
+// InSeedOrder returns the canonical names of the known groups among names,
+// without duplicates, in the seed's order (how the back office lists them).
+func InSeedOrder(names []string) []string {
+	out := make([]string, 0, len(names))
 	seen := map[string]bool{}
 	for _, n := range names {
 		if g, ok := groupOf(n); ok && !seen[g.Name] {

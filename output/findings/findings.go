@@ -139,5 +139,3 @@ func stateNote(state string) string {
 	}
 	return " (" + state + " since the baseline)"
 }
-
-func anyText(v any) string { return output.Text(v) }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/b2badmin/b2badmin/output"
 )
 
 // tapWriter writes TAP version 13: "not ok" per finding with a YAML block
@@ -136,7 +138,7 @@ func tapComment(s string) string {
 
 // appendYAMLValue writes a row value as YAML (flow style for lists).
 func appendYAMLValue(b []byte, v any) []byte {
-	switch t := v.(type) {
+	switch t := output.Deref(v).(type) {
 	case nil:
 		return append(b, "null"...)
 	case string:
@@ -157,7 +159,7 @@ func appendYAMLValue(b []byte, v any) []byte {
 	case bool:
 		return strconv.AppendBool(b, t)
 	}
-	return appendYAMLString(b, strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(anyText(v), "\n", " "), "\r", " ")))
+	return appendYAMLString(b, output.Text(v))
 }
 
 // appendYAMLString writes s double-quoted. YAML's escapes are a superset

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -134,6 +135,7 @@ func runPermsAudit(opts *permsAuditOptions) error {
 		return err
 	}
 	row := make([]any, 0, len(cols))
+	var rf findings.Finding // reused: a report writer keeps nothing of it
 	st, err := c.Audit(ctx, pol, client.AuditOptions{
 		AsOf:     opts.AsOf,
 		Baseline: base,
@@ -152,12 +154,9 @@ func runPermsAudit(opts *permsAuditOptions) error {
 		row = append(row[:0], x.UserID, x.Email, x.Groups, x.Type, x.Permission, x.Label, x.Rule, line, x.Change)
 		return sink.finding(x.UserID, x.Change == client.ChangeResolved, row, func() *findings.Finding {
 			subject := userSubject(x.UserID, x.Email)
-			what := x.Permission
-			if x.Label != "" {
-				what += " (" + x.Label + ")"
-			}
-			return &findings.Finding{RuleID: x.RuleID, Rule: x.Rule, Subject: subject, SubjectID: userSubjectID(x.UserID),
-				Item: x.Permission, Message: subject + " holds " + what + ": " + x.Rule, Line: x.PolicyLine, State: x.Change, Values: row}
+			rf = findings.Finding{RuleID: x.RuleID, Rule: x.Rule, Subject: subject, SubjectID: userSubjectID(x.UserID),
+				Item: x.Permission, Message: subject + " holds " + x.Permission + ": " + x.Rule, Line: x.PolicyLine, State: x.Change, Values: row}
+			return &rf
 		})
 	})
 	counts := auditCounts{Findings: st.Findings, Unchanged: st.Unchanged, New: st.New, Resolved: st.Resolved, Users: st.Users, Baseline: base != nil}
@@ -173,8 +172,12 @@ func runPermsAudit(opts *permsAuditOptions) error {
 	return counts.finish(f, opts.FailOn)
 }
 
-func userSubject(id int64, email string) string { return fmt.Sprintf("%s (user %d)", email, id) }
-func userSubjectID(id int64) string             { return fmt.Sprintf("user/%d", id) }
+// userSubject names a user in a report; userSubjectID is its stable form.
+func userSubject(id int64, email string) string {
+	return email + " (user " + strconv.FormatInt(id, 10) + ")"
+}
+
+func userSubjectID(id int64) string { return "user/" + strconv.FormatInt(id, 10) }
 
 // policyError reports an invalid policy: every problem on its own line,
 // FILE:LINE each, the last as the command's error (exit 4). A file that

@@ -8,7 +8,7 @@
 package findings
 
 import (
-	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -104,11 +104,25 @@ func (f *Finding) name() string {
 	return f.Subject + ": " + f.Item
 }
 
-// fingerprint identifies a finding across runs (SARIF partialFingerprints):
-// the subject and the item, not the line, which moves as the file is edited.
-func fingerprint(r *Report, f *Finding) string {
-	h := sha256.Sum256([]byte(r.Command + "\x00" + f.RuleID + "\x00" + f.SubjectID + "\x00" + f.Item))
-	return hex.EncodeToString(h[:8]) + ":1"
+// appendFingerprint appends what identifies a finding across runs (SARIF
+// partialFingerprints): the rule, the subject and the item, not the line,
+// which moves as the file is edited. FNV-1a over the parts: stable, and
+// cheap enough to run on every one of a hundred thousand findings.
+func appendFingerprint(b []byte, r *Report, f *Finding) []byte {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	for i, part := range [...]string{r.Command, f.RuleID, f.SubjectID, f.Item} {
+		if i > 0 {
+			h = (h ^ 0) * prime // a separator, so ("ab","c") differs from ("a","bc")
+		}
+		for j := 0; j < len(part); j++ {
+			h = (h ^ uint64(part[j])) * prime
+		}
+	}
+	var x [8]byte
+	binary.BigEndian.PutUint64(x[:], h)
+	b = hex.AppendEncode(b, x[:])
+	return append(b, ":1"...)
 }
 
 // fileURI is a path as a SARIF artifact URI: relative paths stay relative

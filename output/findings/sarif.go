@@ -24,6 +24,7 @@ const (
 type sarifWriter struct {
 	w       *bufio.Writer
 	r       *Report
+	uri     string // of r.File
 	ruleIdx map[string]int
 	n       int
 	buf     []byte
@@ -31,7 +32,7 @@ type sarifWriter struct {
 }
 
 func newSARIF(w io.Writer, r *Report) *sarifWriter {
-	s := &sarifWriter{w: bufio.NewWriterSize(w, 64<<10), r: r, ruleIdx: map[string]int{}}
+	s := &sarifWriter{w: bufio.NewWriterSize(w, 64<<10), r: r, uri: fileURI(r.File), ruleIdx: map[string]int{}}
 	b := s.buf[:0]
 	b = append(b, `{"$schema":"`+sarifSchema+`","version":"`+sarifVersion+`","runs":[{"tool":{"driver":{"name":`...)
 	b = output.AppendJSONString(b, r.Tool)
@@ -98,18 +99,22 @@ func (s *sarifWriter) Finding(f *Finding) error {
 	b = output.AppendJSONString(b, f.Message+stateNote(f.State))
 	b = append(b, `},"locations":[{`...)
 	if s.r.File != "" {
+		// The subject is in the message and the properties; a logical
+		// location as well would make every result a third longer.
 		b = append(b, `"physicalLocation":{"artifactLocation":{"uri":`...)
-		b = output.AppendJSONString(b, fileURI(s.r.File))
+		b = output.AppendJSONString(b, s.uri)
 		b = append(b, `},"region":{"startLine":`...)
 		b = strconv.AppendInt(b, int64(max(f.Line, 1)), 10)
-		b = append(b, `}},`...)
+		b = append(b, `}}`...)
+	} else {
+		b = append(b, `"logicalLocations":[{"name":`...)
+		b = output.AppendJSONString(b, f.Subject)
+		b = append(b, `,"fullyQualifiedName":`...)
+		b = output.AppendJSONString(b, f.SubjectID)
+		b = append(b, `,"kind":"resource"}]`...)
 	}
-	b = append(b, `"logicalLocations":[{"name":`...)
-	b = output.AppendJSONString(b, f.Subject)
-	b = append(b, `,"fullyQualifiedName":`...)
-	b = output.AppendJSONString(b, f.SubjectID)
-	b = append(b, `,"kind":"resource"}]}],"partialFingerprints":{"primaryLocationLineHash":"`...)
-	b = append(b, fingerprint(s.r, f)...)
+	b = append(b, `}],"partialFingerprints":{"primaryLocationLineHash":"`...)
+	b = appendFingerprint(b, s.r, f)
 	b = append(b, `"}`...)
 	if f.State != "" {
 		b = append(b, `,"baselineState":`...)

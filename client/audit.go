@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"math"
 	"sort"
 	"time"
 
@@ -47,12 +46,12 @@ type AuditOptions struct {
 
 // AuditStats count what an audit saw.
 type AuditStats struct {
-	Users                    int64 // every user of the database: the audit covers them all
-	Holders                  int64 // users holding extra permissions, the ones with something to check
-	Grants                   int64
-	Findings                 int64 // current findings (with a baseline: Unchanged + New)
-	Unchanged, New, Resolved int64
-	Excused                  int64
+	Users    int64 // every user of the database: the audit covers them all
+	Holders  int64 // users holding extra permissions, the ones with something to check
+	Grants   int64
+	Findings int64 // current findings (with a baseline: Unchanged + New)
+	Excused  int64
+	BaselineCounts
 }
 
 // Audit checks every user's extra permissions against p, calling emit for
@@ -122,22 +121,13 @@ func (c *Client) Audit(ctx context.Context, p *policy.Policy, o AuditOptions, em
 			}
 		}
 	}
+	goneNow := func(r baselineRow) { gone(r, nil) }
 	err = c.EachUserGrants(ctx, func(u *UserGrants) error {
 		st.Holders++
 		st.Grants += int64(len(u.Perms))
-		var before map[string]baselineRow
-		if b != nil {
-			if err := b.before(u.UserID, func(r baselineRow) error { gone(r, nil); return nil }); err != nil {
-				return err
-			}
-			rs, err := b.takeUser(u.UserID)
-			if err != nil {
-				return err
-			}
-			before = make(map[string]baselineRow, len(rs))
-			for _, r := range rs {
-				before[r.key] = r
-			}
+		before, err := b.forUser(u.UserID, goneNow)
+		if err != nil {
+			return err
 		}
 		clean := true
 		for _, pr := range u.Perms {
@@ -150,44 +140,24 @@ func (c *Client) Audit(ctx context.Context, p *policy.Policy, o AuditOptions, em
 			}
 			clean = false
 			f := &Finding{UserID: u.UserID, Email: u.Email, Groups: u.Groups, Type: u.Type, Permission: pr.ID, Label: pr.Label,
-				RuleID: v.RuleID, Rule: v.Text, PolicyLine: v.Line}
-			if b != nil {
-				if _, had := before[pr.ID]; had {
-					f.Change = ChangeUnchanged
-					st.Unchanged++
-					delete(before, pr.ID)
-				} else {
-					f.Change = ChangeNew
-					st.New++
-				}
-			}
+				RuleID: v.RuleID, Rule: v.Text, PolicyLine: v.Line, Change: before.mark(pr.ID)}
+			st.count(f.Change)
 			st.Findings++
 			if err := emit(f); err != nil {
 				return err
 			}
 		}
-		if len(before) > 0 {
-			keys := make([]string, 0, len(before))
-			for k := range before {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				gone(before[k], u)
-			}
-		}
+		before.rest(func(r baselineRow) { gone(r, u) })
 		if clean && o.Pass != nil {
 			return o.Pass(u)
 		}
 		return nil
 	})
+	if err == nil {
+		err = b.drain(goneNow)
+	}
 	if err != nil {
 		return st, err
-	}
-	if b != nil {
-		if err := b.before(math.MaxInt64, func(r baselineRow) error { gone(r, nil); return nil }); err != nil {
-			return st, err
-		}
 	}
 	if len(absent) > 0 {
 		now, err := c.usersNow(ctx, absent)
@@ -212,7 +182,7 @@ func (c *Client) Audit(ctx context.Context, p *policy.Policy, o AuditOptions, em
 		return resolved[i].Permission < resolved[j].Permission
 	})
 	for _, f := range resolved {
-		st.Resolved++
+		st.count(f.Change)
 		if err := emit(f); err != nil {
 			return st, err
 		}

@@ -4,6 +4,8 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
+	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -152,9 +154,61 @@ func (b *Baseline) peek() (baselineRow, bool, error) {
 
 func (b *Baseline) next() { b.hasCur = false }
 
-// before consumes every row of users below id: users the audit's stream
-// no longer has.
-func (b *Baseline) before(id int64, fn func(baselineRow) error) error {
+// BaselineCounts are the findings of a run against a baseline.
+type BaselineCounts struct {
+	Unchanged, New, Resolved int64
+}
+
+func (c *BaselineCounts) count(change string) {
+	switch change {
+	case ChangeUnchanged:
+		c.Unchanged++
+	case ChangeNew:
+		c.New++
+	case ChangeResolved:
+		c.Resolved++
+	}
+}
+
+// userBaseline is one user's rows of a baseline by key, as an audit
+// compares them with that user's findings now. It is nil without a
+// baseline.
+type userBaseline map[string]baselineRow
+
+// forUser consumes the baseline up to user id, which must come in
+// ascending order: rows of users below id go to gone (the audit's stream
+// no longer has those users); the rows of id are returned. A nil baseline
+// returns nil.
+func (b *Baseline) forUser(id int64, gone func(baselineRow)) (userBaseline, error) {
+	if b == nil {
+		return nil, nil
+	}
+	if err := b.before(id, gone); err != nil {
+		return nil, err
+	}
+	ub := userBaseline{}
+	for {
+		r, ok, err := b.peek()
+		if err != nil {
+			return nil, err
+		}
+		if !ok || r.userID != id {
+			return ub, nil
+		}
+		ub[r.key] = r
+		b.next()
+	}
+}
+
+// drain hands the rows of every user past the stream's last to gone.
+func (b *Baseline) drain(gone func(baselineRow)) error {
+	if b == nil {
+		return nil
+	}
+	return b.before(math.MaxInt64, gone)
+}
+
+func (b *Baseline) before(id int64, gone func(baselineRow)) error {
 	for {
 		r, ok, err := b.peek()
 		if err != nil {
@@ -164,25 +218,32 @@ func (b *Baseline) before(id int64, fn func(baselineRow) error) error {
 			return nil
 		}
 		b.next()
-		if err := fn(r); err != nil {
-			return err
-		}
+		gone(r)
 	}
 }
 
-// takeUser consumes every row of user id (which must be the next user).
-func (b *Baseline) takeUser(id int64) ([]baselineRow, error) {
-	var out []baselineRow
-	for {
-		r, ok, err := b.peek()
-		if err != nil {
-			return nil, err
-		}
-		if !ok || r.userID != id {
-			return out, nil
-		}
-		out = append(out, r)
-		b.next()
+// mark says how a finding keyed key compares with the user's baseline
+// rows: unchanged (and the row is used up) or new; "" without a baseline.
+func (ub userBaseline) mark(key string) string {
+	if ub == nil {
+		return ""
+	}
+	if _, had := ub[key]; had {
+		delete(ub, key)
+		return ChangeUnchanged
+	}
+	return ChangeNew
+}
+
+// rest hands the rows no finding used up to fn, in key order.
+func (ub userBaseline) rest(fn func(baselineRow)) {
+	keys := make([]string, 0, len(ub))
+	for k := range ub {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fn(ub[k])
 	}
 }
 

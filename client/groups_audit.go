@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"math"
 	"sort"
 
 	"github.com/b2badmin/b2badmin/client/catalog"
@@ -23,10 +22,10 @@ type GroupFinding struct {
 
 // GroupsAuditStats count what a groups audit saw.
 type GroupsAuditStats struct {
-	Users                    int64 // every user of the database
-	Findings                 int64
-	Unchanged, New, Resolved int64
-	ByRule                   map[string]int64 // current findings per rule id
+	Users    int64 // every user of the database
+	Findings int64
+	ByRule   map[string]int64 // current findings per rule id
+	BaselineCounts
 }
 
 // AuditGroups checks every user's groups against the group rules, calling
@@ -49,6 +48,7 @@ func (c *Client) AuditGroups(ctx context.Context, base *Baseline, emit func(*Gro
 		}
 		resolved = append(resolved, f)
 	}
+	goneNow := func(r baselineRow) { gone(r, nil) }
 	// Users without groups break no group rule; counting them is a
 	// separate, index-only query.
 	if st.Users, err = c.countUsers(ctx); err != nil {
@@ -76,19 +76,9 @@ ORDER BY u.id`
 			u.Groups = append(u.Groups, names[id])
 		}
 		vs := catalog.CheckGroups(u.Type, u.CompanyID != nil, u.Groups)
-		var before map[string]baselineRow
-		if base != nil {
-			if err := base.before(u.UserID, func(r baselineRow) error { gone(r, nil); return nil }); err != nil {
-				return st, err
-			}
-			rs, err := base.takeUser(u.UserID)
-			if err != nil {
-				return st, err
-			}
-			before = make(map[string]baselineRow, len(rs))
-			for _, r := range rs {
-				before[r.key] = r
-			}
+		before, err := base.forUser(u.UserID, goneNow)
+		if err != nil {
+			return st, err
 		}
 		if len(vs) > 0 || len(before) > 0 {
 			u.Groups = catalog.InSeedOrder(u.Groups)
@@ -96,45 +86,26 @@ ORDER BY u.id`
 		for _, v := range vs {
 			f := u
 			f.Violation = v
-			if base != nil {
-				if _, had := before[v.Rule]; had {
-					f.Change = ChangeUnchanged
-					st.Unchanged++
-					delete(before, v.Rule)
-				} else {
-					f.Change = ChangeNew
-					st.New++
-				}
-			}
+			f.Change = before.mark(v.Rule)
+			st.count(f.Change)
 			st.Findings++
 			st.ByRule[v.Rule]++
 			if err := emit(&f); err != nil {
 				return st, err
 			}
 		}
-		if len(before) > 0 {
-			keys := make([]string, 0, len(before))
-			for k := range before {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				gone(before[k], &u)
-			}
-		}
+		before.rest(func(r baselineRow) { gone(r, &u) })
 	}
 	if err := rows.Err(); err != nil {
 		return st, err
 	}
 	rows.Close()
-	if base != nil {
-		if err := base.before(math.MaxInt64, func(r baselineRow) error { gone(r, nil); return nil }); err != nil {
-			return st, err
-		}
+	if err := base.drain(goneNow); err != nil {
+		return st, err
 	}
 	sort.SliceStable(resolved, func(i, j int) bool { return resolved[i].UserID < resolved[j].UserID })
 	for _, f := range resolved {
-		st.Resolved++
+		st.count(f.Change)
 		if err := emit(f); err != nil {
 			return st, err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/output"
 	"github.com/b2badmin/b2badmin/output/findings"
 )
@@ -102,10 +103,17 @@ func (c auditCounts) fails(failOn string) bool {
 	return c.Findings > 0
 }
 
-// finish ends an audit: exit 5 with the summary as its message when
-// --fail-on says so, else the summary on stderr and exit 0. Either way
-// stderr gets the summary once.
-func (c auditCounts) finish(f *Factory, failOn string) error {
+// end ends an audit whose run returned runErr: the sink is closed with
+// the summary (and extra counts, for the report formats), then exit 5
+// with the summary as the message when --fail-on says so, else the
+// summary on stderr and exit 0. Either way stderr gets the summary once.
+func (c auditCounts) end(f *Factory, sink *auditSink, failOn string, runErr error, extra ...findings.Count) error {
+	if err := sink.close(c.summary(extra...)); runErr == nil {
+		runErr = err
+	}
+	if runErr != nil {
+		return runErr
+	}
 	if c.fails(failOn) {
 		return &ExitError{Code: ExitFindings, Msg: c.line()}
 	}
@@ -209,11 +217,24 @@ func (s *auditSink) pass(subject, subjectID string) error {
 	return s.report.Pass(subject, subjectID)
 }
 
-func (s *auditSink) close(sum func() findings.Summary) error {
+func (s *auditSink) close(sum findings.Summary) error {
 	if s.report != nil {
-		return s.report.Close(sum())
+		return s.report.Close(sum)
 	}
 	return s.rows.Close()
+}
+
+// withChange is an audit's columns, with change when there is a baseline.
+func withChange(cols output.Columns, base *client.Baseline) output.Columns {
+	if base == nil {
+		return cols
+	}
+	return append(append(output.Columns{}, cols...), auditChangeColumn)
+}
+
+// baselineCounts are the summary's counts of a run.
+func baselineCounts(findings, users int64, b client.BaselineCounts, base *client.Baseline) auditCounts {
+	return auditCounts{Findings: findings, Unchanged: b.Unchanged, New: b.New, Resolved: b.Resolved, Users: users, Baseline: base != nil}
 }
 
 // buildVersion is the module version the binary was built from, "" for a

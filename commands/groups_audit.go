@@ -84,10 +84,7 @@ func runGroupsAudit(opts *groupsAuditOptions) error {
 		return err
 	}
 	defer closeBase()
-	cols := groupsAuditColumns
-	if base != nil {
-		cols = append(append(output.Columns{}, groupsAuditColumns...), auditChangeColumn)
-	}
+	cols := withChange(groupsAuditColumns, base)
 	rules := map[string]string{}
 	rep := &findings.Report{Command: "groups audit"}
 	for _, r := range catalog.GroupRules() {
@@ -123,18 +120,9 @@ func runGroupsAudit(opts *groupsAuditOptions) error {
 			}
 		}
 	}
-	counts := auditCounts{Findings: st.Findings, Unchanged: st.Unchanged, New: st.New, Resolved: st.Resolved, Users: st.Users, Baseline: base != nil}
-	if cerr := sink.close(func() findings.Summary {
-		var extra []findings.Count
-		for _, r := range catalog.GroupRules() {
-			extra = append(extra, findings.Count{Name: r.ID, Value: st.ByRule[r.ID]})
-		}
-		return counts.summary(extra...)
-	}); err == nil {
-		err = cerr
+	var perRule []findings.Count
+	for _, r := range catalog.GroupRules() {
+		perRule = append(perRule, findings.Count{Name: r.ID, Value: st.ByRule[r.ID]})
 	}
-	if err != nil {
-		return err
-	}
-	return counts.finish(f, opts.FailOn)
+	return baselineCounts(st.Findings, st.Users, st.BaselineCounts, base).end(f, sink, opts.FailOn, err, perRule...)
 }

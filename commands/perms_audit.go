@@ -113,15 +113,12 @@ func runPermsAudit(opts *permsAuditOptions) error {
 	if err != nil {
 		return policyError(f, err)
 	}
-	cols := auditColumns
 	base, closeBase, err := openBaseline(opts.Baseline, client.BaselinePerms)
 	if err != nil {
 		return err
 	}
 	defer closeBase()
-	if base != nil {
-		cols = append(append(output.Columns{}, auditColumns...), auditChangeColumn)
-	}
+	cols := withChange(auditColumns, base)
 	rep := &findings.Report{Command: "perms audit", File: pol.File}
 	for _, r := range pol.Rules() {
 		rep.Rules = append(rep.Rules, findings.Rule{ID: r.ID, Text: r.Text, Line: r.Line})
@@ -159,17 +156,9 @@ func runPermsAudit(opts *permsAuditOptions) error {
 			return &rf
 		})
 	})
-	counts := auditCounts{Findings: st.Findings, Unchanged: st.Unchanged, New: st.New, Resolved: st.Resolved, Users: st.Users, Baseline: base != nil}
-	if cerr := sink.close(func() findings.Summary {
-		return counts.summary(findings.Count{Name: "users_with_extra_permissions", Value: st.Holders},
-			findings.Count{Name: "grants", Value: st.Grants}, findings.Count{Name: "excused", Value: st.Excused})
-	}); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return counts.finish(f, opts.FailOn)
+	return baselineCounts(st.Findings, st.Users, st.BaselineCounts, base).end(f, sink, opts.FailOn, err,
+		findings.Count{Name: "users_with_extra_permissions", Value: st.Holders},
+		findings.Count{Name: "grants", Value: st.Grants}, findings.Count{Name: "excused", Value: st.Excused})
 }
 
 // userSubject names a user in a report; userSubjectID is its stable form.

@@ -88,7 +88,7 @@ func BatchChanges(ctx context.Context, db DBTX, batchID string, line int) ([]Bat
 	const q = `
 SELECT coalesce(l.batch_line, 0), l.action, l.target_user_id, u.email, l.before::text, l.after::text
 FROM api_operationlog l LEFT JOIN rbac_user u ON u.id = l.target_user_id
-WHERE l.batch_id = $1::uuid AND l.batch_line = $2
+WHERE l.run_id = $1::uuid AND l.batch_line = $2
 ORDER BY l.id`
 	rows, err := db.Query(ctx, q, batchID, line)
 	if err != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"math/big"
 	"regexp"
-	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -24,17 +23,6 @@ type PlanInput struct {
 	MaxFee    *string
 	ClearMin  bool
 	ClearMax  bool
-	DryRun    bool
-}
-
-// PlanChange is the outcome of SetCommissionPlan.
-type PlanChange struct {
-	UserID  int64           `json:"user_id"`
-	Email   string          `json:"email"`
-	Created bool            `json:"created"`
-	Changed []string        `json:"changed"`
-	Before  *CommissionPlan `json:"before"`
-	After   CommissionPlan  `json:"after"`
 }
 
 var (
@@ -103,135 +91,163 @@ func decimal(s string) *big.Rat {
 	return r
 }
 
-// SetCommissionPlan creates or changes the user's personal plan for
-// (operation, currency): a commissions_commission row linked by a
-// commissions_usercommission row. The user row is locked so two admins
-// cannot create duplicate plans. Logged as commissions.set with the
-// changed fields only; a dry run does everything and rolls back.
-func (c *Client) SetCommissionPlan(ctx context.Context, a Audit, u UserRef, in PlanInput) (PlanChange, error) {
-	if err := ValidatePlanInput(&in); err != nil {
-		return PlanChange{}, err
+// planValues is a personal plan as a change records it.
+type planValues struct {
+	Operation string  `json:"operation"`
+	Currency  string  `json:"currency"`
+	Percent   string  `json:"percent"`
+	FixedFee  string  `json:"fixed_fee"`
+	MinFee    *string `json:"min_fee"`
+	MaxFee    *string `json:"max_fee"`
+}
+
+// canonDecimal writes a validated decimal as PostgreSQL prints a
+// numeric(_, scale): no leading zeros, exactly scale decimals. The change
+// list is computed before the write, so it must match what is stored.
+func canonDecimal(s string, scale int) string {
+	whole, frac, _ := strings.Cut(strings.TrimSpace(s), ".")
+	whole = strings.TrimLeft(whole, "0")
+	if whole == "" {
+		whole = "0"
 	}
-	res := PlanChange{UserID: u.ID, Email: u.Email, Changed: []string{}}
-	err := c.inTx(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `SELECT email FROM rbac_user WHERE id = $1 FOR UPDATE`, u.ID).Scan(&res.Email); err != nil {
-			if err == pgx.ErrNoRows {
-				return NotFound("user %s", u.Ref)
+	return whole + "." + (frac + strings.Repeat("0", scale))[:scale]
+}
+
+func canonFee(p *string) *string {
+	if p == nil {
+		return nil
+	}
+	v := canonDecimal(*p, 8)
+	return &v
+}
+
+// SetCommissionPlans creates or changes each target's personal plan for
+// (operation, currency): a commissions_commission row linked by a
+// commissions_usercommission row. The users are locked, so two admins
+// cannot create duplicate plans. A new plan needs both percent and fixed
+// fee; a changed plan keeps the values not given. Users whose plan already
+// has the values are reported unchanged.
+func (c *Client) SetCommissionPlans(ctx context.Context, a Audit, t Targets, in PlanInput, o ChangeOptions) (ChangeResult, error) {
+	if err := ValidatePlanInput(&in); err != nil {
+		return ChangeResult{}, err
+	}
+	type existing struct {
+		id int64
+		v  planValues
+	}
+	plans := map[int64]existing{}
+	readPlans := followUp{
+		sql: func(ids string, arg func(any) string) string {
+			return `
+SELECT DISTINCT ON (uc.user_id) uc.user_id, c.id, c.percent::text, c.fixed_fee::text, c.min_fee::text, c.max_fee::text
+FROM commissions_usercommission uc JOIN commissions_commission c ON c.id = uc.commission_id
+WHERE uc.user_id IN (` + ids + `) AND c.operation = ` + arg(in.Operation) + ` AND c.currency = ` + arg(in.Currency) + `
+ORDER BY uc.user_id, c.id`
+		},
+		read: func(rows pgx.Rows) error {
+			var uid int64
+			var e existing
+			_, err := pgx.ForEachRow(rows, []any{&uid, &e.id, &e.v.Percent, &e.v.FixedFee, &e.v.MinFee, &e.v.MaxFee}, func() error {
+				e.v.Operation, e.v.Currency = in.Operation, in.Currency
+				cp := e
+				cp.v.MinFee, cp.v.MaxFee = clonePtr(e.v.MinFee), clonePtr(e.v.MaxFee)
+				plans[uid] = cp
+				return nil
+			})
+			return err
+		},
+	}
+	return c.runChange(ctx, a, o, changeSpec{action: "commissions.set", targets: t, reads: []followUp{readPlans},
+		plan: func(p *planner) error {
+			var upd struct {
+				ids            []int64
+				percent, fixed []string
+				minFee, maxFee []*string
 			}
-			return err
-		}
-		rows, err := tx.Query(ctx, selectPlans+` AND c.operation = $2 AND c.currency = $3 ORDER BY c.id LIMIT 1`, u.ID, in.Operation, in.Currency)
-		if err != nil {
-			return err
-		}
-		existing, err := collectPlans(rows)
-		if err != nil {
-			return err
-		}
-		var id int64
-		if len(existing) == 0 {
-			if in.Percent == nil || in.FixedFee == nil {
-				return Refused("refused: %s has no %s %s plan yet: --percent and --fixed are required to create one", res.Email, in.Operation, in.Currency)
+			var created []lockedUser
+			var createdPlans []planValues
+			for _, u := range p.users {
+				old, has := plans[u.ID]
+				if !has && (in.Percent == nil || in.FixedFee == nil) {
+					return Refused("refused: %s has no %s %s plan yet: --percent and --fixed are required to create one", u.Email, in.Operation, in.Currency)
+				}
+				nv := old.v
+				nv.Operation, nv.Currency = in.Operation, in.Currency
+				if in.Percent != nil {
+					nv.Percent = canonDecimal(*in.Percent, 4)
+				}
+				if in.FixedFee != nil {
+					nv.FixedFee = canonDecimal(*in.FixedFee, 8)
+				}
+				if in.MinFee != nil || in.ClearMin {
+					nv.MinFee = canonFee(in.MinFee)
+				}
+				if in.MaxFee != nil || in.ClearMax {
+					nv.MaxFee = canonFee(in.MaxFee)
+				}
+				if nv.MinFee != nil && nv.MaxFee != nil && decimal(*nv.MinFee).Cmp(decimal(*nv.MaxFee)) > 0 {
+					return Refused("refused: %s: minimum fee %s would be greater than maximum %s", u.Email, *nv.MinFee, *nv.MaxFee)
+				}
+				if has && samePlan(old.v, nv) {
+					p.same(u)
+					continue
+				}
+				var before any
+				if has {
+					before = old.v
+				}
+				ch := p.change(u, map[string]any{"commission_plan": before}, map[string]any{"commission_plan": nv})
+				if has {
+					ch.Detail["commission_id"] = old.id
+					upd.ids = append(upd.ids, old.id)
+					upd.percent, upd.fixed = append(upd.percent, nv.Percent), append(upd.fixed, nv.FixedFee)
+					upd.minFee, upd.maxFee = append(upd.minFee, nv.MinFee), append(upd.maxFee, nv.MaxFee)
+				} else {
+					created, createdPlans = append(created, u), append(createdPlans, nv)
+				}
 			}
-			res.Created = true
-			const ins = `
+			if len(upd.ids) > 0 {
+				const update = `
+UPDATE commissions_commission c SET percent = t.p::numeric, fixed_fee = t.f::numeric,
+    min_fee = t.mi::numeric, max_fee = t.ma::numeric, updated_at = now()
+FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[]) AS t(id, p, f, mi, ma)
+WHERE c.id = t.id`
+				p.writes.exec(update, upd.ids, upd.percent, upd.fixed, upd.minFee, upd.maxFee)
+			}
+			if len(created) == 0 {
+				return nil
+			}
+			// A new plan's id goes to the log's detail (an undo deletes it),
+			// so the plans are created before the log rows are queued.
+			p.effect(func(ctx context.Context, tx pgx.Tx) error {
+				const insert = `
 WITH c AS (
     INSERT INTO commissions_commission (operation, currency, percent, fixed_fee, min_fee, max_fee, created_at, updated_at)
     VALUES ($2, $3, $4::numeric, $5::numeric, $6::numeric, $7::numeric, now(), now()) RETURNING id)
 INSERT INTO commissions_usercommission (user_id, commission_id, created_at)
 SELECT $1, id, now() FROM c RETURNING commission_id`
-			if err := tx.QueryRow(ctx, ins, u.ID, in.Operation, in.Currency, *in.Percent, *in.FixedFee, in.MinFee, in.MaxFee).Scan(&id); err != nil {
-				return err
-			}
-		} else {
-			old := existing[0]
-			res.Before = &old
-			id = old.ID
-			minFee, maxFee := old.MinFee, old.MaxFee
-			if in.MinFee != nil || in.ClearMin {
-				minFee = in.MinFee
-			}
-			if in.MaxFee != nil || in.ClearMax {
-				maxFee = in.MaxFee
-			}
-			if minFee != nil && maxFee != nil && decimal(*minFee).Cmp(decimal(*maxFee)) > 0 {
-				return Refused("invalid fees: minimum %s would be greater than maximum %s", *minFee, *maxFee)
-			}
-			// updated_at moves only when a value really changes.
-			const upd = `
-UPDATE commissions_commission SET
-    percent = coalesce($2::numeric, percent), fixed_fee = coalesce($3::numeric, fixed_fee),
-    min_fee = $4::numeric, max_fee = $5::numeric,
-    updated_at = CASE WHEN (percent, fixed_fee, min_fee, max_fee) IS NOT DISTINCT FROM
-        (coalesce($2::numeric, percent), coalesce($3::numeric, fixed_fee), $4::numeric, $5::numeric)
-        THEN updated_at ELSE now() END
-WHERE id = $1`
-			if _, err := tx.Exec(ctx, upd, id, in.Percent, in.FixedFee, minFee, maxFee); err != nil {
-				return err
-			}
-		}
-		rows, err = tx.Query(ctx, `SELECT c.id, c.operation, c.currency, c.percent::text, c.fixed_fee::text, c.min_fee::text,
-    c.max_fee::text, c.created_at, c.updated_at FROM commissions_commission c WHERE c.id = $1`, id)
-		if err != nil {
-			return err
-		}
-		after, err := collectPlans(rows)
-		if err != nil {
-			return err
-		}
-		res.After = after[0]
-		before, afterMap := planDiff(res.Before, res.After)
-		for k := range afterMap {
-			if k != "operation" && k != "currency" {
-				res.Changed = append(res.Changed, k)
-			}
-		}
-		slices.Sort(res.Changed)
-		if len(afterMap) > 0 {
-			afterMap["commission_id"] = res.After.ID
-			ch := Change{UserID: u.ID, Email: res.Email, Before: before, After: afterMap}
-			if err := writeOperationLog(ctx, tx, a, "commissions.set", []Change{ch}); err != nil {
-				return err
-			}
-		}
-		if in.DryRun {
-			return errDryRun
-		}
-		return nil
-	})
-	if err == errDryRun {
-		return res, nil
-	}
-	return res, err
+				b := &pgx.Batch{}
+				for i, u := range created {
+					v := createdPlans[i]
+					b.Queue(insert, u.ID, v.Operation, v.Currency, v.Percent, v.FixedFee, v.MinFee, v.MaxFee)
+				}
+				br := tx.SendBatch(ctx, b)
+				defer br.Close()
+				for _, u := range created {
+					var id int64
+					if err := br.QueryRow().Scan(&id); err != nil {
+						return err
+					}
+					p.changeOf(u.ID).Detail["commission_id"] = id
+				}
+				return br.Close()
+			})
+			return nil
+		}})
 }
 
-// planDiff returns the fields that differ (all of them for a new plan),
-// operation and currency always included so a log row names its plan.
-func planDiff(before *CommissionPlan, after CommissionPlan) (map[string]any, map[string]any) {
-	b, a := map[string]any{}, map[string]any{}
-	field := func(k string, old, nw any, same bool) {
-		if before == nil || !same {
-			if before != nil {
-				b[k] = old
-			}
-			a[k] = nw
-		}
-	}
-	var old CommissionPlan
-	if before != nil {
-		old = *before
-	}
-	field("percent", old.Percent, after.Percent, old.Percent == after.Percent)
-	field("fixed_fee", old.FixedFee, after.FixedFee, old.FixedFee == after.FixedFee)
-	field("min_fee", old.MinFee, after.MinFee, eqPtr(old.MinFee, after.MinFee))
-	field("max_fee", old.MaxFee, after.MaxFee, eqPtr(old.MaxFee, after.MaxFee))
-	if len(a) > 0 {
-		a["operation"], a["currency"] = after.Operation, after.Currency
-		if before != nil {
-			b["operation"], b["currency"] = old.Operation, old.Currency
-		}
-	}
-	return b, a
+func samePlan(a, b planValues) bool {
+	return a.Percent == b.Percent && a.FixedFee == b.FixedFee && eqPtr(a.MinFee, b.MinFee) && eqPtr(a.MaxFee, b.MaxFee)
 }
 
 func eqPtr(x, y *string) bool {

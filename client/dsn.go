@@ -1,10 +1,14 @@
 package client
 
 import (
+	"net"
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // ResolveDSN picks the connection string in the documented order: the
@@ -43,6 +47,21 @@ func RawPassword(dsn string) string {
 		return strings.Trim(m[2], "'")
 	}
 	return ""
+}
+
+// DescribeDSN names the database a connection string points at, as
+// user@host:port/database, without its password: what a confirmation
+// prompt and a run record show. An unparseable string is described as such.
+func DescribeDSN(dsn string) string {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		return "(invalid connection string)"
+	}
+	host := cfg.Host
+	if !strings.HasPrefix(host, "/") {
+		host = net.JoinHostPort(host, strconv.Itoa(int(cfg.Port)))
+	}
+	return cfg.User + "@" + host + "/" + cfg.Database
 }
 
 // RedactDSN hides the password of a URL or key=value connection string.

@@ -19,13 +19,10 @@ const (
 	GroupsSet    GroupMode = "set-group"
 	GroupsAdd    GroupMode = "add-group"
 	GroupsRemove GroupMode = "remove-group"
+	// GroupsRole replaces only the role group (owner/staff), keeping the
+	// status groups and API.
+	GroupsRole GroupMode = "set-role"
 )
-
-// GroupResult says what ChangeGroups did (or, in a dry run, would do).
-type GroupResult struct {
-	Changed   []Change  // before/after {"groups": [...]} per changed user
-	Unchanged []UserRef // already as asked
-}
 
 // CanonicalGroups checks group names against the catalog (case-insensitive)
 // and returns their canonical spelling, without duplicates. An unknown
@@ -50,71 +47,95 @@ func CanonicalGroups(names []string) ([]string, error) {
 	return out, nil
 }
 
-// ChangeGroups sets, adds or removes groups for many users under the rules
-// of SPEC §2, all or nothing. The users' rows are locked (in id order)
-// before their groups are read, so two admins changing the same user are
-// serialised: the second sees the first's groups and its rule check holds.
-func (c *Client) ChangeGroups(ctx context.Context, a Audit, refs []string, mode GroupMode, names []string, dryRun bool) (GroupResult, error) {
-	var res GroupResult
+// ChangeGroups sets, adds or removes groups, or replaces the role group,
+// for the targets, under the rules of SPEC §2, all or nothing. The users'
+// rows are locked (in id order) before their groups are read, so two
+// admins changing the same user are serialised: the second sees the
+// first's groups and its rule check holds.
+func (c *Client) ChangeGroups(ctx context.Context, a Audit, t Targets, mode GroupMode, names []string, o ChangeOptions) (ChangeResult, error) {
 	names, err := CanonicalGroups(names)
 	if err != nil {
-		return res, err
+		return ChangeResult{}, err
 	}
-	err = c.change(ctx, dryRun, func(tx pgx.Tx) error {
-		_, locked, current, err := resolveLockAndGroups(ctx, tx, refs)
-		if err != nil {
-			return err
+	if mode == GroupsRole {
+		if len(names) != 1 {
+			return ChangeResult{}, Refused("refused: set-role takes exactly one role group")
 		}
-		groupIDs, err := c.groupIDs(ctx, tx)
-		if err != nil {
-			return err
+		if g, _ := catalog.LookupGroup(names[0]); !g.Role {
+			return ChangeResult{}, Refused("refused: %q is not a role group (role groups: %s)", names[0], strings.Join(roleGroups(), ", "))
 		}
-		var addU, delU []int64
-		var addG, delG []int32
-		for _, u := range locked {
-			cur := current[u.ID]
-			final := nextGroups(mode, cur, names)
-			added, removed := diffGroups(final, cur), diffGroups(cur, final)
-			if len(added) == 0 && len(removed) == 0 {
-				res.Unchanged = append(res.Unchanged, UserRef{ID: u.ID, Email: u.Email})
-				continue
-			}
-			if err := checkGroupRules(u, final, added); err != nil {
+	}
+	current := map[int64][]string{}
+	readGroups := followUp{
+		sql: func(ids string, _ func(any) string) string {
+			return `
+SELECT ug.user_id, g.name FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id
+WHERE ug.user_id IN (` + ids + `)`
+		},
+		read: func(rows pgx.Rows) error {
+			var uid int64
+			var name string
+			_, err := pgx.ForEachRow(rows, []any{&uid, &name}, func() error { current[uid] = append(current[uid], name); return nil })
+			return err
+		},
+	}
+	return c.runChange(ctx, a, o, changeSpec{action: "users." + string(mode), targets: t, reads: []followUp{readGroups},
+		plan: func(p *planner) error {
+			groupIDs, err := c.groupIDs(p.ctx, p.tx)
+			if err != nil {
 				return err
 			}
-			for _, g := range added {
-				addU, addG = append(addU, u.ID), append(addG, groupIDs[g])
+			var addU, delU []int64
+			var addG, delG []int32
+			for _, u := range p.users {
+				cur := current[u.ID]
+				final := nextGroups(mode, cur, names)
+				added, removed := diffGroups(final, cur), diffGroups(cur, final)
+				if len(added) == 0 && len(removed) == 0 {
+					p.same(u)
+					continue
+				}
+				if err := checkGroupRules(u, final, added); err != nil {
+					return err
+				}
+				for _, g := range added {
+					addU, addG = append(addU, u.ID), append(addG, groupIDs[g])
+				}
+				for _, g := range removed {
+					delU, delG = append(delU, u.ID), append(delG, groupIDs[g])
+				}
+				p.change(u, map[string]any{"groups": orderGroups(cur)}, map[string]any{"groups": orderGroups(final)})
 			}
-			for _, g := range removed {
-				delU, delG = append(delU, u.ID), append(delG, groupIDs[g])
-			}
-			res.Changed = append(res.Changed, Change{UserID: u.ID, Email: u.Email,
-				Before: map[string]any{"groups": orderGroups(cur)}, After: map[string]any{"groups": orderGroups(final)}})
-		}
-		if len(res.Changed) == 0 {
+			planMembership(&p.writes, delU, delG, addU, addG)
 			return nil
-		}
-		const del = `
+		}})
+}
+
+// planMembership queues the removals and additions of group memberships
+// (an empty side sends nothing).
+func planMembership(w *pipeline, delU []int64, delG []int32, addU []int64, addG []int32) {
+	const del = `
 DELETE FROM rbac_user_groups ug USING unnest($1::bigint[], $2::integer[]) AS t(u, g)
 WHERE ug.user_id = t.u AND ug.group_id = t.g`
-		const ins = `
+	const ins = `
 INSERT INTO rbac_user_groups (user_id, group_id) SELECT * FROM unnest($1::bigint[], $2::integer[])
 ON CONFLICT (user_id, group_id) DO NOTHING`
-		// The membership change and its log rows go in one round trip;
-		// an empty side sends nothing.
-		var w pipeline
-		if len(delU) > 0 {
-			w.exec(del, delU, delG)
+	if len(delU) > 0 {
+		w.exec(del, delU, delG)
+	}
+	if len(addU) > 0 {
+		w.exec(ins, addU, addG)
+	}
+}
+
+func roleGroups() []string {
+	var out []string
+	for _, g := range catalog.Groups() {
+		if g.Role {
+			out = append(out, g.Name)
 		}
-		if len(addU) > 0 {
-			w.exec(ins, addU, addG)
-		}
-		if err := w.log(a, "users."+string(mode), res.Changed); err != nil {
-			return err
-		}
-		return w.send(ctx, tx)
-	})
-	return res, err
+	}
+	return out
 }
 
 // checkGroupRules applies SPEC §2 to the groups a user would end with.
@@ -141,7 +162,7 @@ func checkGroupRules(u lockedUser, final, added []string) error {
 		}
 	}
 	if addsRole && len(roles) > 1 {
-		return Refused("refused: user %d (%s) would hold %d role groups (%s) (rule: at most one owner/staff role group; use set-group to replace it)",
+		return Refused("refused: user %d (%s) would hold %d role groups (%s) (rule: at most one owner/staff role group; use set-role to replace it)",
 			u.ID, u.Email, len(roles), strings.Join(orderGroups(roles), ", "))
 	}
 	return nil
@@ -153,6 +174,14 @@ func nextGroups(mode GroupMode, cur, names []string) []string {
 		return append([]string(nil), names...)
 	case GroupsAdd:
 		return append(append([]string(nil), cur...), diffGroups(names, cur)...)
+	case GroupsRole:
+		var keep []string
+		for _, g := range cur {
+			if cg, _ := catalog.LookupGroup(g); !cg.Role {
+				keep = append(keep, g)
+			}
+		}
+		return append(keep, names...)
 	default:
 		return diffGroups(cur, names)
 	}

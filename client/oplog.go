@@ -3,79 +3,158 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"sort"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// Audit says who is changing things and why; every mutating service method
-// takes one and writes it to api_operationlog in the transaction of the change.
+// Audit says who is changing things and why. Every change carries one;
+// runChange writes it to the operation log and the run, in the change's
+// transaction.
 type Audit struct {
-	Actor     string
-	Command   string // the command line, passwords removed
-	Reason    string
-	BatchID   string // uuid of the batch run, "" outside a batch
-	BatchFile string
-	BatchLine int
+	Actor   string
+	Command string // the command line, secrets removed
+	Reason  string
+	Target  string // the database changed: profile name or host/database
+	// Run is set while a batch runs a line: the batch's run (already
+	// recorded) and the line. Nil: the change is a run of its own.
+	Run *RunLine
+	// Reverts is the run an undo reverses.
+	Reverts string
 }
 
-// Change is one user's before and after for one action.
+// RunLine is a line of a batch run.
+type RunLine struct {
+	ID   string
+	File string
+	Line int
+}
+
+// Limits of the free text a change records (api_operationlog's columns).
+const (
+	maxActor  = 255
+	maxReason = 4096
+)
+
+// validate refuses free text PostgreSQL would reject or that could fool a
+// reader of the log, before any SQL is sent.
+func (a Audit) validate() error {
+	if err := CheckText("--actor", a.Actor, maxActor); err != nil {
+		return err
+	}
+	return CheckText("--reason", a.Reason, maxReason)
+}
+
+// CheckText refuses a free-text value that is not valid UTF-8, holds
+// control or bidirectional-override characters, or is longer than max
+// characters.
+func CheckText(what, s string, max int) error {
+	if !utf8.ValidString(s) {
+		return Refused("invalid %s: not valid UTF-8", what)
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return Refused("invalid %s: %d characters, at most %d", what, n, max)
+	}
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || isBidiControl(r) {
+			return Refused("invalid %s: control character %U", what, r)
+		}
+	}
+	return nil
+}
+
+// isBidiControl reports the characters that reorder text on screen
+// (U+202A–U+202E, U+2066–U+2069, U+200E/F, U+061C): a name holding one
+// can display as something else entirely.
+func isBidiControl(r rune) bool {
+	return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) || r == 0x200e || r == 0x200f || r == 0x061c
+}
+
+// Change is one user's change by one action: the fields it changed, each
+// with its value before and after, side effects included (blacklisted
+// tokens, deleted sessions and devices). Detail holds what the log needs
+// beyond the change list, such as the id of a row the change created.
 type Change struct {
 	UserID int64          `json:"user_id"`
 	Email  string         `json:"email"`
 	Before map[string]any `json:"before"`
 	After  map[string]any `json:"after"`
+	Detail map[string]any `json:"-"`
 }
 
-// writeOperationLog records one row per change, in one statement, inside tx.
-func writeOperationLog(ctx context.Context, tx DBTX, a Audit, action string, changes []Change) error {
-	var w pipeline
-	if err := w.log(a, action, changes); err != nil {
-		return err
+// Fields lists the change's field names, sorted.
+func (c Change) Fields() []string {
+	keys := make([]string, 0, len(c.After))
+	for k := range c.After {
+		keys = append(keys, k)
 	}
-	return w.send(ctx, tx)
+	sort.Strings(keys)
+	return keys
 }
 
 // pipeline queues a change's statements and its log rows and sends them in
-// one round trip (a pgx batch). A batch line is mostly round trips at a
-// ~100 µs floor each, so the write and its log travel together.
-type pipeline struct{ b pgx.Batch }
+// one round trip (a pgx batch): a batch line is mostly round trips.
+type pipeline struct {
+	b pgx.Batch
+	// expect holds, by statement index, how many rows a statement must
+	// affect, and the error when it does not.
+	expect map[int]expectation
+}
+
+type expectation struct {
+	rows int64
+	err  error
+}
 
 func (p *pipeline) exec(sql string, args ...any) { p.b.Queue(sql, args...) }
 
-// log queues the operation-log rows of changes (nothing when empty).
-func (p *pipeline) log(a Audit, action string, changes []Change) error {
+// execExpect queues a statement that must affect exactly rows rows; any
+// other count fails the change with err (and so rolls it back).
+func (p *pipeline) execExpect(rows int64, err error, sql string, args ...any) {
+	if p.expect == nil {
+		p.expect = map[int]expectation{}
+	}
+	p.expect[p.b.Len()] = expectation{rows, err}
+	p.b.Queue(sql, args...)
+}
+
+// insertLog is the one INSERT into the operation log.
+const insertLog = `
+INSERT INTO api_operationlog
+    (created_at, actor, action, target_user_id, before, after, detail, reason, command, run_id, batch_file, batch_line)
+SELECT now(), $1, $2, t.uid, t.b::jsonb, t.a::jsonb, t.d::jsonb, $3, $4, $5::uuid, $6, $7
+FROM unnest($8::bigint[], $9::text[], $10::text[], $11::text[]) AS t(uid, b, a, d)`
+
+// log queues the operation-log rows of changes, one per change (nothing
+// when there are none).
+func (p *pipeline) log(a Audit, runID, action string, changes []Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
 	ids := make([]int64, len(changes))
 	befores := make([]string, len(changes))
 	afters := make([]string, len(changes))
+	details := make([]string, len(changes))
 	for i, c := range changes {
 		ids[i] = c.UserID
-		b, err := json.Marshal(nonNil(c.Before))
-		if err != nil {
-			return err
+		for _, f := range []struct {
+			m   map[string]any
+			out *string
+		}{{c.Before, &befores[i]}, {c.After, &afters[i]}, {c.Detail, &details[i]}} {
+			b, err := json.Marshal(nonNil(f.m))
+			if err != nil {
+				return err
+			}
+			*f.out = string(b)
 		}
-		af, err := json.Marshal(nonNil(c.After))
-		if err != nil {
-			return err
-		}
-		befores[i], afters[i] = string(b), string(af)
 	}
-	var batchID, batchLine any
-	if a.BatchID != "" {
-		batchID = a.BatchID
+	file, line := "", any(nil)
+	if a.Run != nil {
+		file, line = a.Run.File, a.Run.Line
 	}
-	if a.BatchLine > 0 {
-		batchLine = a.BatchLine
-	}
-	const insertLog = `
-INSERT INTO api_operationlog
-    (created_at, actor, action, target_user_id, before, after, reason, command, batch_id, batch_file, batch_line)
-SELECT now(), $1, $2, t.uid, t.b::jsonb, t.a::jsonb, $3, $4, $5::uuid, $6, $7
-FROM unnest($8::bigint[], $9::text[], $10::text[]) AS t(uid, b, a)`
-	p.b.Queue(insertLog, a.Actor, action, a.Reason, a.Command, batchID, a.BatchFile, batchLine, ids, befores, afters)
+	p.b.Queue(insertLog, a.Actor, action, a.Reason, a.Command, runID, file, line, ids, befores, afters, details)
 	return nil
 }
 
@@ -84,7 +163,21 @@ func (p *pipeline) send(ctx context.Context, tx DBTX) error {
 	if p.b.Len() == 0 {
 		return nil
 	}
-	return tx.SendBatch(ctx, &p.b).Close()
+	br := tx.SendBatch(ctx, &p.b)
+	if len(p.expect) == 0 {
+		return br.Close()
+	}
+	defer br.Close()
+	for i := 0; i < p.b.Len(); i++ {
+		tag, err := br.Exec()
+		if err != nil {
+			return err
+		}
+		if e, ok := p.expect[i]; ok && tag.RowsAffected() != e.rows {
+			return e.err
+		}
+	}
+	return br.Close()
 }
 
 func nonNil(m map[string]any) map[string]any {
@@ -104,14 +197,10 @@ type LogEntry struct {
 	Email     *string         `json:"email"`
 	Before    json.RawMessage `json:"before"`
 	After     json.RawMessage `json:"after"`
+	Detail    json.RawMessage `json:"detail"`
 	Reason    string          `json:"reason"`
 	Command   string          `json:"command"`
-	BatchID   *string         `json:"batch_id"`
+	RunID     *string         `json:"run_id"`
 	BatchFile string          `json:"batch_file"`
 	BatchLine *int            `json:"batch_line"`
-}
-
-// inTx runs fn in a transaction (a savepoint when c already runs in one).
-func (c *Client) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, c.db, fn)
 }

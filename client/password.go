@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Password policy and Django's hasher parameters (DJANGO.md).
@@ -18,7 +16,10 @@ const (
 	// DefaultIterations is Django 5.2 LTS's PBKDF2 count; Django re-hashes
 	// to its own default at the next login, so any count verifies.
 	DefaultIterations = 1_000_000
-	MinPasswordLength = 8
+	// MinDjangoIterations is the lowest default of a supported Django
+	// (4.2 LTS): fewer is a weaker hash than any Django would store.
+	MinDjangoIterations = 600_000
+	MinPasswordLength   = 8
 	// MaxPasswordLength is Django's MAXIMUM_PASSWORD_LENGTH.
 	MaxPasswordLength = 4096
 )
@@ -81,35 +82,37 @@ func HashPassword(password string, iterations int, salt string) (string, error) 
 	return fmt.Sprintf("pbkdf2_sha256$%d$%s$%s", iterations, salt, base64.StdEncoding.EncodeToString(key)), nil
 }
 
-// PasswordResult says whose password was (or would be) set.
-type PasswordResult struct {
-	User   UserRef
-	Change Change
+// SetPassword stores an already encoded password (HashPassword) for one
+// user. The log records that the password changed and whether it is
+// usable, never the hash. Django sessions need no deleting: each holds an
+// HMAC of the old hash and is flushed on the next request (DJANGO.md).
+func (c *Client) SetPassword(ctx context.Context, a Audit, ref, encoded string, o ChangeOptions) (ChangeResult, error) {
+	return c.setPasswords(ctx, a, Targets{Refs: []string{ref}}, func() string { return encoded }, o)
 }
 
-// SetPassword stores an already encoded password (HashPassword or
-// UnusablePassword) for one user. The log records that the password
-// changed and whether it is usable, never the hash. Django sessions need
-// no deleting: each holds an HMAC of the old hash and is flushed on the
-// next request (DJANGO.md).
-func (c *Client) SetPassword(ctx context.Context, a Audit, ref, encoded string, dryRun bool) (PasswordResult, error) {
-	var res PasswordResult
-	err := c.change(ctx, dryRun, func(tx pgx.Tx) error {
-		users, locked, err := resolveAndLockUsers(ctx, tx, []string{ref})
-		if err != nil {
-			return err
+// SetUnusablePasswords gives every target a fresh unusable password of its
+// own (the bulk "nobody logs in with a password any more" of an offboarding).
+func (c *Client) SetUnusablePasswords(ctx context.Context, a Audit, t Targets, o ChangeOptions) (ChangeResult, error) {
+	return c.setPasswords(ctx, a, t, UnusablePassword, o)
+}
+
+func (c *Client) setPasswords(ctx context.Context, a Audit, t Targets, next func() string, o ChangeOptions) (ChangeResult, error) {
+	return c.runChange(ctx, a, o, changeSpec{action: "users.set-password", targets: t, plan: func(p *planner) error {
+		ids := make([]int64, len(p.users))
+		encoded := make([]string, len(p.users))
+		for i, u := range p.users {
+			ids[i], encoded[i] = u.ID, next()
+			if i > 0 && encoded[i] == encoded[0] {
+				return Refused("refused: one password for several users")
+			}
+			p.change(u, map[string]any{"password": usableWord(u.Usable)},
+				map[string]any{"password": "changed, " + usableWord(!strings.HasPrefix(encoded[i], "!"))})
 		}
-		u := users[0]
-		res.User = u
-		res.Change = Change{UserID: u.ID, Email: u.Email,
-			Before: map[string]any{"password": usableWord(locked[0].Usable)},
-			After:  map[string]any{"password": "changed, " + usableWord(!strings.HasPrefix(encoded, "!"))}}
-		if _, err := tx.Exec(ctx, `UPDATE rbac_user SET password = $2 WHERE id = $1`, u.ID, encoded); err != nil {
-			return err
-		}
-		return writeOperationLog(ctx, tx, a, "users.set-password", []Change{res.Change})
-	})
-	return res, err
+		p.loses("the previous password (no hash is ever logged)")
+		const q = `UPDATE rbac_user u SET password = t.pw FROM unnest($1::bigint[], $2::text[]) AS t(id, pw) WHERE u.id = t.id`
+		p.writes.exec(q, ids, encoded)
+		return nil
+	}})
 }
 
 func usableWord(usable bool) string {
@@ -117,32 +120,4 @@ func usableWord(usable bool) string {
 		return "usable"
 	}
 	return "unusable"
-}
-
-// SetUnusablePasswords gives many users a fresh unusable password each
-// (the bulk "nobody logs in with a password any more" of an offboarding),
-// in one transaction with one log row per user.
-func (c *Client) SetUnusablePasswords(ctx context.Context, a Audit, refs []string, dryRun bool) ([]Change, error) {
-	var changes []Change
-	err := c.change(ctx, dryRun, func(tx pgx.Tx) error {
-		_, locked, err := resolveAndLockUsers(ctx, tx, refs)
-		if err != nil {
-			return err
-		}
-		ids := make([]int64, len(locked))
-		encoded := make([]string, len(locked))
-		changes = make([]Change, len(locked))
-		for i, u := range locked {
-			ids[i], encoded[i] = u.ID, UnusablePassword()
-			changes[i] = Change{UserID: u.ID, Email: u.Email,
-				Before: map[string]any{"password": usableWord(u.Usable)},
-				After:  map[string]any{"password": "changed, unusable"}}
-		}
-		const q = `UPDATE rbac_user u SET password = t.pw FROM unnest($1::bigint[], $2::text[]) AS t(id, pw) WHERE u.id = t.id`
-		if _, err := tx.Exec(ctx, q, ids, encoded); err != nil {
-			return err
-		}
-		return writeOperationLog(ctx, tx, a, "users.set-password", changes)
-	})
-	return changes, err
 }

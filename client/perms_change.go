@@ -9,158 +9,95 @@ import (
 	"github.com/b2badmin/b2badmin/client/catalog"
 )
 
-// Results of one (user, permission) pair in a grant or revoke.
-const (
-	PermGranted     = "granted"
-	PermRevoked     = "revoked"
-	PermAlreadyHeld = "already held"
-	PermNotHeld     = "not held"
-	PermWouldGrant  = "would grant"
-	PermWouldRevoke = "would revoke"
-)
-
-// PermResult is what happened to one permission of one user.
-type PermResult struct {
-	UserID     int64
-	Email      string
-	Permission string
-	Label      string
-	Result     string
+// GrantPerms gives the targets the permissions they do not hold yet;
+// users holding them all already are reported and get no log row.
+func (c *Client) GrantPerms(ctx context.Context, a Audit, t Targets, perms []catalog.Permission, o ChangeOptions) (ChangeResult, error) {
+	return c.changePerms(ctx, a, t, perms, true, o)
 }
 
-// PermOutcome summarises a grant or revoke.
-type PermOutcome struct {
-	Results      []PermResult // user by user, permissions in the order asked
-	UsersChanged int          // users whose permissions changed (or would)
-	PairsChanged int          // (user, permission) rows added or removed (or would be)
+// RevokePerms takes the permissions from the targets that hold them.
+func (c *Client) RevokePerms(ctx context.Context, a Audit, t Targets, perms []catalog.Permission, o ChangeOptions) (ChangeResult, error) {
+	return c.changePerms(ctx, a, t, perms, false, o)
 }
 
-// GrantPerms gives users the permissions they do not hold yet; held ones
-// are reported "already held" and cost nothing, not even a log row.
-func (c *Client) GrantPerms(ctx context.Context, refs []string, perms []catalog.Permission, dryRun bool, a Audit) (PermOutcome, error) {
-	return c.changePerms(ctx, refs, perms, true, dryRun, a)
-}
-
-// RevokePerms takes the permissions from users who hold them.
-func (c *Client) RevokePerms(ctx context.Context, refs []string, perms []catalog.Permission, dryRun bool, a Audit) (PermOutcome, error) {
-	return c.changePerms(ctx, refs, perms, false, dryRun, a)
-}
-
-// changePerms runs in one transaction: lock the users (so concurrent
-// admins serialise per user and every before/after is exact), read what
-// they hold, write only the difference in one set-based statement, and log
-// one row per changed user with the permission lists before and after.
-func (c *Client) changePerms(ctx context.Context, refs []string, perms []catalog.Permission, grant, dryRun bool, a Audit) (PermOutcome, error) {
-	var out PermOutcome
-	err := c.inTx(ctx, func(tx pgx.Tx) error {
-		t, err := c.permTable(ctx, tx)
-		if err != nil {
-			return err
-		}
-		want, err := t.dbIDs(perms)
-		if err != nil {
-			return err
-		}
-		// Find and lock the users and read their grants in one round trip
-		// (a dry run locks too: it runs the same statements, then rolls back).
-		held := map[int64][]int32{}
-		var uid int64
-		var pid int32
-		readHeld := func(rows pgx.Rows) error {
+// changePerms locks the users (so concurrent admins serialise per user and
+// every before/after is exact), reads what they hold in the same round
+// trip, writes only the difference in one set-based statement, and logs
+// one row per changed user with its permission list before and after.
+func (c *Client) changePerms(ctx context.Context, a Audit, t Targets, perms []catalog.Permission, grant bool, o ChangeOptions) (ChangeResult, error) {
+	action := map[bool]string{true: "perms.grant", false: "perms.revoke"}[grant]
+	held := map[int64][]int32{}
+	readHeld := followUp{
+		sql: func(ids string, _ func(any) string) string {
+			return `SELECT user_id, permission_id FROM rbac_user_user_permissions WHERE user_id IN (` + ids + `)`
+		},
+		read: func(rows pgx.Rows) error {
+			var uid int64
+			var pid int32
 			_, err := pgx.ForEachRow(rows, []any{&uid, &pid}, func() error { held[uid] = append(held[uid], pid); return nil })
 			return err
+		},
+	}
+	return c.runChange(ctx, a, o, changeSpec{action: action, targets: t, reads: []followUp{readHeld}, plan: func(p *planner) error {
+		tbl, err := c.permTable(p.ctx, p.tx)
+		if err != nil {
+			return err
 		}
-		const heldOfRefs = `
-SELECT u.id, up.permission_id FROM rbac_user u JOIN rbac_user_user_permissions up ON up.user_id = u.id
-WHERE u.id = ANY($1) OR lower(u.email) = ANY($2) OR u.uuid = ANY($3::uuid[])`
-		users, _, err := resolveAndLock(ctx, tx, refs, &followUp{heldOfRefs, readHeld})
+		want, err := tbl.dbIDs(perms)
 		if err != nil {
 			return err
 		}
 		var pairUsers []int64
 		var pairPerms []int32
-		var changes []Change
-		for _, u := range users {
-			h := held[u.ID]
-			has := make(map[int32]bool, len(h))
-			for _, p := range h {
-				has[p] = true
+		for _, u := range p.users {
+			has := make(map[int32]bool, len(held[u.ID]))
+			for _, id := range held[u.ID] {
+				has[id] = true
 			}
-			after := map[int32]bool{}
-			for p := range has {
-				after[p] = true
+			after := make(map[int32]bool, len(has)+len(want))
+			for id := range has {
+				after[id] = true
 			}
-			changed := false
-			for i, p := range want {
-				r := PermResult{UserID: u.ID, Email: u.Email, Permission: perms[i].ID(), Label: perms[i].Label}
-				switch {
-				case grant && has[p]:
-					r.Result = PermAlreadyHeld
-				case !grant && !has[p]:
-					r.Result = PermNotHeld
-				default:
-					r.Result = map[bool]string{true: PermGranted, false: PermRevoked}[grant]
-					if dryRun {
-						r.Result = map[bool]string{true: PermWouldGrant, false: PermWouldRevoke}[grant]
-					}
-					if grant {
-						after[p] = true
-					} else {
-						delete(after, p)
-					}
-					pairUsers, pairPerms = append(pairUsers, u.ID), append(pairPerms, p)
-					changed = true
+			n := 0
+			for _, id := range want {
+				if has[id] == grant {
+					continue
 				}
-				out.Results = append(out.Results, r)
+				if grant {
+					after[id] = true
+				} else {
+					delete(after, id)
+				}
+				pairUsers, pairPerms = append(pairUsers, u.ID), append(pairPerms, id)
+				n++
 			}
-			if changed {
-				out.UsersChanged++
-				changes = append(changes, Change{UserID: u.ID, Email: u.Email,
-					Before: map[string]any{"permissions": t.idList(has)},
-					After:  map[string]any{"permissions": t.idList(after)}})
+			if n == 0 {
+				p.same(u)
+				continue
 			}
+			p.change(u, map[string]any{"permissions": tbl.idList(has)}, map[string]any{"permissions": tbl.idList(after)})
 		}
-		out.PairsChanged = len(pairUsers)
-		if dryRun || len(pairUsers) == 0 {
+		if len(pairUsers) == 0 {
 			return nil
 		}
 		const insertPerms = `
 INSERT INTO rbac_user_user_permissions (user_id, permission_id)
 SELECT u, p FROM unnest($1::bigint[], $2::integer[]) AS t(u, p)
-ON CONFLICT (user_id, permission_id) DO NOTHING
-RETURNING user_id`
+ON CONFLICT (user_id, permission_id) DO NOTHING`
 		const deletePerms = `
 DELETE FROM rbac_user_user_permissions up
 USING unnest($1::bigint[], $2::integer[]) AS t(u, p)
-WHERE up.user_id = t.u AND up.permission_id = t.p
-RETURNING up.user_id`
-		q, action := insertPerms, "perms.grant"
+WHERE up.user_id = t.u AND up.permission_id = t.p`
+		q := insertPerms
 		if !grant {
-			q, action = deletePerms, "perms.revoke"
+			q = deletePerms
 		}
-		// The grant or revoke and its log rows go in one round trip.
-		var w pipeline
-		w.exec(q, pairUsers, pairPerms)
-		if err := w.log(a, action, changes); err != nil {
-			return err
-		}
-		br := tx.SendBatch(ctx, &w.b)
-		tag, err := br.Exec()
-		if err != nil {
-			br.Close()
-			return err
-		}
-		// The users are locked, so anything else means the data moved under us.
-		if n := tag.RowsAffected(); n != int64(len(pairUsers)) {
-			br.Close()
-			return fmt.Errorf("%s: expected to change %d rows, changed %d; rolled back", action, len(pairUsers), n)
-		}
-		return br.Close()
-	})
-	if err != nil {
-		return PermOutcome{}, err
-	}
-	return out, nil
+		// The users are locked, so any other count means the data moved
+		// under us (a write that does not lock the user, e.g. psql).
+		p.writes.execExpect(int64(len(pairUsers)), fmt.Errorf("%s: the users' permissions changed during the change; rolled back, try again", action),
+			q, pairUsers, pairPerms)
+		return nil
+	}})
 }
 
 // idList is a set of auth_permission ids as sorted identifiers (for the log).

@@ -80,12 +80,7 @@ func matchRefs(refs []string, byRef map[string]UserRef) ([]UserRef, error) {
 	var missing []string
 	seen := map[int64]bool{}
 	for _, r := range refs {
-		key := strings.ToLower(strings.TrimSpace(r))
-		if isDigits(key) {
-			n, _ := strconv.ParseInt(key, 10, 64)
-			key = strconv.FormatInt(n, 10)
-		}
-		found, ok := byRef[key]
+		found, ok := byRef[refKey(r)]
 		if !ok {
 			missing = append(missing, r)
 			continue
@@ -106,6 +101,28 @@ func matchRefs(refs []string, byRef map[string]UserRef) ([]UserRef, error) {
 		return nil, NotFound("users %s", strings.Join(missing, ", "))
 	}
 	return out, nil
+}
+
+// missingRefs lists the references byRef has no user for.
+func missingRefs(refs []string, byRef map[string]UserRef) []string {
+	var out []string
+	for _, r := range refs {
+		if _, ok := byRef[refKey(r)]; !ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// refKey is the byRef key of a reference: ids without leading zeros,
+// emails and UUIDs lower-case.
+func refKey(r string) string {
+	key := strings.ToLower(strings.TrimSpace(r))
+	if isDigits(key) {
+		n, _ := strconv.ParseInt(key, 10, 64)
+		key = strconv.FormatInt(n, 10)
+	}
+	return key
 }
 
 // ResolveUser resolves exactly one user argument.

@@ -107,36 +107,3 @@ func deleteSessions(ctx context.Context, tx DBTX, ids []int64) (map[int64]int64,
 	_, err = pgx.ForEachRow(rows, []any{&key}, func() error { perUser[owner[key]]++; return nil })
 	return perUser, err
 }
-
-// AccessRevoked counts what a deactivation cut off.
-type AccessRevoked struct {
-	Tokens   int64 `json:"tokens_blacklisted"`
-	Sessions int64 `json:"sessions_deleted"`
-}
-
-// revokeAccess blacklists every outstanding refresh token of the users
-// (simplejwt's blacklist, DJANGO.md's statement made set-based) and, unless
-// keepSessions, deletes their Django sessions. Access tokens need nothing:
-// simplejwt rejects them once is_active is false.
-func revokeAccess(ctx context.Context, tx DBTX, ids []int64, keepSessions bool) (AccessRevoked, error) {
-	var r AccessRevoked
-	const blacklist = `
-INSERT INTO token_blacklist_blacklistedtoken (token_id, blacklisted_at)
-SELECT id, now() FROM token_blacklist_outstandingtoken WHERE user_id = ANY($1)
-ON CONFLICT (token_id) DO NOTHING`
-	tag, err := tx.Exec(ctx, blacklist, ids)
-	if err != nil {
-		return r, err
-	}
-	r.Tokens = tag.RowsAffected()
-	if !keepSessions {
-		perUser, err := deleteSessions(ctx, tx, ids)
-		if err != nil {
-			return r, err
-		}
-		for _, n := range perUser {
-			r.Sessions += n
-		}
-	}
-	return r, nil
-}

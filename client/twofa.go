@@ -2,8 +2,6 @@ package client
 
 import (
 	"context"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -66,51 +64,76 @@ ORDER BY u.ord`
 	return out, err
 }
 
-// TwoFADisabled is one user whose devices were deleted.
-type TwoFADisabled struct {
-	UserID  int64
-	Email   string
-	Removed []string // device kinds deleted
+// device is one 2FA device as the log records it: never its key.
+type device struct {
+	ID   int64  `json:"id,omitempty"` // absent for a device the change creates (its id is in the detail)
+	Kind string `json:"kind"`
+	Name string `json:"name"`
+	// Confirmed is what django-otp checks; it is not logged.
+	Confirmed bool `json:"-"`
 }
 
-// DisableTwoFA deletes every 2FA device of the users (both tables, in one
-// statement), as django-two-factor-auth's disable does: deleting also
-// un-verifies live Django sessions, confirmed=false would not. One log row
-// per user that had a device; users without one are simply absent.
-func (c *Client) DisableTwoFA(ctx context.Context, a Audit, users []UserRef) ([]TwoFADisabled, error) {
-	const del = `
-WITH dt AS (DELETE FROM otp_totp_totpdevice WHERE user_id = ANY($1) RETURNING user_id, 'totp' AS kind),
-     de AS (DELETE FROM otp_email_emaildevice WHERE user_id = ANY($1) RETURNING user_id, 'email' AS kind)
-SELECT user_id, array_agg(DISTINCT kind ORDER BY kind DESC)
-FROM (SELECT * FROM dt UNION ALL SELECT * FROM de) d
-GROUP BY user_id ORDER BY user_id`
-	emails := map[int64]string{}
-	for _, u := range users {
-		emails[u.ID] = u.Email
+// readDevices reads the targets' TOTP and email devices (never the keys).
+func readDevices(into map[int64][]device) followUp {
+	return followUp{
+		sql: func(ids string, _ func(any) string) string {
+			return `
+SELECT user_id, id, kind, name, confirmed FROM (
+    SELECT user_id, id::bigint, 'totp' AS kind, name, confirmed FROM otp_totp_totpdevice WHERE user_id IN (` + ids + `)
+    UNION ALL
+    SELECT user_id, id::bigint, 'email', name, confirmed FROM otp_email_emaildevice WHERE user_id IN (` + ids + `)
+) d ORDER BY user_id, kind DESC, id`
+		},
+		read: func(rows pgx.Rows) error {
+			var uid int64
+			var d device
+			_, err := pgx.ForEachRow(rows, []any{&uid, &d.ID, &d.Kind, &d.Name, &d.Confirmed}, func() error {
+				into[uid] = append(into[uid], d)
+				return nil
+			})
+			return err
+		},
 	}
-	var out []TwoFADisabled
-	err := c.inTx(ctx, func(tx pgx.Tx) error {
-		out = out[:0]
-		rows, err := tx.Query(ctx, del, IDs(users))
-		if err != nil {
-			return err
-		}
-		var d TwoFADisabled
-		if _, err := pgx.ForEachRow(rows, []any{&d.UserID, &d.Removed}, func() error {
-			d.Email = emails[d.UserID]
-			out = append(out, d)
+}
+
+func devicesJSON(ds []device) []device {
+	if ds == nil {
+		return []device{}
+	}
+	return ds
+}
+
+const deleteDevices = `
+WITH t AS (DELETE FROM otp_totp_totpdevice WHERE user_id = ANY($1)),
+     e AS (DELETE FROM otp_email_emaildevice WHERE user_id = ANY($1))
+SELECT 1`
+
+// DisableTwoFA deletes every 2FA device of the targets (both tables), as
+// django-two-factor-auth's disable does: deleting also un-verifies live
+// Django sessions, confirmed=false would not. One log row per user that
+// had a device, naming each device deleted (id, kind, name; never the
+// key); users without one are reported unchanged.
+func (c *Client) DisableTwoFA(ctx context.Context, a Audit, t Targets, o ChangeOptions) (ChangeResult, error) {
+	devices := map[int64][]device{}
+	return c.runChange(ctx, a, o, changeSpec{action: "2fa.disable", targets: t, reads: []followUp{readDevices(devices)},
+		plan: func(p *planner) error {
+			var ids []int64
+			for _, u := range p.users {
+				ds := devices[u.ID]
+				if len(ds) == 0 {
+					p.same(u)
+					continue
+				}
+				p.change(u, map[string]any{"two_factor_devices": ds}, map[string]any{"two_factor_devices": []device{}})
+				ids = append(ids, u.ID)
+				p.totals.DevicesDeleted += int64(len(ds))
+			}
+			if len(ids) > 0 {
+				p.loses("deleted 2FA devices (their keys are never logged)")
+				p.writes.exec(deleteDevices, ids)
+			}
 			return nil
-		}); err != nil {
-			return err
-		}
-		changes := make([]Change, len(out))
-		for i, d := range out {
-			changes[i] = Change{UserID: d.UserID, Email: d.Email,
-				Before: map[string]any{"2fa_devices": d.Removed}, After: map[string]any{"2fa_devices": []string{}}}
-		}
-		return writeOperationLog(ctx, tx, a, "2fa.disable", changes)
-	})
-	return out, err
+		}})
 }
 
 // 2FA methods.
@@ -124,138 +147,110 @@ type EnableTwoFAOptions struct {
 	Method  string // MethodTOTP or MethodEmail
 	Name    string // device name, default "default"
 	Replace bool   // delete existing devices first (same transaction)
-	DryRun  bool   // check everything, then roll back
 }
 
-// TwoFAEnabled is the device created. KeyHex is set for TOTP only, for the
-// caller to print the provisioning URI once; it is never logged.
-type TwoFAEnabled struct {
-	UserID   int64    `json:"user_id"`
-	Email    string   `json:"email"`
-	Method   string   `json:"method"`
-	DeviceID int64    `json:"device_id"`
-	Name     string   `json:"name"`
-	Replaced []string `json:"replaced"` // kinds of the devices deleted by --replace
-	KeyHex   string   `json:"-"`
-}
-
-// errDryRun rolls back a dry run's transaction.
-var errDryRun = fmt.Errorf("dry run")
-
-// EnableTwoFA creates a confirmed device for the user.
+// EnableTwoFA creates a confirmed device for every target.
 //
 // The device is created confirmed: django-otp only consults confirmed
 // devices, and the user never runs the setup wizard that would confirm an
 // admin-made device, so an unconfirmed one would leave 2FA silently off.
 // A user who already has a confirmed device (of either kind) is refused
 // unless Replace, which deletes every existing device in the same
-// transaction; the user row is locked so two admins cannot both enable.
-func (c *Client) EnableTwoFA(ctx context.Context, a Audit, u UserRef, o EnableTwoFAOptions) (TwoFAEnabled, error) {
-	if o.Method != MethodTOTP && o.Method != MethodEmail {
-		return TwoFAEnabled{}, Refused("unknown 2FA method %q (want totp or email)", o.Method)
+// transaction. For TOTP, each user's new key (hex) is in the result's
+// Secrets, for the caller to show once; it is logged nowhere.
+func (c *Client) EnableTwoFA(ctx context.Context, a Audit, t Targets, e EnableTwoFAOptions, o ChangeOptions) (ChangeResult, error) {
+	if e.Method != MethodTOTP && e.Method != MethodEmail {
+		return ChangeResult{}, Refused("unknown 2FA method %q (want totp or email)", e.Method)
 	}
-	if o.Name == "" {
-		o.Name = "default"
+	if e.Name == "" {
+		e.Name = "default"
 	}
-	if len(o.Name) > 64 {
-		return TwoFAEnabled{}, Refused("device name longer than 64 characters")
+	if err := CheckText("device name", e.Name, 64); err != nil {
+		return ChangeResult{}, err
 	}
-	res := TwoFAEnabled{UserID: u.ID, Email: u.Email, Method: o.Method, Name: o.Name, Replaced: []string{}}
-	err := c.inTx(ctx, func(tx pgx.Tx) error {
-		var email string
-		if err := tx.QueryRow(ctx, `SELECT email FROM rbac_user WHERE id = $1 FOR UPDATE`, u.ID).Scan(&email); err != nil {
-			if err == pgx.ErrNoRows {
-				return NotFound("user %s", u.Ref)
+	devices := map[int64][]device{}
+	return c.runChange(ctx, a, o, changeSpec{action: "2fa.enable", targets: t, reads: []followUp{readDevices(devices)},
+		plan: func(p *planner) error {
+			var replaced, ids []int64
+			var emails, keys []string
+			for _, u := range p.users {
+				ds := devices[u.ID]
+				var kept []device
+				for _, d := range ds {
+					if d.Confirmed && !e.Replace {
+						return Refused("refused: %s already has confirmed 2FA (%s); pass --replace to delete it and enroll anew", u.Email, d.Kind)
+					}
+					if !e.Replace {
+						kept = append(kept, d)
+					}
+				}
+				if e.Replace && len(ds) > 0 {
+					replaced = append(replaced, u.ID)
+					p.totals.DevicesDeleted += int64(len(ds))
+				}
+				after := append(append([]device{}, kept...), device{Kind: e.Method, Name: e.Name})
+				p.change(u, map[string]any{"two_factor_devices": devicesJSON(ds)}, map[string]any{"two_factor_devices": after})
+				ids, emails = append(ids, u.ID), append(emails, u.Email)
+				if e.Method == MethodTOTP {
+					key, err := totp.NewKeyHex()
+					if err != nil {
+						return err
+					}
+					keys = append(keys, key)
+					p.secrets[u.ID] = key
+				}
 			}
-			return err
-		}
-		res.Email = email
-		st, err := c.WithDB(tx).TwoFAStatuses(ctx, []UserRef{{ID: u.ID, Email: email}})
-		if err != nil {
-			return err
-		}
-		if st[0].Enabled && !o.Replace {
-			return Refused("refused: %s already has confirmed 2FA (%s); pass --replace to delete it and enroll anew", email, joinKinds(st[0].Kinds()))
-		}
-		if o.Replace && (st[0].TOTP || st[0].EmailDevice) {
-			if _, err := tx.Exec(ctx, `DELETE FROM otp_totp_totpdevice WHERE user_id = $1`, u.ID); err != nil {
+			if len(replaced) > 0 {
+				p.loses("the replaced 2FA devices (their keys are never logged)")
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+			// The new devices' ids go to the log's detail (an undo deletes
+			// exactly them), so they are created before the log is queued,
+			// after the devices they replace are gone.
+			p.effect(func(ctx context.Context, tx pgx.Tx) error {
+				if len(replaced) > 0 {
+					if _, err := tx.Exec(ctx, deleteDevices, replaced); err != nil {
+						return err
+					}
+				}
+				q, perUser := insertTOTPDevices, keys
+				if e.Method == MethodEmail {
+					q, perUser = insertEmailDevices, emails
+				}
+				rows, err := tx.Query(ctx, q, ids, e.Name, perUser)
+				if err != nil {
+					return err
+				}
+				var uid, id int64
+				_, err = pgx.ForEachRow(rows, []any{&uid, &id}, func() error {
+					p.changeOf(uid).Detail["created_device_id"] = id
+					return nil
+				})
 				return err
-			}
-			if _, err := tx.Exec(ctx, `DELETE FROM otp_email_emaildevice WHERE user_id = $1`, u.ID); err != nil {
-				return err
-			}
-			res.Replaced = st[0].Kinds()
-		}
-		switch o.Method {
-		case MethodTOTP:
-			key, err := totp.NewKeyHex()
-			if err != nil {
-				return err
-			}
-			const ins = `
+			})
+			return nil
+		}})
+}
+
+// The inserts of new confirmed devices, one per user: $3 is each user's
+// TOTP key, or each user's address for an email device.
+const (
+	insertTOTPDevices = `
 INSERT INTO otp_totp_totpdevice (user_id, name, confirmed, key, step, t0, digits, tolerance, drift, last_t,
     throttling_failure_timestamp, throttling_failure_count, created_at, last_used_at)
-VALUES ($1, $2, true, $3, 30, 0, 6, 1, 0, -1, NULL, 0, now(), NULL) RETURNING id`
-			if err := tx.QueryRow(ctx, ins, u.ID, o.Name, key).Scan(&res.DeviceID); err != nil {
-				return err
-			}
-			res.KeyHex = key
-		case MethodEmail:
-			// valid_until = now: no token is outstanding yet (django-otp's default).
-			const ins = `
+SELECT t.uid, $2, true, t.key, 30, 0, 6, 1, 0, -1, NULL, 0, now(), NULL
+FROM unnest($1::bigint[], $3::text[]) AS t(uid, key)
+RETURNING user_id, id::bigint`
+	// valid_until = now: no token is outstanding yet (django-otp's default).
+	insertEmailDevices = `
 INSERT INTO otp_email_emaildevice (user_id, name, confirmed, token, valid_until, email,
     throttling_failure_timestamp, throttling_failure_count, last_generated_timestamp, created_at, last_used_at)
-VALUES ($1, $2, true, NULL, now(), $3, NULL, 0, NULL, now(), NULL) RETURNING id`
-			if err := tx.QueryRow(ctx, ins, u.ID, o.Name, email).Scan(&res.DeviceID); err != nil {
-				return err
-			}
-		}
-		after := []string{o.Method}
-		if !o.Replace {
-			after = mergeKinds(st[0].Kinds(), o.Method)
-		}
-		ch := Change{UserID: u.ID, Email: email,
-			Before: map[string]any{"2fa_devices": st[0].Kinds()},
-			After:  map[string]any{"2fa_devices": after, "device_id": res.DeviceID, "device_name": o.Name}}
-		if err := writeOperationLog(ctx, tx, a, "2fa.enable", []Change{ch}); err != nil {
-			return err
-		}
-		if o.DryRun {
-			return errDryRun
-		}
-		return nil
-	})
-	if err == errDryRun {
-		res.KeyHex, res.DeviceID = "", 0
-		return res, nil
-	}
-	if err != nil {
-		return TwoFAEnabled{}, err
-	}
-	return res, nil
-}
-
-// mergeKinds adds kind to kinds, keeping the totp-then-email order.
-func mergeKinds(kinds []string, kind string) []string {
-	has := map[string]bool{kind: true}
-	for _, k := range kinds {
-		has[k] = true
-	}
-	out := []string{}
-	for _, k := range []string{MethodTOTP, MethodEmail} {
-		if has[k] {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-func joinKinds(k []string) string {
-	if len(k) == 0 {
-		return "none"
-	}
-	return strings.Join(k, ", ")
-}
+SELECT t.uid, $2, true, NULL, now(), t.email, NULL, 0, NULL, now(), NULL
+FROM unnest($1::bigint[], $3::text[]) AS t(uid, email)
+RETURNING user_id, id::bigint`
+)
 
 // VerifyTOTP checks a code against the user's confirmed TOTP devices at
 // now, as django-otp's verify_token would (tolerance, drift, replay guard),

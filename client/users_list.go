@@ -352,17 +352,31 @@ func contains(s string) string { return "%" + likeEscaper.Replace(s) + "%" }
 
 func (b *sqlBuilder) userWhere(f UserFilter) string {
 	var w string
+	for _, c := range b.userConds(f) {
+		w += b.and(c)
+	}
+	return w
+}
+
+// needsCompanyJoin reports whether the filter reads the company's name
+// (rbac_company c must then be joined).
+func (f *UserFilter) needsCompanyJoin() bool { return f.CompanyID == nil && f.Company != "" }
+
+// userConds are the filter's conditions over rbac_user u (and rbac_company
+// c when needsCompanyJoin), to be combined with AND.
+func (b *sqlBuilder) userConds(f UserFilter) []string {
+	var w []string
 	if len(f.IDs) > 0 {
-		w += b.and("u.id = ANY(" + b.arg(f.IDs) + ")")
+		w = append(w, "u.id = ANY("+b.arg(f.IDs)+")")
 	}
 	if f.Email != "" {
-		w += b.and(`u.email ILIKE ` + b.arg(contains(f.Email)) + ` ESCAPE '\'`)
+		w = append(w, `u.email ILIKE `+b.arg(contains(f.Email))+` ESCAPE '\'`)
 	}
 	if f.FirstName != "" {
-		w += b.and(`u.first_name ILIKE ` + b.arg(contains(f.FirstName)) + ` ESCAPE '\'`)
+		w = append(w, `u.first_name ILIKE `+b.arg(contains(f.FirstName))+` ESCAPE '\'`)
 	}
 	if f.LastName != "" {
-		w += b.and(`u.last_name ILIKE ` + b.arg(contains(f.LastName)) + ` ESCAPE '\'`)
+		w = append(w, `u.last_name ILIKE `+b.arg(contains(f.LastName))+` ESCAPE '\'`)
 	}
 	if len(f.Groups) > 0 {
 		lower := make([]string, len(f.Groups))
@@ -371,25 +385,25 @@ func (b *sqlBuilder) userWhere(f UserFilter) string {
 		}
 		// The group IDs become one array (an InitPlan), so the membership
 		// index is read as an ordered semi-join beside the users' primary key.
-		w += b.and(`u.id IN (SELECT ug.user_id FROM rbac_user_groups ug
-        WHERE ug.group_id = ANY(ARRAY(SELECT id FROM auth_group WHERE lower(name) = ANY(` + b.arg(lower) + `))))`)
+		w = append(w, `u.id IN (SELECT ug.user_id FROM rbac_user_groups ug
+        WHERE ug.group_id = ANY(ARRAY(SELECT id FROM auth_group WHERE lower(name) = ANY(`+b.arg(lower)+`))))`)
 	}
 	if f.JoinedFrom != nil {
-		w += b.and("u.date_joined >= " + b.arg(*f.JoinedFrom))
+		w = append(w, "u.date_joined >= "+b.arg(*f.JoinedFrom))
 	}
 	if f.JoinedBefore != nil {
-		w += b.and("u.date_joined < " + b.arg(*f.JoinedBefore))
+		w = append(w, "u.date_joined < "+b.arg(*f.JoinedBefore))
 	}
 	if f.CompanyID != nil {
-		w += b.and("u.company_id = " + b.arg(*f.CompanyID))
+		w = append(w, "u.company_id = "+b.arg(*f.CompanyID))
 	} else if f.Company != "" {
-		w += b.and(`c.name ILIKE ` + b.arg(contains(f.Company)) + ` ESCAPE '\'`)
+		w = append(w, `c.name ILIKE `+b.arg(contains(f.Company))+` ESCAPE '\'`)
 	}
 	if f.Active != nil {
-		w += b.and("u.is_active = " + b.arg(*f.Active))
+		w = append(w, "u.is_active = "+b.arg(*f.Active))
 	}
 	if f.Type != "" {
-		w += b.and("u.type = " + b.arg(f.Type))
+		w = append(w, "u.type = "+b.arg(f.Type))
 	}
 	return w
 }

@@ -61,94 +61,94 @@ func (u UserUpdate) Normalize() (UserUpdate, error) {
 	return out, nil
 }
 
-// UpdateResult says what UpdateUser did (or, in a dry run, would do).
-type UpdateResult struct {
-	User   UserRef
-	Change *Change // nil: nothing to change
-	Access AccessRevoked
-}
-
-// UpdateUser applies u to one user: only the fields whose value changes
-// are written and logged; when nothing changes nothing is written.
-func (c *Client) UpdateUser(ctx context.Context, a Audit, ref string, u UserUpdate, dryRun bool) (UpdateResult, error) {
+// UpdateUsers applies u to every target: only the fields whose value
+// changes are written and logged, so a user already as asked is left
+// alone (and reported). An email is unique: it can go to one user only.
+// --active false revokes API access as `users deactivate` does.
+func (c *Client) UpdateUsers(ctx context.Context, a Audit, t Targets, u UserUpdate, o ChangeOptions) (ChangeResult, error) {
 	u, err := u.Normalize()
 	if err != nil {
-		return UpdateResult{}, err
+		return ChangeResult{}, err
 	}
-	var res UpdateResult
-	err = c.change(ctx, dryRun, func(tx pgx.Tx) error {
-		users, locked, err := resolveAndLockUsers(ctx, tx, []string{ref})
-		if err != nil {
-			return err
+	if u.Email != nil && (len(t.Refs) != 1 || t.Filter != nil) {
+		return ChangeResult{}, Refused("refused: --email can change one user only (emails are unique)")
+	}
+	var rv revocation
+	spec := changeSpec{action: "users.update", targets: t}
+	deactivates := u.Active != nil && !*u.Active
+	if deactivates {
+		spec.reads = append(spec.reads, rv.read())
+	}
+	// The user already holding the new address, if any, read with the lock.
+	var holder *int64
+	if u.Email != nil {
+		spec.reads = append(spec.reads, followUp{
+			sql: func(_ string, arg func(any) string) string {
+				return `SELECT id FROM rbac_user WHERE lower(email) = lower(` + arg(*u.Email) + `)`
+			},
+			read: func(rows pgx.Rows) error {
+				ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+				if len(ids) > 0 {
+					holder = &ids[0]
+				}
+				return err
+			},
+		})
+	}
+	spec.plan = func(p *planner) error {
+		if len(p.users) > 1 && u.Email != nil {
+			return Refused("refused: --email can change one user only (emails are unique)")
 		}
-		res.User = users[0]
-		cur := locked[0]
-		ch := Change{UserID: cur.ID, Email: cur.Email, Before: map[string]any{}, After: map[string]any{}}
-		// set keeps a field only when it really changes; the others go to
-		// the UPDATE as NULL, which COALESCE turns into "leave as is".
-		set := func(key string, p *string, old string) *string {
-			if p == nil || *p == old {
-				return nil
+		var ids, deactivated []int64
+		for _, cur := range p.users {
+			before, after := map[string]any{}, map[string]any{}
+			set := func(key string, v *string, old string) {
+				if v != nil && *v != old {
+					before[key], after[key] = old, *v
+				}
 			}
-			ch.Before[key], ch.After[key] = old, *p
-			return p
+			set("email", u.Email, cur.Email)
+			set("first_name", u.FirstName, cur.FirstName)
+			set("last_name", u.LastName, cur.LastName)
+			set("phone", u.Phone, cur.Phone)
+			set("ip_white_list", u.IPWhiteList, cur.IPWhiteList)
+			set("language", u.Language, cur.Language)
+			set("communication_language", u.CommLang, cur.CommLang)
+			if u.Active != nil && *u.Active != cur.IsActive {
+				before["is_active"], after["is_active"] = cur.IsActive, *u.Active
+				if !*u.Active {
+					deactivated = append(deactivated, cur.ID)
+				}
+			}
+			if len(after) == 0 {
+				p.same(cur)
+				continue
+			}
+			if _, ok := after["email"]; ok && holder != nil && *holder != cur.ID {
+				return Refused("refused: email %s is already used by user %d (emails are unique, case-insensitively)", *u.Email, *holder)
+			}
+			p.change(cur, before, after)
+			ids = append(ids, cur.ID)
 		}
-		email := set("email", u.Email, cur.Email)
-		first := set("first_name", u.FirstName, cur.FirstName)
-		last := set("last_name", u.LastName, cur.LastName)
-		phone := set("phone", u.Phone, cur.Phone)
-		ips := set("ip_white_list", u.IPWhiteList, cur.IPWhiteList)
-		lang := set("language", u.Language, cur.Language)
-		comm := set("communication_language", u.CommLang, cur.CommLang)
-		var active *bool
-		if u.Active != nil && *u.Active != cur.IsActive {
-			active = u.Active
-			ch.Before["is_active"], ch.After["is_active"] = cur.IsActive, *u.Active
-		}
-		if len(ch.After) == 0 {
+		if len(ids) == 0 {
 			return nil
 		}
-		res.Change = &ch
-		if email != nil {
-			if err := checkEmailFree(ctx, tx, *email, cur.ID); err != nil {
-				return err
-			}
-		}
+		// Every changed user gets the same values; a field it already had
+		// is rewritten unchanged (and not logged). NULL keeps a column.
 		const update = `
 UPDATE rbac_user SET
     email = COALESCE($2, email), first_name = COALESCE($3, first_name), last_name = COALESCE($4, last_name),
     phone = COALESCE($5, phone), ip_white_list = COALESCE($6, ip_white_list), language = COALESCE($7, language),
     communication_language = COALESCE($8, communication_language), is_active = COALESCE($9, is_active)
-WHERE id = $1`
-		var w pipeline
-		w.exec(update, cur.ID, email, first, last, phone, ips, lang, comm, active)
-		if err := w.log(a, "users.update", []Change{ch}); err != nil {
-			return err
-		}
-		if err := w.send(ctx, tx); err != nil {
-			return emailConflict(err, email)
-		}
-		if active != nil && !*active {
-			if res.Access, err = revokeAccess(ctx, tx, []int64{cur.ID}, u.KeepSessions); err != nil {
-				return err
-			}
+WHERE id = ANY($1)`
+		p.writes.exec(update, ids, u.Email, u.FirstName, u.LastName, u.Phone, u.IPWhiteList, u.Language, u.CommLang, u.Active)
+		if len(deactivated) > 0 {
+			rv.plan(p, deactivated, u.KeepSessions)
 		}
 		return nil
-	})
-	return res, err
-}
-
-// checkEmailFree refuses an address another user holds, in any case.
-func checkEmailFree(ctx context.Context, tx DBTX, email string, self int64) error {
-	var other int64
-	err := tx.QueryRow(ctx, `SELECT id FROM rbac_user WHERE lower(email) = lower($1) AND id <> $2`, email, self).Scan(&other)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil
 	}
-	if err != nil {
-		return err
-	}
-	return Refused("refused: email %s is already used by user %d (emails are unique, case-insensitively)", email, other)
+	res, err := c.runChange(ctx, a, o, spec)
+	return res, emailConflict(err, u.Email)
 }
 
 // emailConflict turns the unique-index violation of a concurrent insert

@@ -23,11 +23,11 @@ func auditFlagRun(t *testing.T, args ...string) (*permsAuditOptions, *groupsAudi
 	defer f.Close()
 	var po *permsAuditOptions
 	var gro *groupsAuditOptions
-	root := newRootCmd(f, func(f *Factory) *cobra.Command {
+	root := newRootCmd(f.NewInvocation(f.IO, args, nil), func(inv *Invocation) *cobra.Command {
 		x := &cobra.Command{Use: "x"}
 		p, g := &cobra.Command{Use: "perms"}, &cobra.Command{Use: "groups"}
-		p.AddCommand(newCmdPermsAudit(f, func(o *permsAuditOptions) error { po = o; return nil }))
-		g.AddCommand(newCmdGroupsAudit(f, func(o *groupsAuditOptions) error { gro = o; return nil }))
+		p.AddCommand(newCmdPermsAudit(inv, func(o *permsAuditOptions) error { po = o; return nil }))
+		g.AddCommand(newCmdGroupsAudit(inv, func(o *groupsAuditOptions) error { gro = o; return nil }))
 		x.AddCommand(p, g)
 		return x
 	})

@@ -107,7 +107,7 @@ func (c auditCounts) fails(failOn string) bool {
 // the summary (and extra counts, for the report formats), then exit 5
 // with the summary as the message when --fail-on says so, else the
 // summary on stderr and exit 0. Either way stderr gets the summary once.
-func (c auditCounts) end(f *Factory, sink *auditSink, failOn string, runErr error, extra ...findings.Count) error {
+func (c auditCounts) end(inv *Invocation, sink *auditSink, failOn string, runErr error, extra ...findings.Count) error {
 	if err := sink.close(c.summary(extra...)); runErr == nil {
 		runErr = err
 	}
@@ -117,7 +117,7 @@ func (c auditCounts) end(f *Factory, sink *auditSink, failOn string, runErr erro
 	if c.fails(failOn) {
 		return &ExitError{Code: ExitFindings, Msg: c.line()}
 	}
-	fmt.Fprintln(f.IO.ErrOut, "b2badmin: "+c.line())
+	inv.notef("%s", c.line())
 	return nil
 }
 
@@ -167,11 +167,11 @@ type auditSink struct {
 	lastID int64
 }
 
-func newAuditSink(f *Factory, fm output.Format, columns []string, cols output.Columns, rep *findings.Report, failOn string) (*auditSink, error) {
+func newAuditSink(inv *Invocation, fm output.Format, columns []string, cols output.Columns, rep *findings.Report, failOn string) (*auditSink, error) {
 	s := &auditSink{failOn: failOn, ids: fm == output.IDs, lastID: -1}
 	if fm.IsReport() {
 		rep.Tool, rep.Version, rep.Fields = "b2badmin", buildVersion(), cols.Keys()
-		w, err := findings.New(fm, f.IO.Out, rep)
+		w, err := findings.New(fm, inv.IO.Out, rep)
 		if err != nil {
 			return nil, err
 		}
@@ -182,7 +182,7 @@ func newAuditSink(f *Factory, fm output.Format, columns []string, cols output.Co
 	if err != nil {
 		return nil, usageError(err.Error())
 	}
-	s.rows = output.NewRowWriter(fm, f.IO.Out, proj, f.OutputOptions())
+	s.rows = output.NewRowWriter(fm, inv.IO.Out, proj, inv.OutputOptions())
 	return s, nil
 }
 

@@ -3,6 +3,8 @@ package commands
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +12,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
@@ -67,7 +70,7 @@ syntax, command, flag or argument); 3 it found only users, groups or
 permissions that do not exist; otherwise the first failing line's code
 (default, --atomic, --dry-run) or 1 (--continue-on-error).`
 
-func newBatchCmd(f *Factory) *cobra.Command {
+func newBatchCmd(inv *Invocation) *cobra.Command {
 	o := &batchOptions{}
 	cmd := &cobra.Command{
 		Use:   "batch [FILE|-]",
@@ -79,7 +82,7 @@ func newBatchCmd(f *Factory) *cobra.Command {
 		Args:        cobra.MaximumNArgs(1),
 		Annotations: map[string]string{annotColumns: strings.Join(batchResultColumns.Keys(), ",")},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runBatch(cmd, f, o, args)
+			return runBatch(cmd, inv, o, args)
 		},
 	}
 	fl := cmd.Flags()
@@ -96,57 +99,71 @@ func newBatchCmd(f *Factory) *cobra.Command {
 
 // batchInput reads the commands (a command file or a CSV file with a
 // template) and names the source for FILE:LINE messages.
-func batchInput(f *Factory, o *batchOptions, args []string) (string, []batchCommand, []lineProblem, error) {
+func batchInput(inv *Invocation, o *batchOptions, args []string) (batchSource, []batchCommand, []lineProblem, error) {
 	src := "-"
 	if len(args) == 1 {
 		src = args[0]
 	}
 	if o.csvFile != "" {
 		if len(args) == 1 {
-			return "", nil, nil, usageError("give either a command FILE or --csv FILE --template, not both")
+			return batchSource{}, nil, nil, usageError("give either a command FILE or --csv FILE --template, not both")
 		}
 		src = o.csvFile
-	} else if len(args) == 0 && f.IO.InTTY {
-		return "", nil, nil, usageError("batch needs a FILE, or - to read commands from stdin")
+	} else if len(args) == 0 && inv.IO.InTTY {
+		return batchSource{}, nil, nil, usageError("batch needs a FILE, or - to read commands from stdin")
 	}
-	var in io.Reader = f.IO.In
+	var in io.Reader = inv.IO.In
 	name := "<stdin>"
 	if src != "-" {
 		file, err := os.Open(src)
 		if err != nil {
-			return "", nil, nil, usageErrorf("cannot open %s: %v", src, err)
+			return batchSource{}, nil, nil, usageErrorf("cannot open %s: %v", src, err)
 		}
 		defer file.Close()
 		in, name = file, src
 	}
+	// The run records the input's SHA-256, so that --resume can refuse a
+	// file that changed since.
+	h := sha256.New()
+	in = io.TeeReader(in, h)
 	if o.csvFile == "" {
 		cmds, probs := parseBatch(in, name)
-		return name, cmds, probs, nil
+		return batchSource{name, hex.EncodeToString(h.Sum(nil))}, cmds, probs, nil
 	}
 	t, err := parseTemplate(o.template, lineRoot)
 	if err != nil {
-		return "", nil, nil, err
+		return batchSource{}, nil, nil, err
 	}
+	fmt.Fprintf(h, "%s\n", o.template)
 	cmds, probs := expandCSV(in, name, t)
-	return name, cmds, probs, nil
+	return batchSource{name, hex.EncodeToString(h.Sum(nil))}, cmds, probs, nil
 }
 
-func runBatch(cmd *cobra.Command, f *Factory, o *batchOptions, args []string) error {
-	ctx, cancel := commandContext(cmd, f)
-	defer cancel()
-	// The batch's own output options, captured before lines replace f's.
-	fm, proj, err := f.selectColumns(batchResultColumns)
-	if err != nil {
-		return err
-	}
-	opts := f.OutputOptions()
+// batchSource names a batch's input and its SHA-256.
+type batchSource struct {
+	name, sha256 string
+}
 
-	file, cmds, probs, err := batchInput(f, o, args)
+func runBatch(cmd *cobra.Command, inv *Invocation, o *batchOptions, args []string) error {
+	ctx, cancel := commandContext(cmd, inv)
+	defer cancel()
+	if err := refuseReadOnlyBatch(inv, o); err != nil {
+		return err
+	}
+	// The batch's own output options, captured before lines run.
+	fm, proj, err := inv.selectColumns(batchResultColumns)
 	if err != nil {
 		return err
 	}
-	runner := newLineRunner(f, cmd)
-	more, err := checkCommands(ctx, f, file, cmds, notInBatch, runner.fixed)
+	opts := inv.OutputOptions()
+
+	src, cmds, probs, err := batchInput(inv, o, args)
+	if err != nil {
+		return err
+	}
+	file := src.name
+	runner := newLineRunner(inv, cmd)
+	more, err := checkCommands(ctx, inv, file, cmds, notInBatch, runner.fixed)
 	if err != nil {
 		return err
 	}
@@ -157,25 +174,25 @@ func runBatch(cmd *cobra.Command, f *Factory, o *batchOptions, args []string) er
 		// then not found.
 		code := problemNotFound
 		for _, p := range probs {
-			fmt.Fprintln(f.IO.ErrOut, p.Error())
+			fmt.Fprintln(inv.IO.ErrOut, p.Error())
 			if p.Kind == problemUsage || (p.Kind == problemRefused && code != problemUsage) {
 				code = p.Kind
 			}
 		}
 		return &ExitError{Code: code, Msg: fmt.Sprintf("%s: %d problem%s; nothing was run", file, len(probs), map[bool]string{true: "", false: "s"}[len(probs) == 1])}
 	}
-	c, err := f.Client(ctx)
+	c, err := inv.Client(ctx)
 	if err != nil {
 		return err
 	}
 	b := &batchRun{
-		f: f, o: o, file: file, id: newUUID(), runner: runner, pool: c,
+		inv: inv, o: o, src: src, runner: runner, pool: c,
 		structured: fm != output.Table,
 	}
 	if b.structured {
-		b.results = output.NewRowWriter(fm, f.IO.Out, proj, opts)
+		b.results = output.NewRowWriter(fm, inv.IO.Out, proj, opts)
 	}
-	defer f.UseClient(nil)
+	defer inv.UseClient(nil)
 	// Every line builds a command tree (~200 KB of short-lived garbage);
 	// collecting less often saves a fifth of the per-line CPU.
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
@@ -186,16 +203,22 @@ func runBatch(cmd *cobra.Command, f *Factory, o *batchOptions, args []string) er
 		}
 	}
 	if o.dryRun && fm == output.Table && runErr == nil && len(b.changes) > 0 {
-		runErr = renderChanges(f.IO.Out, opts, b.changes)
+		runErr = renderChanges(inv.IO.Out, opts, b.changes)
 	}
 	return runErr
 }
 
-// batchRun is one execution of a checked batch.
+// refuseReadOnlyBatch: a read-only batch may still read; its lines are
+// refused one by one when they would write. Nothing to refuse up front.
+func refuseReadOnlyBatch(*Invocation, *batchOptions) error { return nil }
+
+// batchRun is one execution of a checked batch: one run, whose id every
+// line's changes carry.
 type batchRun struct {
-	f          *Factory
+	inv        *Invocation
 	o          *batchOptions
-	file, id   string
+	src        batchSource
+	runID      string
 	runner     *lineRunner
 	pool       *client.Client
 	structured bool
@@ -203,19 +226,44 @@ type batchRun struct {
 	changes    []client.BatchChange // dry run, table output
 }
 
+func (b *batchRun) mode() string {
+	switch {
+	case b.o.atomic:
+		return client.ModeBatchAtomic
+	case b.o.continueOnError:
+		return client.ModeBatchContinue
+	}
+	return client.ModeBatch
+}
+
 func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
+	audit := b.inv.Audit("")
+	start := client.RunStart{Mode: b.mode(), File: b.src.name, SHA256: b.src.sha256}
 	var tx pgx.Tx
+	var err error
+	if !b.o.dryRun && !b.inv.ReadOnly() {
+		// Recorded (and committed) before the first line, so that a killed
+		// batch still shows how far it got.
+		if b.runID, err = b.pool.StartRun(ctx, audit, start); err != nil {
+			return err
+		}
+	}
 	if b.o.atomic || b.o.dryRun {
-		var err error
 		if tx, err = b.pool.DB().Begin(ctx); err != nil {
 			return err
 		}
 		// Rollback after Commit is a no-op; a dropped connection rolls back
 		// on the server anyway (a killed process applies nothing).
 		defer tx.Rollback(context.WithoutCancel(ctx))
+		if b.o.dryRun {
+			// A dry run writes no run: its record is rolled back with it.
+			if b.runID, err = b.pool.WithDB(tx).StartRun(ctx, audit, start); err != nil {
+				return err
+			}
+		}
 	}
-	b.f.UseClient(b.pool)
-	bar := newProgress(b.f, "batch", int64(len(cmds)))
+	b.inv.UseClient(b.pool)
+	bar := newProgress(b.inv, "batch", int64(len(cmds)))
 	ok, failed, firstCode := 0, 0, 0
 	var stoppedAt *batchCommand
 	for i := range cmds {
@@ -234,7 +282,7 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 			ok++
 		} else {
 			failed++
-			fmt.Fprintf(b.f.IO.ErrOut, "%s:%d: %s\n", b.file, bc.Line, msg)
+			bar.Note(fmt.Sprintf("%s:%d: %s", b.src.name, bc.Line, msg))
 			if firstCode == 0 {
 				firstCode = code
 			}
@@ -268,19 +316,19 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, bc *batchCommand) (int
 			}
 			return 0, "", nil, nil, err
 		}
-		b.f.UseClient(b.pool.WithDB(sp))
+		b.inv.UseClient(b.pool.WithDB(sp))
 	}
 	var buf bytes.Buffer
-	var w io.Writer = b.f.IO.Out
+	var w io.Writer = b.inv.IO.Out
 	if b.structured || b.o.dryRun {
 		w = &buf
 	}
-	meta := &BatchLine{ID: b.id, File: b.file, Line: bc.Line, Confirmed: true}
+	meta := &BatchLine{RunID: b.runID, File: b.src.name, Line: bc.Line, Confirmed: true}
 	code, msg := b.runner.run(ctx, bc.Args, meta, lineIO{in: strings.NewReader(""), out: w})
 	var changes any
 	if sp != nil {
 		if b.o.dryRun && code == ExitOK {
-			cs, err := client.BatchChanges(ctx, sp, b.id, bc.Line)
+			cs, err := client.BatchChanges(ctx, sp, b.runID, bc.Line)
 			if err == nil {
 				if cs == nil {
 					cs = []client.BatchChange{}
@@ -304,27 +352,56 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, bc *batchCommand) (int
 	return code, msg, out, changes, nil
 }
 
-// finish commits or rolls back and reports the summary.
+// finish commits or rolls back, records how the run ended and reports the
+// summary, naming the run.
 func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, firstCode int, stoppedAt *batchCommand) error {
-	errOut := b.f.IO.ErrOut
+	errOut := b.inv.IO.ErrOut
 	summary := fmt.Sprintf("%d ok, %d failed", ok, failed)
 	if stoppedAt != nil {
-		summary += fmt.Sprintf(", %d not run (stopped before %s:%d)", total-ok-failed, b.file, stoppedAt.Line)
+		summary += fmt.Sprintf(", %d not run (stopped before %s:%d)", total-ok-failed, b.src.name, stoppedAt.Line)
 	}
 	interrupted := ctx.Err() != nil
+	// Recording the outcome must not be cancelled by the interrupt that
+	// ended the batch.
+	bg := context.WithoutCancel(ctx)
+	outcome := client.RunCommitted
 	switch {
 	case b.o.dryRun:
 		summary += "; dry run: rolled back, nothing was applied"
 	case tx != nil && (failed > 0 || interrupted):
+		// Rolled back first: the transaction holds the run's row, which
+		// recording the outcome updates. A connection the interrupt closed
+		// was rolled back by the server.
+		_ = tx.Rollback(bg)
 		summary += "; rolled back, nothing was applied"
+		outcome = client.RunRolledBack
 	case tx != nil:
 		// Not cancellable: once COMMIT is sent, wait for its outcome so the
 		// summary is true either way.
-		if err := tx.Commit(context.WithoutCancel(ctx)); err != nil {
+		if err := b.pool.WithDB(tx).FinishRun(bg, b.runID, client.RunCommitted); err != nil {
+			return err
+		}
+		if err := tx.Commit(bg); err != nil {
 			fmt.Fprintln(errOut, "b2badmin: "+summary)
 			return fmt.Errorf("commit failed, nothing was applied: %w", err)
 		}
 		summary += "; committed"
+		outcome = ""
+	case failed > 0 || interrupted:
+		outcome = client.RunPartlyCommitted
+		if ok == 0 {
+			outcome = client.RunRolledBack
+		}
+	}
+	if b.runID != "" && outcome != "" && !b.o.dryRun {
+		fctx, cancel := context.WithTimeout(bg, 10*time.Second)
+		defer cancel()
+		if err := b.pool.FinishRun(fctx, b.runID, outcome); err != nil {
+			fmt.Fprintf(errOut, "b2badmin: could not record how run %s ended: %v\n", b.runID, client.Scrub(err.Error()))
+		}
+	}
+	if b.runID != "" && !b.o.dryRun {
+		summary = "run " + b.runID + ": " + summary
 	}
 	fmt.Fprintln(errOut, "b2badmin: "+summary)
 	switch {

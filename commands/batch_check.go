@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path"
 	"sort"
 	"strings"
 
@@ -12,6 +11,7 @@ import (
 
 	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/client/catalog"
+	"github.com/b2badmin/b2badmin/client/permref"
 )
 
 // notInBatch are the top-level commands a batch line may not run: nesting
@@ -42,7 +42,7 @@ type userArg struct {
 // fixed names the global flags the batch or shell itself was given: a line
 // may not set them again (a line's --read-only=false must not undo the
 // batch's --read-only).
-func checkCommands(ctx context.Context, f *Factory, file string, cmds []batchCommand, refused map[string]string, fixed []string) ([]lineProblem, error) {
+func checkCommands(ctx context.Context, inv *Invocation, file string, cmds []batchCommand, refused map[string]string, fixed []string) ([]lineProblem, error) {
 	var probs []lineProblem
 	var users []userArg
 	for _, bc := range cmds {
@@ -62,7 +62,7 @@ func checkCommands(ctx context.Context, f *Factory, file string, cmds []batchCom
 				refs = append(refs, u.ref)
 			}
 		}
-		c, err := f.Client(ctx)
+		c, err := inv.Client(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -93,9 +93,7 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 	if why, ok := refused[bc.Args[0]]; ok {
 		return nil, bad(problemUsage, "%s", why)
 	}
-	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, func(string) string { return "" })
-	f.Batch = &BatchLine{} // a tree for checking only
-	root := lineRoot(f, bc.Args)
+	root := lineRoot(checkInvocation(), bc.Args)
 	cmd, rest, err := root.Find(bc.Args)
 	if err != nil {
 		return nil, bad(problemUsage, "%s", firstLine(err.Error()))
@@ -170,6 +168,13 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 	return users, probs
 }
 
+// checkInvocation is an invocation for checking a line only: no streams,
+// no environment, no connection, and inside a batch.
+func checkInvocation() *Invocation {
+	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, func(string) string { return "" })
+	return f.NewInvocation(f.IO, nil, &BatchLine{})
+}
+
 // topLevel is the command directly under the root on cmd's path.
 func topLevel(cmd *cobra.Command) *cobra.Command {
 	for cmd != nil && cmd.HasParent() && cmd.Parent().HasParent() {
@@ -194,21 +199,10 @@ func groupNames() []string {
 	return out
 }
 
-// permExists is the pre-check's view of a PERM argument: an identifier or
-// an exact label (both case-insensitively), or a glob over identifiers that
-// matches at least one. The command itself decides for good when it runs.
+// permExists is the pre-check's view of a PERM argument: the command's own
+// resolver (permref), so that a word the command accepts is never refused
+// here, nor the reverse.
 func permExists(arg string) bool {
-	a := strings.TrimSpace(arg)
-	glob := strings.ContainsAny(a, "*?[")
-	for _, p := range catalog.Permissions() {
-		if strings.EqualFold(p.ID(), a) || strings.EqualFold(p.Label, a) {
-			return true
-		}
-		if glob {
-			if ok, err := path.Match(a, p.ID()); err == nil && ok {
-				return true
-			}
-		}
-	}
-	return false
+	_, err := permref.Resolve([]string{arg})
+	return err == nil
 }

@@ -27,7 +27,7 @@ type csvTemplate struct {
 
 // parseTemplate splits the template and checks that data can only ever
 // fill argument values: not a command name, not a flag name.
-func parseTemplate(text string, newRoot func(*Factory, []string) *cobra.Command) (*csvTemplate, error) {
+func parseTemplate(text string, newRoot func(*Invocation, []string) *cobra.Command) (*csvTemplate, error) {
 	words, err := splitWords(text)
 	if err != nil {
 		return nil, usageErrorf("--template: %v", err)
@@ -40,7 +40,7 @@ func parseTemplate(text string, newRoot func(*Factory, []string) *cobra.Command)
 	for lit < len(words) && !placeholder.MatchString(words[lit]) {
 		lit++
 	}
-	root := newRoot(NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, func(string) string { return "" }), nil)
+	root := newRoot(checkInvocation(), nil)
 	cmd, _, err := root.Find(words[:lit])
 	if err != nil || cmd == root || !cmd.Runnable() {
 		return nil, usageErrorf("--template must start with a command written out, e.g. 'users deactivate {id}' (placeholders cannot name a command)")

@@ -2,8 +2,6 @@ package commands
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -12,14 +10,14 @@ import (
 
 // lineRootHook, when set (only by this package's tests, to add test
 // commands), builds the tree lines run on instead of NewRootCmd.
-var lineRootHook func(*Factory) *cobra.Command
+var lineRootHook func(*Invocation) *cobra.Command
 
 // lineRoot builds the command tree one line runs on.
-func lineRoot(f *Factory, args []string) *cobra.Command {
+func lineRoot(inv *Invocation, args []string) *cobra.Command {
 	if lineRootHook != nil {
-		return lineRootHook(f)
+		return lineRootHook(inv)
 	}
-	return newLineRootCmd(f, args)
+	return newLineRootCmd(inv, args)
 }
 
 // lineRunner runs lines of a batch or a shell on one Factory, each on a
@@ -36,8 +34,8 @@ type lineRunner struct {
 
 // newLineRunner captures the global flags the running command was given,
 // except those that shape the batch's own output.
-func newLineRunner(f *Factory, cmd *cobra.Command) *lineRunner {
-	r := &lineRunner{f: f}
+func newLineRunner(inv *Invocation, cmd *cobra.Command) *lineRunner {
+	r := &lineRunner{f: inv.Factory}
 	// VisitAll + Changed: the values were parsed on the subcommand's merged
 	// flag set, which shares the *Flag but not the root set's "actual" map.
 	cmd.Root().PersistentFlags().VisitAll(func(fl *pflag.Flag) {
@@ -62,18 +60,12 @@ type lineIO struct {
 }
 
 // run executes one line and returns its exit code and one-line message,
-// exactly as Execute would for the same command line. The Factory's
-// per-run state is restored afterwards, so the caller's own options
-// (its -o, its streams) stay intact.
+// exactly as Execute would for the same command line.
 func (r *lineRunner) run(ctx context.Context, args []string, meta *BatchLine, lio lineIO) (int, string) {
-	f := r.f
-	saveIO, saveGlobal, saveArgs, saveBatch := f.IO, f.global, f.Args, f.Batch
-	defer func() { f.IO, f.global, f.Args, f.Batch = saveIO, saveGlobal, saveArgs, saveBatch }()
-	streams := *saveIO
+	streams := *r.f.IO
 	streams.In, streams.InTTY, streams.Out = lio.in, lio.inTTY, lio.out
-	f.IO, f.Args, f.Batch = &streams, args, meta
-
-	root := lineRoot(f, args)
+	inv := r.f.NewInvocation(&streams, args, meta)
+	root := lineRoot(inv, args)
 	full := make([]string, 0, len(r.inherited)+len(args))
 	root.SetArgs(append(append(full, r.inherited...), args...))
 	err := root.ExecuteContext(ctx)
@@ -85,13 +77,4 @@ func (r *lineRunner) run(ctx context.Context, args []string, meta *BatchLine, li
 		msg = "failed"
 	}
 	return code, oneLine(msg)
-}
-
-// newUUID is a random (version 4) UUID for a batch run.
-func newUUID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }

@@ -74,7 +74,7 @@ func parseResults(t *testing.T, stdout string) []batchResult {
 	return out
 }
 
-var summaryRE = regexp.MustCompile(`(?m)^b2badmin: (\d+) ok, (\d+) failed`)
+var summaryRE = regexp.MustCompile(`(?m)^b2badmin: (?:run [0-9a-f-]{36}: )?(\d+) ok, (\d+) failed`)
 
 func summary(t *testing.T, stderr string) (ok, failed string) {
 	t.Helper()
@@ -181,7 +181,7 @@ func TestBatchDefaultStopsAtFirstFailure(t *testing.T) {
 	var actor, file2, cmd string
 	var line int
 	var batchID *string
-	err := conn.QueryRow(context.Background(), `SELECT actor, batch_file, batch_line, batch_id::text, command FROM api_operationlog`).Scan(&actor, &file2, &line, &batchID, &cmd)
+	err := conn.QueryRow(context.Background(), `SELECT actor, batch_file, batch_line, run_id::text, command FROM api_operationlog`).Scan(&actor, &file2, &line, &batchID, &cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestBatchDryRunShowsChangesAndRollsBack(t *testing.T) {
 	}
 	// Table output: a table of the changes after the run.
 	tr := cliRun{DSN: dsn, Stdin: "t set-name 1 first\n"}.run(t, "batch", "--dry-run")
-	if tr.Code != 0 || !strings.Contains(tr.Stdout, "test.set_name") || !strings.Contains(tr.Stdout, `{"first_name": "first"}`) {
+	if tr.Code != 0 || !strings.Contains(tr.Stdout, "users.update") || !strings.Contains(tr.Stdout, `{"first_name": "first"}`) {
 		t.Fatalf("table dry run: %d %q %q", tr.Code, tr.Stdout, tr.Stderr)
 	}
 	if fixture.DumpAll(t, conn) != before {

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/b2badmin/b2badmin/client"
@@ -21,15 +20,15 @@ import (
 // same path as the real commands (resolve, transaction, operation log)
 // without depending on commands other branches are still building.
 func init() {
-	lineRootHook = func(f *Factory) *cobra.Command {
-		root := NewRootCmd(f)
-		root.AddCommand(testCommands(f))
-		installCompletions(root, f)
+	lineRootHook = func(inv *Invocation) *cobra.Command {
+		root := NewRootCmd(inv)
+		root.AddCommand(testCommands(inv))
+		installCompletions(root, inv)
 		return root
 	}
 }
 
-func testCommands(f *Factory) *cobra.Command {
+func testCommands(f *Invocation) *cobra.Command {
 	t := &cobra.Command{Use: "t", Short: "test commands", Hidden: true}
 	var reason string
 	setName := &cobra.Command{
@@ -49,28 +48,20 @@ func testCommands(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			u, err := client.ResolveUser(ctx, c.DB(), args[0])
+			// Through the change engine, as every write: the lock, the log
+			// row and the batch's run come from it.
+			name := args[1]
+			res, err := c.UpdateUsers(ctx, f.Audit(reason), client.Targets{Refs: args[:1]}, client.UserUpdate{FirstName: &name}, client.ChangeOptions{})
 			if err != nil {
 				return err
 			}
-			a := f.Audit(reason)
-			var batchID, batchLine any
-			if a.BatchID != "" {
-				batchID, batchLine = a.BatchID, a.BatchLine
+			email := args[0]
+			if len(res.Changes) > 0 {
+				email = res.Changes[0].Email
+			} else if len(res.Unchanged) > 0 {
+				email = res.Unchanged[0].Email
 			}
-			const q = `
-WITH old AS (SELECT id, first_name FROM rbac_user WHERE id = $1 FOR UPDATE),
-     upd AS (UPDATE rbac_user SET first_name = $2 WHERE id = $1)
-INSERT INTO api_operationlog (created_at, actor, action, target_user_id, before, after, reason, command, batch_id, batch_file, batch_line)
-SELECT now(), $3, 'test.set_name', id, jsonb_build_object('first_name', first_name), jsonb_build_object('first_name', $2::text), $4, $5, $6::uuid, $7, $8 FROM old`
-			err = pgx.BeginFunc(ctx, c.DB(), func(tx pgx.Tx) error {
-				_, err := tx.Exec(ctx, q, u.ID, args[1], a.Actor, a.Reason, a.Command, batchID, a.BatchFile, batchLine)
-				return err
-			})
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(f.IO.Out, "renamed %s\n", u.Email)
+			fmt.Fprintf(f.IO.Out, "renamed %s\n", email)
 			return nil
 		},
 	}
@@ -129,8 +120,7 @@ func TestBatchHelperProcess(t *testing.T) {
 	// Main, but on the tree with the test commands.
 	f := NewFactory(SystemStreams(), os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	f.Args = args
-	root := lineRoot(f, nil)
+	root := lineRoot(f.NewInvocation(f.IO, args, nil), nil)
 	root.SetArgs(args)
 	code := ExitOK
 	if err := root.ExecuteContext(ctx); err != nil {

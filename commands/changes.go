@@ -2,21 +2,21 @@ package commands
 
 import (
 	"fmt"
-	"sort"
+	"strconv"
 	"strings"
-
-	"github.com/spf13/cobra"
 
 	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/output"
 )
 
-// changeColumns is the shape of a change list (--dry-run, or -o on a real
-// run): one row per user per changed field. JSON:
+// changeColumns is the shape of a change list, what every mutating command
+// prints (always with --dry-run, with -o on a real run): one row per user
+// per changed field, side effects included. JSON:
 //
 //	[{"user_id": 7, "email": "a@example.com", "field": "is_active", "before": true, "after": false}]
 //
 // before/after keep their JSON types (booleans, strings, lists of groups).
+// A dry run prints exactly the rows the real run prints.
 var changeColumns = output.Columns{
 	{Key: "user_id", Header: "ID", Default: true},
 	{Key: "email", Header: "Email", Default: true},
@@ -25,19 +25,34 @@ var changeColumns = output.Columns{
 	{Key: "after", Header: "After", Default: true},
 }
 
-// reportChanges prints the change list and a summary line. A dry run
-// always prints the list (that is its point); a real run prints it only
-// when -o was given, so a 100,000-user deactivation stays quiet by default.
-func reportChanges(f *Factory, cmd *cobra.Command, dryRun bool, verb string, changes []client.Change, unchanged []client.UserRef, unchangedWhy, extra string) error {
-	if dryRun || cmd.Flags().Changed("output") {
-		fm, p, err := f.selectColumns(changeColumns)
+// changeReport says how to word a change's summary.
+type changeReport struct {
+	done      string // "deactivated": past tense, before "N users"
+	unchanged string // why unchanged users are unchanged: "already inactive"
+	// extraRow, when set, adds the values of extraColumns to each row.
+	extraColumns output.Columns
+	extraRow     func(ch client.Change) []any
+}
+
+// reportChange prints a change's list and its summary. A dry run always
+// prints the list (that is its point); a real run prints it when -o was
+// given, so a 100,000-user deactivation stays quiet by default. stderr
+// ends with one line naming the run.
+func reportChange(inv *Invocation, outputSet bool, res client.ChangeResult, r changeReport) error {
+	if res.DryRun || outputSet {
+		cols := append(append(output.Columns{}, changeColumns...), r.extraColumns...)
+		fm, p, err := inv.selectColumns(cols)
 		if err != nil {
 			return err
 		}
-		w := output.NewRowWriter(fm, f.IO.Out, p, f.OutputOptions())
-		for _, ch := range changes {
-			for _, k := range sortedKeys(ch.After) {
-				if err := w.Write([]any{ch.UserID, ch.Email, k, ch.Before[k], ch.After[k]}); err != nil {
+		w := output.NewRowWriter(fm, inv.IO.Out, p, inv.OutputOptions())
+		for _, ch := range res.Changes {
+			var extra []any
+			if r.extraRow != nil {
+				extra = r.extraRow(ch)
+			}
+			for _, k := range ch.Fields() {
+				if err := w.Write(append([]any{ch.UserID, ch.Email, k, ch.Before[k], ch.After[k]}, extra...)); err != nil {
 					return err
 				}
 			}
@@ -46,55 +61,90 @@ func reportChanges(f *Factory, cmd *cobra.Command, dryRun bool, verb string, cha
 			return err
 		}
 	}
-	if len(unchanged) > 0 {
-		fmt.Fprintf(f.IO.ErrOut, "b2badmin: %s %s: %s\n", plural(len(unchanged), "user"), unchangedWhy, userList(unchanged))
+	if len(res.Missing) > 0 {
+		inv.notef("%s not found, skipped (--skip-missing): %s", plural(len(res.Missing), "user"), refList(res.Missing))
 	}
-	msg := fmt.Sprintf("%s %s", verb, plural(len(changes), "user"))
-	if dryRun {
-		msg = fmt.Sprintf("dry run: would have %s %s%s; nothing was written", verb, plural(len(changes), "user"), extra)
-	} else {
-		msg += extra
+	if len(res.Unchanged) > 0 {
+		inv.notef("%s %s: %s", plural(len(res.Unchanged), "user"), r.unchanged, userList(res.Unchanged, len(res.Unchanged)))
 	}
-	fmt.Fprintln(f.IO.ErrOut, "b2badmin: "+msg)
+	summary := fmt.Sprintf("%s %s%s", r.done, plural(len(res.Changes), "user"), effectsText(res.Effects))
+	switch {
+	case res.DryRun:
+		inv.notef("dry run: would have %s; nothing was written", summary)
+	case len(res.Changes) == 0:
+		inv.notef("no change; nothing was written")
+	case inv.Batch != nil:
+		// The batch names its run once, at the end.
+	default:
+		inv.notef("run %s: %s", res.RunID, summary)
+	}
 	return nil
 }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
+// effectsText words a change's side effects: " (443 tokens blacklisted, …)".
+func effectsText(e client.Effects) string {
+	var parts []string
+	if e.TokensBlacklisted > 0 {
+		parts = append(parts, count(e.TokensBlacklisted)+" "+pluralWord(e.TokensBlacklisted, "token")+" blacklisted")
 	}
-	sort.Strings(keys)
-	return keys
+	if e.SessionsDeleted > 0 {
+		parts = append(parts, count(e.SessionsDeleted)+" "+pluralWord(e.SessionsDeleted, "session")+" deleted")
+	}
+	if e.DevicesDeleted > 0 {
+		parts = append(parts, count(e.DevicesDeleted)+" 2FA "+pluralWord(e.DevicesDeleted, "device")+" deleted")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
-func plural(n int, word string) string {
+func plural(n int, word string) string { return count(int64(n)) + " " + pluralWord(int64(n), word) }
+
+func pluralWord(n int64, word string) string {
 	if n == 1 {
-		return "1 " + word
+		return word
 	}
-	return fmt.Sprintf("%d %ss", n, word)
+	return word + "s"
 }
 
-// userList names at most five users, so the line stays one line.
-func userList(us []client.UserRef) string {
+// count writes n with thousands separators (2,000), as people read counts.
+func count(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// userList names at most five users (of total), so the line stays one line.
+func userList(us []client.UserRef, total int) string {
 	var parts []string
 	for i, u := range us {
 		if i == 5 {
-			parts = append(parts, fmt.Sprintf("and %d more", len(us)-5))
 			break
 		}
 		parts = append(parts, fmt.Sprintf("%d (%s)", u.ID, u.Email))
 	}
+	if total > len(parts) {
+		parts = append(parts, fmt.Sprintf("and %s more", count(int64(total-len(parts)))))
+	}
 	return strings.Join(parts, ", ")
 }
 
-// distinctRefs counts the users a command names, before any SQL, for the
-// blast-radius checks (--max-affected, confirmation): the same spelling
-// twice is one user.
-func distinctRefs(refs []string) int {
-	seen := make(map[string]struct{}, len(refs))
-	for _, r := range refs {
-		seen[strings.ToLower(strings.TrimSpace(r))] = struct{}{}
+// refList names at most five references.
+func refList(refs []string) string {
+	if len(refs) <= 5 {
+		return strings.Join(refs, ", ")
 	}
-	return len(seen)
+	return strings.Join(refs[:5], ", ") + fmt.Sprintf(" and %s more", count(int64(len(refs)-5)))
 }

@@ -121,13 +121,14 @@ func docCommandFormat(t *testing.T, args []string) output.Format {
 	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: &errOut, ErrOut: &errOut}, func(k string) string { return env[k] })
 	defer f.Close()
 	var fm output.Format
-	root := newRootCmd(f, func(f *Factory) *cobra.Command {
+	inv := f.NewInvocation(f.IO, args, nil)
+	root := newRootCmd(inv, func(inv *Invocation) *cobra.Command {
 		p := &cobra.Command{Use: "perms"}
-		p.AddCommand(newCmdPermsAudit(f, func(o *permsAuditOptions) error { fm = o.Format; return nil }))
+		p.AddCommand(newCmdPermsAudit(inv, func(o *permsAuditOptions) error { fm = o.Format; return nil }))
 		return p
 	})
 	g := &cobra.Command{Use: "groups"}
-	g.AddCommand(newCmdGroupsAudit(f, func(o *groupsAuditOptions) error { fm = o.Format; return nil }))
+	g.AddCommand(newCmdGroupsAudit(inv, func(o *groupsAuditOptions) error { fm = o.Format; return nil }))
 	root.AddCommand(g)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(context.Background()); err != nil || fm == "" {

@@ -13,9 +13,9 @@ import (
 
 // newCommissionsCmd is the Commissions tab: turnover, personal plans and
 // the transfers behind the turnover.
-func newCommissionsCmd(f *Factory) *cobra.Command {
+func newCommissionsCmd(inv *Invocation) *cobra.Command {
 	cmd := &cobra.Command{Use: "commissions", Aliases: []string{"commission"}, Short: "Company turnover, personal commission plans and their transfers"}
-	cmd.AddCommand(newCommissionsShowCmd(f), newCommissionsSetCmd(f), newCommissionsTransfersCmd(f))
+	cmd.AddCommand(newCommissionsShowCmd(inv), newCmdCommissionsSet(inv, nil), newCommissionsTransfersCmd(inv))
 	return cmd
 }
 
@@ -42,7 +42,7 @@ func strOrNil(s *string) any {
 	return *s
 }
 
-func newCommissionsShowCmd(f *Factory) *cobra.Command {
+func newCommissionsShowCmd(inv *Invocation) *cobra.Command {
 	var asOf string
 	cmd := &cobra.Command{
 		Use:   "show USER",
@@ -55,19 +55,19 @@ func newCommissionsShowCmd(f *Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			at := time.Now()
 			if asOf != "" {
-				t, err := parseActivityTime(asOf)
+				t, err := parseTime("--as-of", asOf, lowerBound, at)
 				if err != nil {
-					return usageErrorf("invalid --as-of %q: want YYYY-MM-DD or RFC 3339", asOf)
+					return err
 				}
 				at = t
 			}
-			fm, err := f.OutputFormat()
+			fm, err := inv.OutputFormat()
 			if err != nil {
 				return err
 			}
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
-			c, err := f.ReadClient(ctx)
+			c, err := inv.ReadClient(ctx)
 			if err != nil {
 				return err
 			}
@@ -79,21 +79,21 @@ func newCommissionsShowCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return writeCommissionSummary(f, fm, s)
+			return writeCommissionSummary(inv, fm, s)
 		},
 	}
-	cmd.Flags().StringVar(&asOf, "as-of", "", "compute \"this month\" as the UTC month containing this date (default now)")
+	cmd.Flags().StringVar(&asOf, "as-of", "", "compute \"this month\" as the UTC month containing this time (default now): "+timeHelp)
 	return withColumns(cmd, planColumns)
 }
 
 // writeCommissionSummary: JSON formats get the whole object; table, CSV,
 // TSV and ids get the plans as rows, and table also a turnover header.
-func writeCommissionSummary(f *Factory, fm output.Format, s client.CommissionSummary) error {
+func writeCommissionSummary(inv *Invocation, fm output.Format, s client.CommissionSummary) error {
 	switch fm {
 	case output.JSON:
-		return output.WriteJSON(f.IO.Out, s)
+		return output.WriteJSON(inv.IO.Out, s)
 	case output.JSONL:
-		return writeJSONLine(f, s)
+		return writeJSONLine(inv, s)
 	}
 	turnover := func(t *client.Turnover) string {
 		if t == nil {
@@ -104,16 +104,16 @@ func writeCommissionSummary(f *Factory, fm output.Format, s client.CommissionSum
 	summary := fmt.Sprintf("User: %d %s\nCompany: %s\nCompany current turnover: %s\nCompany last month turnover: %s\n",
 		s.UserID, s.Email, strOr(s.Company, "none"), turnover(s.CurrentTurnover), turnover(s.LastTurnover))
 	if fm == output.Table {
-		fmt.Fprint(f.IO.Out, summary+"\nPersonal commission plans:\n")
+		fmt.Fprint(inv.IO.Out, summary+"\nPersonal commission plans:\n")
 	} else {
 		// Keep machine formats pure rows; the summary goes to stderr.
-		fmt.Fprint(f.IO.ErrOut, prefixLines(summary, "b2badmin: "))
+		fmt.Fprint(inv.IO.ErrOut, prefixLines(summary, "b2badmin: "))
 	}
 	rows := make([][]any, len(s.Plans))
 	for i, p := range s.Plans {
 		rows[i] = planRow(p)
 	}
-	return renderRows(f, planColumns, rows)
+	return renderRows(inv, planColumns, rows)
 }
 
 func strOr(s *string, def string) string {
@@ -137,7 +137,7 @@ var transferColumns = output.Columns{
 	{Key: "company_id", Header: "Company ID"},
 }
 
-func newCommissionsTransfersCmd(f *Factory) *cobra.Command {
+func newCommissionsTransfersCmd(inv *Invocation) *cobra.Command {
 	var month string
 	cmd := &cobra.Command{
 		Use:         "transfers USER",
@@ -153,13 +153,13 @@ func newCommissionsTransfersCmd(f *Factory) *cobra.Command {
 				}
 				m = client.MonthOf(t)
 			}
-			fm, p, err := f.selectColumns(transferColumns)
+			fm, p, err := inv.selectColumns(transferColumns)
 			if err != nil {
 				return err
 			}
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
-			c, err := f.ReadClient(ctx)
+			c, err := inv.ReadClient(ctx)
 			if err != nil {
 				return err
 			}
@@ -167,7 +167,7 @@ func newCommissionsTransfersCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w := output.NewRowWriter(fm, f.IO.Out, p, f.OutputOptions())
+			w := output.NewRowWriter(fm, inv.IO.Out, p, inv.OutputOptions())
 			hasCompany, err := c.CompanyTransfers(ctx, u.ID, m, func(t client.Transfer) error {
 				var uid any
 				if t.UserID != nil {
@@ -179,7 +179,7 @@ func newCommissionsTransfersCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			if !hasCompany {
-				fmt.Fprintf(f.IO.ErrOut, "b2badmin: %s has no company, so no company transfers\n", u.Email)
+				fmt.Fprintf(inv.IO.ErrOut, "b2badmin: %s has no company, so no company transfers\n", u.Email)
 			}
 			return w.Close()
 		},

@@ -1,80 +1,53 @@
 package commands
 
 import (
-	"fmt"
+	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/b2badmin/b2badmin/client"
-	"github.com/b2badmin/b2badmin/output"
 )
 
+// commissionsSetOptions are `commissions set`.
 type commissionsSetOptions struct {
-	m                        mutateFlags
+	*Invocation
+	Mutate                   mutateFlags
 	operation, currency      string
 	percent, fixed, min, max string
+	Plan                     client.PlanInput // validated (PreRunE)
+	Args                     []string
+	OutputSet                bool
 }
 
-func newCommissionsSetCmd(f *Factory) *cobra.Command {
-	o := &commissionsSetOptions{}
+func newCmdCommissionsSet(inv *Invocation, runF func(context.Context, *commissionsSetOptions) error) *cobra.Command {
+	o := &commissionsSetOptions{Invocation: inv}
 	cmd := &cobra.Command{
-		Use:   "set USER --operation KIND --currency CUR [--percent P] [--fixed F] [--min M] [--max X]",
-		Short: "Create or change the user's personal commission plan for one operation and currency",
+		Use:   "set USER… | - --operation KIND --currency CUR [--percent P] [--fixed F] [--min M] [--max X]",
+		Short: "Create or change users' personal commission plan for one operation and currency",
 		Long: "Operations: " + strings.Join(client.CommissionOperations, ", ") + ". A new plan needs --percent and --fixed; " +
 			"changing a plan keeps the values not given. --min/--max none removes a bound. " +
-			"Validated (exit 4): percent 0-100 (4 decimals), fees ≥ 0 (8 decimals), min ≤ max, currency like USDT. Logged as commissions.set.",
-		Args:        cobra.ExactArgs(1),
+			"Validated (exit 4): percent 0-100 (4 decimals), fees ≥ 0 (8 decimals), min ≤ max, currency like USDT. " +
+			"- reads users from stdin and gives each the same plan. Logged as commissions.set, one row per user " +
+			"with the plan before and after.",
+		Example: "  b2badmin commissions set alice@example.com --operation deposit --currency USDT --percent 0.5 --fixed 1\n" +
+			"  b2badmin commissions set - --operation payout --currency BTC --max none --yes < vip.txt",
 		Annotations: argsAnnotation(ArgUser),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			in := client.PlanInput{Operation: o.operation, Currency: o.currency, DryRun: o.m.DryRun}
-			fl := cmd.Flags()
-			if fl.Changed("percent") {
-				in.Percent = &o.percent
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			// Cobra checks required flags after PreRunE; their values are judged here.
+			if err := validateFlagRules(cmd); err != nil {
+				return err
 			}
-			if fl.Changed("fixed") {
-				in.FixedFee = &o.fixed
+			if err := o.Mutate.validate(); err != nil {
+				return err
 			}
-			if fl.Changed("min") {
-				if strings.EqualFold(o.min, "none") {
-					in.ClearMin = true
-				} else {
-					in.MinFee = &o.min
-				}
-			}
-			if fl.Changed("max") {
-				if strings.EqualFold(o.max, "none") {
-					in.ClearMax = true
-				} else {
-					in.MaxFee = &o.max
-				}
-			}
+			o.Plan = planInputFromFlags(cmd, o)
 			// Validate before connecting: bad values never reach the database.
-			if err := client.ValidatePlanInput(&in); err != nil {
-				return err
-			}
-			if err := refuseReadOnly(f); err != nil {
-				return err
-			}
-			fm, err := f.OutputFormat()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := commandContext(cmd, f)
-			defer cancel()
-			c, err := f.Client(ctx)
-			if err != nil {
-				return err
-			}
-			u, err := client.ResolveUser(ctx, c.DB(), args[0])
-			if err != nil {
-				return err
-			}
-			res, err := c.SetCommissionPlan(ctx, f.Audit(o.m.Reason), u, in)
-			if err != nil {
-				return err
-			}
-			return writePlanChange(f, fm, res, o.m.DryRun)
+			return client.ValidatePlanInput(&o.Plan)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args, o.OutputSet = args, cmd.Flags().Changed("output")
+			return runCmd(cmd, inv, o, runF, runCommissionsSet)
 		},
 	}
 	fl := cmd.Flags()
@@ -89,46 +62,51 @@ func newCommissionsSetCmd(f *Factory) *cobra.Command {
 	_ = cmd.RegisterFlagCompletionFunc("operation", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return client.CommissionOperations, cobra.ShellCompDirectiveNoFileComp
 	})
-	addMutateFlags(cmd, &o.m)
-	return withColumns(cmd, planColumns)
+	addMutateFlags(cmd, &o.Mutate)
+	return cmd
 }
 
-// planChangeResult is the -o json shape of `commissions set`.
-type planChangeResult struct {
-	client.PlanChange
-	DryRun bool `json:"dry_run"`
-}
-
-func writePlanChange(f *Factory, fm output.Format, res client.PlanChange, dryRun bool) error {
-	var err error
-	switch fm {
-	case output.JSON:
-		err = output.WriteJSON(f.IO.Out, planChangeResult{res, dryRun})
-	case output.JSONL:
-		err = writeJSONLine(f, planChangeResult{res, dryRun})
-	default:
-		err = renderRows(f, planColumns, [][]any{planRow(res.After)})
+func planInputFromFlags(cmd *cobra.Command, o *commissionsSetOptions) client.PlanInput {
+	in := client.PlanInput{Operation: o.operation, Currency: o.currency}
+	fl := cmd.Flags()
+	if fl.Changed("percent") {
+		in.Percent = &o.percent
 	}
+	if fl.Changed("fixed") {
+		in.FixedFee = &o.fixed
+	}
+	if fl.Changed("min") {
+		if strings.EqualFold(o.min, "none") {
+			in.ClearMin = true
+		} else {
+			in.MinFee = &o.min
+		}
+	}
+	if fl.Changed("max") {
+		if strings.EqualFold(o.max, "none") {
+			in.ClearMax = true
+		} else {
+			in.MaxFee = &o.max
+		}
+	}
+	return in
+}
+
+func runCommissionsSet(ctx context.Context, o *commissionsSetOptions) error {
+	if err := refuseReadOnly(o.Invocation); err != nil {
+		return err
+	}
+	t, err := userTargets(o.Invocation, o.Args, &o.Mutate)
 	if err != nil {
 		return err
 	}
-	what := fmt.Sprintf("%s %s plan of %s", res.After.Operation, res.After.Currency, res.Email)
-	switch {
-	case dryRun && res.Created:
-		fmt.Fprintf(f.IO.ErrOut, "b2badmin: dry run: would create the %s; nothing changed\n", what)
-	case dryRun:
-		fmt.Fprintf(f.IO.ErrOut, "b2badmin: dry run: would change %s of the %s; nothing changed\n", changedText(res.Changed), what)
-	case res.Created:
-		fmt.Fprintf(f.IO.ErrOut, "b2badmin: created the %s\n", what)
-	default:
-		fmt.Fprintf(f.IO.ErrOut, "b2badmin: changed %s of the %s\n", changedText(res.Changed), what)
+	c, err := o.Client(ctx)
+	if err != nil {
+		return err
 	}
-	return nil
-}
-
-func changedText(c []string) string {
-	if len(c) == 0 {
-		return "nothing"
+	res, err := c.SetCommissionPlans(ctx, o.Audit(o.Mutate.Reason), t, o.Plan, o.Mutate.options(o.Invocation, "commissions set"))
+	if err != nil {
+		return err
 	}
-	return strings.Join(c, ", ")
+	return reportChange(o.Invocation, o.OutputSet, res, changeReport{done: "set the " + o.Plan.Operation + " " + o.Plan.Currency + " plan of", unchanged: "already have this plan"})
 }

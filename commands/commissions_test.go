@@ -160,40 +160,54 @@ func TestCommissionsSet(t *testing.T) {
 	if fixture.DumpAll(t, db) != empty {
 		t.Fatal("bad input or dry run changed the database")
 	}
-	var dr planChangeResult
-	if err := json.Unmarshal([]byte(dry.Stdout), &dr); err != nil || !dr.DryRun || !dr.Created || dr.After.Percent != "1.5000" {
-		t.Fatalf("dry run result %+v %v", dr, err)
+	dr := parseChanges(t, dry.Stdout)
+	if len(dr) != 1 || dr[0].Field != "commission_plan" || dr[0].Before != nil || dr[0].After.(map[string]any)["percent"] != "1.5000" {
+		t.Fatalf("dry run change list %+v", dr)
 	}
 
+	// set returns the plan a real run's change list reports for the user.
+	type plan struct {
+		Operation string  `json:"operation"`
+		Currency  string  `json:"currency"`
+		Percent   string  `json:"percent"`
+		FixedFee  string  `json:"fixed_fee"`
+		MinFee    *string `json:"min_fee"`
+		MaxFee    *string `json:"max_fee"`
+	}
 	type result struct {
-		Created bool                   `json:"created"`
-		Changed []string               `json:"changed"`
-		Before  *client.CommissionPlan `json:"before"`
-		After   client.CommissionPlan  `json:"after"`
+		Before *plan `json:"before"`
+		After  plan  `json:"after"`
 	}
 	set := func(args ...string) result {
 		t.Helper()
 		r := mustRun(t, dsn, append([]string{"commissions", "set", "p@example.com", "-o", "json"}, args...)...)
-		var res result
-		if err := json.Unmarshal([]byte(r.Stdout), &res); err != nil {
-			t.Fatal(err)
+		var res []result
+		if err := json.Unmarshal([]byte(r.Stdout), &res); err != nil || len(res) != 1 {
+			t.Fatalf("change list %q: %v", r.Stdout, err)
 		}
-		return res
+		return res[0]
 	}
 	c := set("--operation", "Deposit", "--currency", "usdt", "--percent", "1.5", "--fixed", "2", "--min", "0.5")
-	if !c.Created || c.Before != nil || c.After.Operation != "deposit" || c.After.Currency != "USDT" || c.After.Percent != "1.5000" ||
+	if c.Before != nil || c.After.Operation != "deposit" || c.After.Currency != "USDT" || c.After.Percent != "1.5000" ||
 		c.After.FixedFee != "2.00000000" || c.After.MinFee == nil || *c.After.MinFee != "0.50000000" || c.After.MaxFee != nil {
 		t.Fatalf("created %+v", c)
 	}
+	var planID int64
+	db.QueryRow(ctx, `SELECT c.id FROM commissions_commission c JOIN commissions_usercommission uc ON uc.commission_id = c.id WHERE uc.user_id = $1`, uid).Scan(&planID)
 	u := set("--operation", "deposit", "--currency", "USDT", "--percent", "2", "--max", "10")
-	if u.Created || u.Before == nil || u.After.ID != c.After.ID || strings.Join(u.Changed, ",") != "max_fee,percent" ||
+	if u.Before == nil || u.Before.Percent != "1.5000" || u.After.Percent != "2.0000" ||
 		u.After.FixedFee != "2.00000000" || *u.After.MinFee != "0.50000000" || *u.After.MaxFee != "10.00000000" {
 		t.Fatalf("updated %+v", u)
+	}
+	// A plan already as asked is no change at all.
+	same := mustRun(t, dsn, "commissions", "set", "p@example.com", "--operation", "deposit", "--currency", "USDT", "--percent", "2.0", "-o", "json")
+	if len(parseChanges(t, same.Stdout)) != 0 {
+		t.Fatalf("unchanged plan reported as a change: %s", same.Stdout)
 	}
 	// min > existing max is refused on update too; --min none clears.
 	assertOneLineError(t, runCLI(t, dsn, "commissions", "set", "p@example.com", "--operation", "deposit", "--currency", "USDT", "--min", "11"), ExitRefused)
 	cl := set("--operation", "deposit", "--currency", "USDT", "--min", "none")
-	if cl.After.MinFee != nil || strings.Join(cl.Changed, ",") != "min_fee" {
+	if cl.After.MinFee != nil || cl.Before.MinFee == nil {
 		t.Fatalf("cleared %+v", cl)
 	}
 	set("--operation", "withdrawal", "--currency", "BTC", "--percent", "0", "--fixed", "0.0001")
@@ -209,20 +223,21 @@ func TestCommissionsSet(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.Stdout), &s); err != nil || len(s.Plans) != 2 || s.Plans[0].Operation != "deposit" || s.Plans[1].Currency != "BTC" {
 		t.Fatalf("show plans: %+v %v", s.Plans, err)
 	}
-	// Log rows: one per change, only changed fields.
-	rows, err := db.Query(ctx, `SELECT before::text, after::text FROM api_operationlog WHERE action = 'commissions.set' AND target_user_id = $1 ORDER BY id`, uid)
+	// Log rows: one per change, the whole plan before and after, the
+	// plan's id in the detail.
+	rows, err := db.Query(ctx, `SELECT before::text, after::text, detail::text FROM api_operationlog WHERE action = 'commissions.set' AND target_user_id = $1 ORDER BY id`, uid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var logs []string
 	for rows.Next() {
-		var b, a string
-		rows.Scan(&b, &a)
-		logs = append(logs, b+" -> "+a)
+		var b, a, d string
+		rows.Scan(&b, &a, &d)
+		logs = append(logs, b+" -> "+a+" "+d)
 	}
 	want := []string{
-		fmt.Sprintf(`{} -> {"max_fee": null, "min_fee": "0.50000000", "percent": "1.5000", "currency": "USDT", "fixed_fee": "2.00000000", "operation": "deposit", "commission_id": %d}`, c.After.ID),
-		fmt.Sprintf(`{"max_fee": null, "percent": "1.5000", "currency": "USDT", "operation": "deposit"} -> {"max_fee": "10.00000000", "percent": "2.0000", "currency": "USDT", "operation": "deposit", "commission_id": %d}`, c.After.ID),
+		fmt.Sprintf(`{"commission_plan": null} -> {"commission_plan": {"max_fee": null, "min_fee": "0.50000000", "percent": "1.5000", "currency": "USDT", "fixed_fee": "2.00000000", "operation": "deposit"}} {"commission_id": %d}`, planID),
+		fmt.Sprintf(`{"commission_plan": {"max_fee": null, "min_fee": "0.50000000", "percent": "1.5000", "currency": "USDT", "fixed_fee": "2.00000000", "operation": "deposit"}} -> {"commission_plan": {"max_fee": "10.00000000", "min_fee": "0.50000000", "percent": "2.0000", "currency": "USDT", "fixed_fee": "2.00000000", "operation": "deposit"}} {"commission_id": %d}`, planID),
 	}
 	if len(logs) != 4 || logs[0] != want[0] || logs[1] != want[1] {
 		t.Fatalf("log rows:\n%s", strings.Join(logs, "\n"))

@@ -30,7 +30,7 @@ func withColumns(cmd *cobra.Command, cols output.Columns) *cobra.Command {
 // a shell must never hang on a Tab.
 const userCompletionTimeout = time.Second
 
-func newCompletionCmd(f *Factory) *cobra.Command {
+func newCompletionCmd(inv *Invocation) *cobra.Command {
 	return &cobra.Command{
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Print the shell completion script",
@@ -45,7 +45,7 @@ answers within 1 s).`,
 		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
 		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root, w := cmd.Root(), f.IO.Out
+			root, w := cmd.Root(), inv.IO.Out
 			switch args[0] {
 			case "bash":
 				return root.GenBashCompletionV2(w, true)
@@ -65,9 +65,9 @@ answers within 1 s).`,
 // flags named group, perm, permission or user complete the same way; and
 // --columns completes the command's columns. It also makes our completion
 // command the only one (Cobra would add its own).
-func installCompletions(root *cobra.Command, f *Factory) {
+func installCompletions(root *cobra.Command, inv *Invocation) {
 	root.CompletionOptions.DisableDefaultCmd = true
-	if f.Batch != nil {
+	if inv.Batch != nil {
 		return // a batch line never completes; its tree is built per line
 	}
 	if _, ok := root.GetFlagCompletionFunc("columns"); !ok {
@@ -77,7 +77,7 @@ func installCompletions(root *cobra.Command, f *Factory) {
 	walk = func(c *cobra.Command) {
 		if c.Annotations[annotArgs] != "" && c.ValidArgsFunction == nil {
 			c.ValidArgsFunction = func(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-				return completeKind(f, cmd, argKindAt(cmd, len(args)), toComplete)
+				return completeKind(inv, cmd, argKindAt(cmd, len(args)), toComplete)
 			}
 		}
 		for _, fk := range flagKinds {
@@ -92,7 +92,7 @@ func installCompletions(root *cobra.Command, f *Factory) {
 			}
 			kind := fk.kind
 			_ = c.RegisterFlagCompletionFunc(fk.name, func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
-				return completeKind(f, cmd, kind, toComplete)
+				return completeKind(inv, cmd, kind, toComplete)
 			})
 		}
 		for _, sub := range c.Commands() {
@@ -106,7 +106,7 @@ func installCompletions(root *cobra.Command, f *Factory) {
 var flagKinds = []struct{ name, kind string }{{"group", ArgGroup}, {"perm", ArgPerm}, {"permission", ArgPerm}, {"user", ArgUser}}
 
 // completeKind offers the words an argument of this kind can take.
-func completeKind(f *Factory, cmd *cobra.Command, kind, toComplete string) ([]string, cobra.ShellCompDirective) {
+func completeKind(inv *Invocation, cmd *cobra.Command, kind, toComplete string) ([]string, cobra.ShellCompDirective) {
 	var out []string
 	switch kind {
 	case ArgGroup:
@@ -122,7 +122,7 @@ func completeKind(f *Factory, cmd *cobra.Command, kind, toComplete string) ([]st
 			}
 		}
 	case ArgUser:
-		out = completeUsers(f, cmd, toComplete)
+		out = completeUsers(inv, cmd, toComplete)
 	default:
 		return nil, cobra.ShellCompDirectiveDefault
 	}
@@ -131,23 +131,21 @@ func completeKind(f *Factory, cmd *cobra.Command, kind, toComplete string) ([]st
 
 // completeUsers asks the database for matching emails, giving up silently
 // after userCompletionTimeout (no database, wrong password, slow network).
-func completeUsers(f *Factory, cmd *cobra.Command, prefix string) []string {
+func completeUsers(inv *Invocation, cmd *cobra.Command, prefix string) []string {
 	if prefix == "" || isAllDigits(prefix) {
 		return nil // IDs are not worth a query, and "" would list anyone
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), userCompletionTimeout)
 	defer cancel()
-	if f.profile == nil {
-		if err := f.loadProfile(cmd); err != nil {
+	if inv.profile == nil {
+		if err := inv.loadProfile(); err != nil {
 			return nil
 		}
 	}
-	o, err := f.connectOptions(true)
-	if err != nil {
-		return nil
-	}
+	o := inv.connectOptions()
+	o.ReadOnly = true
 	o.ConnectTimeout, o.MaxConns, o.Debug = userCompletionTimeout, 1, nil
-	c, err := f.clientFor(ctx, o)
+	c, err := inv.clientFor(ctx, o)
 	if err != nil {
 		return nil
 	}

@@ -21,7 +21,7 @@ func complete(t *testing.T, dsn string, words ...string) []string {
 	env := map[string]string{"B2BADMIN_DSN": dsn, "XDG_CONFIG_HOME": t.TempDir()}
 	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, func(k string) string { return env[k] })
 	defer f.Close()
-	root := lineRoot(f, nil)
+	root := lineRoot(f.NewInvocation(f.IO, nil, nil), nil)
 	root.SetArgs(append([]string{"__complete"}, words...))
 	if err := root.ExecuteContext(context.Background()); err != nil {
 		t.Fatalf("__complete %q: %v", words, err)

@@ -29,6 +29,7 @@ type Config struct {
 
 // Profile is one named connection.
 type Profile struct {
+	Name     string `yaml:"-"`
 	DSN      string `yaml:"dsn"`
 	ReadDSN  string `yaml:"read_dsn"`
 	Actor    string `yaml:"actor"`
@@ -108,5 +109,6 @@ func (c *Config) Resolve(name string) (*Profile, error) {
 		}
 		return nil, usageError(fmt.Sprintf("unknown profile %q in %s (known: %s)", name, c.path, strings.Join(names, ", ")))
 	}
+	p.Name = name
 	return p, nil
 }

@@ -140,7 +140,7 @@ func TestReadOnlyConnectionRefusedByDatabase(t *testing.T) {
 	if err := c.DB().QueryRow(ctx, `SHOW default_transaction_read_only`).Scan(&setting); err != nil || setting != "on" {
 		t.Fatalf("default_transaction_read_only = %q, %v", setting, err)
 	}
-	_, err = c.SetActive(ctx, client.Audit{Actor: "t"}, []string{"a@example.com"}, false, false, false)
+	_, err = c.SetActive(ctx, client.Audit{Actor: "t"}, client.Targets{Refs: []string{"a@example.com"}}, false, false, client.ChangeOptions{})
 	if err == nil || !strings.Contains(err.Error(), "read-only transaction") {
 		t.Fatalf("write through a read-only connection: %v", err)
 	}

@@ -147,13 +147,14 @@ func TestTimeoutGivesOneLine(t *testing.T) {
 // and aliases.
 func TestNounTableMatchesTree(t *testing.T) {
 	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: io.Discard}, func(string) string { return "" })
-	root := NewRootCmd(f)
+	inv := f.NewInvocation(f.IO, nil, nil)
+	root := NewRootCmd(inv)
 	byName := map[string]bool{}
 	for _, n := range nouns() {
 		for _, name := range n.names {
 			byName[name] = true
 		}
-		cmd := n.build(f)
+		cmd := n.build(inv)
 		if cmd.Name() != n.names[0] {
 			t.Errorf("nouns entry %v builds %q", n.names, cmd.Name())
 		}

@@ -6,15 +6,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/client/schema"
 	"github.com/b2badmin/b2badmin/client/seed"
 	"github.com/b2badmin/b2badmin/output"
 )
 
-func newDBCmd(f *Factory) *cobra.Command {
+func newDBCmd(inv *Invocation) *cobra.Command {
 	cmd := &cobra.Command{Use: "db", Short: "Schema and demo data"}
-	cmd.AddCommand(newDBMigrateCmd(f), newDBStatusCmd(f), newDBSeedCmd(f))
+	cmd.AddCommand(newDBMigrateCmd(inv), newDBStatusCmd(inv), newDBSeedCmd(inv))
 	return cmd
 }
 
@@ -24,18 +23,18 @@ var migrationColumns = output.Columns{
 	{Key: "applied_at", Header: "Applied at", Default: true},
 }
 
-func newDBMigrateCmd(f *Factory) *cobra.Command {
+func newDBMigrateCmd(inv *Invocation) *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply pending schema migrations (each in its own transaction)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := refuseReadOnly(f); err != nil {
+			if err := refuseReadOnly(inv); err != nil {
 				return err
 			}
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
-			c, err := f.Client(ctx)
+			c, err := inv.Client(ctx)
 			if err != nil {
 				return err
 			}
@@ -44,25 +43,25 @@ func newDBMigrateCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			if len(applied) == 0 {
-				fmt.Fprintln(f.IO.ErrOut, "b2badmin: schema is up to date")
+				fmt.Fprintln(inv.IO.ErrOut, "b2badmin: schema is up to date")
 			}
 			for _, m := range applied {
-				fmt.Fprintf(f.IO.ErrOut, "b2badmin: applied %04d_%s\n", m.Version, m.Name)
+				fmt.Fprintf(inv.IO.ErrOut, "b2badmin: applied %04d_%s\n", m.Version, m.Name)
 			}
 			return nil
 		},
 	}
 }
 
-func newDBStatusCmd(f *Factory) *cobra.Command {
+func newDBStatusCmd(inv *Invocation) *cobra.Command {
 	return withColumns(&cobra.Command{
 		Use:   "status",
 		Short: "List migrations and when they were applied",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
-			c, err := f.Client(ctx)
+			c, err := inv.Client(ctx)
 			if err != nil {
 				return err
 			}
@@ -78,7 +77,7 @@ func newDBStatusCmd(f *Factory) *cobra.Command {
 				}
 				rows[i] = []any{m.Version, m.Name, at}
 			}
-			return renderRows(f, migrationColumns, rows)
+			return renderRows(inv, migrationColumns, rows)
 		},
 	}, migrationColumns)
 }
@@ -89,7 +88,7 @@ type dbSeedOptions struct {
 	ifEmpty bool
 }
 
-func newDBSeedCmd(f *Factory) *cobra.Command {
+func newDBSeedCmd(inv *Invocation) *cobra.Command {
 	o := &dbSeedOptions{}
 	cmd := &cobra.Command{
 		Use:   "seed",
@@ -99,12 +98,12 @@ func newDBSeedCmd(f *Factory) *cobra.Command {
 			if o.users < 1 || o.users > 50_000_000 {
 				return usageErrorf("--users must be between 1 and 50000000, got %d", o.users)
 			}
-			if err := refuseReadOnly(f); err != nil {
+			if err := refuseReadOnly(inv); err != nil {
 				return err
 			}
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
-			c, err := f.Client(ctx)
+			c, err := inv.Client(ctx)
 			if err != nil {
 				return err
 			}
@@ -114,22 +113,22 @@ func newDBSeedCmd(f *Factory) *cobra.Command {
 					return err
 				}
 				if has {
-					fmt.Fprintln(f.IO.ErrOut, "b2badmin: database already has users; not seeding (--if-empty)")
+					fmt.Fprintln(inv.IO.ErrOut, "b2badmin: database already has users; not seeding (--if-empty)")
 					return nil
 				}
 			}
 			start := time.Now()
-			bar := newProgress(f, "seeding", int64(o.users))
+			bar := newProgress(inv, "seeding", int64(o.users))
 			so := seed.Options{Users: o.users, Seed: o.seed, Progress: bar.Set}
-			if f.Global().Debug {
-				so.Trace = f.IO.ErrOut // the duration of each step
+			if inv.Global.Debug {
+				so.Trace = inv.IO.ErrOut // the duration of each step
 			}
 			stats, err := seed.Run(ctx, c.DB(), so)
 			bar.Done()
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(f.IO.ErrOut, "b2badmin: seeded %d users, %d companies, %d wallets, %d auth log rows, %d sent tokens, %d transfers in %s\n",
+			fmt.Fprintf(inv.IO.ErrOut, "b2badmin: seeded %d users, %d companies, %d wallets, %d auth log rows, %d sent tokens, %d transfers in %s\n",
 				stats.Users, stats.Companies, stats.Wallets, stats.AuthLogs, stats.Tokens, stats.Transfers, time.Since(start).Round(time.Millisecond))
 			return nil
 		},
@@ -141,18 +140,10 @@ func newDBSeedCmd(f *Factory) *cobra.Command {
 }
 
 // renderRows prints a finished list in the chosen format.
-func renderRows(f *Factory, cols output.Columns, rows [][]any) error {
-	fm, p, err := f.selectColumns(cols)
+func renderRows(inv *Invocation, cols output.Columns, rows [][]any) error {
+	fm, p, err := inv.selectColumns(cols)
 	if err != nil {
 		return err
 	}
-	return output.WriteAll(fm, f.IO.Out, p, f.OutputOptions(), rows)
-}
-
-// refuseReadOnly stops a mutation before any SQL is sent.
-func refuseReadOnly(f *Factory) error {
-	if f.ReadOnly() {
-		return client.Refused("refused: read-only mode (--read-only or a read_only profile) allows no changes")
-	}
-	return nil
+	return output.WriteAll(fm, inv.IO.Out, p, inv.OutputOptions(), rows)
 }

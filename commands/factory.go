@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/user"
@@ -54,30 +55,26 @@ type GlobalOptions struct {
 
 // BatchLine is set while a batch runs one of its lines.
 type BatchLine struct {
-	ID   string // uuid of the batch run
-	File string
-	Line int
+	RunID string // the batch's run
+	File  string
+	Line  int
 	// Confirmed: inside a batch the file is the confirmation.
 	Confirmed bool
 }
 
-// Factory carries what commands need: streams, environment, configuration,
-// and a lazily opened client that every command of a batch shares.
+// Factory holds what is shared by every command line a process runs: the
+// process's streams, its environment, the config file, and the lazily
+// opened connections that every line of a batch reuses. Anything that
+// differs from one command line to the next lives in an Invocation.
 type Factory struct {
 	IO     *IOStreams
 	Getenv func(string) string
-	// Args is the command line being run (for the operation log).
-	Args []string
-	// Batch is non-nil while a batch line runs.
-	Batch *BatchLine
 
 	mu     sync.Mutex
 	client *client.Client
 	// readClient is the replica (--read-dsn / a profile's read_dsn), opened once.
 	readClient *client.Client
-	global     *GlobalOptions
 	config     *Config
-	profile    *Profile
 	clientFor  func(ctx context.Context, o client.Options) (*client.Client, error)
 	// shared is set by batch: every line runs on this client (a pool or a
 	// transaction) and Close leaves it open.
@@ -92,12 +89,26 @@ func NewFactory(io *IOStreams, getenv func(string) string) *Factory {
 	return &Factory{IO: io, Getenv: getenv, clientFor: client.Connect}
 }
 
-// Global returns the options of the tree being executed.
-func (f *Factory) Global() *GlobalOptions {
-	if f.global == nil {
-		f.global = &GlobalOptions{}
-	}
-	return f.global
+// Invocation is one command line being run: its streams (a batch line has
+// no stdin and may write into a buffer), its global flags, its words, the
+// profile it resolved and, inside a batch, which line it is. Every command
+// tree is built on a fresh one, so a batch line never saves or restores
+// anything.
+type Invocation struct {
+	*Factory
+	IO      *IOStreams
+	Global  *GlobalOptions
+	Args    []string
+	Batch   *BatchLine // nil outside a batch
+	profile *Profile
+	// quiet silences the notes a command writes about its work (batch
+	// lines: the batch prints one summary).
+	quiet bool
+}
+
+// NewInvocation starts a command line on f's connections.
+func (f *Factory) NewInvocation(streams *IOStreams, args []string, batch *BatchLine) *Invocation {
+	return &Invocation{Factory: f, IO: streams, Global: &GlobalOptions{}, Args: args, Batch: batch, quiet: batch != nil}
 }
 
 // UseClient makes every later command run on c (batch uses it).
@@ -108,7 +119,8 @@ func (f *Factory) UseClient(c *client.Client) {
 }
 
 // Client connects once (per process or batch) and returns the service layer.
-func (f *Factory) Client(ctx context.Context) (*client.Client, error) {
+func (inv *Invocation) Client(ctx context.Context) (*client.Client, error) {
+	f := inv.Factory
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.shared != nil {
@@ -117,11 +129,7 @@ func (f *Factory) Client(ctx context.Context) (*client.Client, error) {
 	if f.client != nil {
 		return f.client, nil
 	}
-	o, err := f.connectOptions(false)
-	if err != nil {
-		return nil, err
-	}
-	c, err := f.clientFor(ctx, o)
+	c, err := f.clientFor(ctx, inv.connectOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -131,19 +139,16 @@ func (f *Factory) Client(ctx context.Context) (*client.Client, error) {
 
 // ReadClient is for read-only commands (list, show, audit, log): it uses the
 // profile's or --read-dsn's replica when one is configured.
-func (f *Factory) ReadClient(ctx context.Context) (*client.Client, error) {
-	g := f.Global()
-	readDSN := g.ReadDSN
-	if readDSN == "" && f.profile != nil {
-		readDSN = f.profile.ReadDSN
+func (inv *Invocation) ReadClient(ctx context.Context) (*client.Client, error) {
+	readDSN := inv.Global.ReadDSN
+	if readDSN == "" && inv.profile != nil {
+		readDSN = inv.profile.ReadDSN
 	}
+	f := inv.Factory
 	if readDSN == "" || f.shared != nil {
-		return f.Client(ctx)
+		return inv.Client(ctx)
 	}
-	o, err := f.connectOptions(true)
-	if err != nil {
-		return nil, err
-	}
+	o := inv.connectOptions()
 	o.DSN, o.ReadOnly = readDSN, true
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -157,44 +162,46 @@ func (f *Factory) ReadClient(ctx context.Context) (*client.Client, error) {
 	return f.readClient, nil
 }
 
-func (f *Factory) connectOptions(read bool) (client.Options, error) {
-	g := f.Global()
-	dsnFlag := g.DSN
-	if dsnFlag == "" && f.profile != nil {
-		dsnFlag = f.profile.DSN
-	}
-	o := client.Options{
-		DSN:      client.ResolveDSN(dsnFlag, f.Getenv),
-		ReadOnly: f.ReadOnly(),
-	}
-	if g.DSN == "" && f.profile != nil && f.profile.DSN != "" {
-		o.DSN = f.profile.DSN
+func (inv *Invocation) connectOptions() client.Options {
+	g := inv.Global
+	o := client.Options{DSN: client.ResolveDSN(g.DSN, inv.Getenv), ReadOnly: inv.ReadOnly()}
+	if g.DSN == "" && inv.profile != nil && inv.profile.DSN != "" {
+		o.DSN = inv.profile.DSN
 	}
 	if g.Debug {
-		o.Debug = f.IO.ErrOut
+		o.Debug = inv.IO.ErrOut
 	}
-	return o, nil
+	return o
 }
 
 // ReadOnly reports whether mutations are refused (--read-only or a
 // read_only profile).
-func (f *Factory) ReadOnly() bool {
-	return f.Global().ReadOnly || (f.profile != nil && f.profile.ReadOnly)
+func (inv *Invocation) ReadOnly() bool {
+	return inv.Global.ReadOnly || (inv.profile != nil && inv.profile.ReadOnly)
+}
+
+// Target names the database a change goes to, for prompts and the run
+// record: the profile when one is used, else host/database of the DSN.
+func (inv *Invocation) Target() string {
+	if inv.profile != nil && inv.profile.Name != "" {
+		return "profile " + inv.profile.Name
+	}
+	return client.DescribeDSN(inv.connectOptions().DSN)
 }
 
 // Actor is who the operation log records: --actor, B2BADMIN_ACTOR, the
 // profile's actor, else $USER@hostname.
-func (f *Factory) Actor() string {
-	if a := strings.TrimSpace(f.Global().Actor); a != "" {
+func (inv *Invocation) Actor() string {
+	if a := strings.TrimSpace(inv.Global.Actor); a != "" {
 		return a
 	}
-	if a := strings.TrimSpace(f.Getenv("B2BADMIN_ACTOR")); a != "" {
+	if a := strings.TrimSpace(inv.Getenv("B2BADMIN_ACTOR")); a != "" {
 		return a
 	}
-	if f.profile != nil && f.profile.Actor != "" {
-		return f.profile.Actor
+	if inv.profile != nil && inv.profile.Actor != "" {
+		return inv.profile.Actor
 	}
-	u := f.Getenv("USER")
+	u := inv.Getenv("USER")
 	if u == "" {
 		// Cron jobs and containers often run without $USER.
 		if cur, err := user.Current(); err == nil {
@@ -208,17 +215,17 @@ func (f *Factory) Actor() string {
 }
 
 // Audit is the operation-log context for a change made by this command.
-func (f *Factory) Audit(reason string) client.Audit {
-	a := client.Audit{Actor: f.Actor(), Command: RedactCommandLine(f.Args), Reason: reason}
-	if f.Batch != nil {
-		a.BatchID, a.BatchFile, a.BatchLine = f.Batch.ID, f.Batch.File, f.Batch.Line
+func (inv *Invocation) Audit(reason string) client.Audit {
+	a := client.Audit{Actor: inv.Actor(), Command: RedactCommandLine(inv.Args), Reason: reason, Target: inv.Target()}
+	if inv.Batch != nil {
+		a.Run = &client.RunLine{ID: inv.Batch.RunID, File: inv.Batch.File, Line: inv.Batch.Line}
 	}
 	return a
 }
 
 // OutputFormat is the parsed -o flag.
-func (f *Factory) OutputFormat() (output.Format, error) {
-	g := f.Global()
+func (inv *Invocation) OutputFormat() (output.Format, error) {
+	g := inv.Global
 	if g.Output == "" {
 		return output.Table, nil
 	}
@@ -230,11 +237,18 @@ func (f *Factory) OutputFormat() (output.Format, error) {
 }
 
 // OutputOptions are the rendering options of this run.
-func (f *Factory) OutputOptions() output.Options {
+func (inv *Invocation) OutputOptions() output.Options {
 	return output.Options{
-		NoHeaders: f.Global().NoHeaders,
-		TTY:       f.IO.OutTTY,
-		NoColor:   f.Getenv("NO_COLOR") != "" || f.Getenv("TERM") == "dumb",
+		NoHeaders: inv.Global.NoHeaders,
+		TTY:       inv.IO.OutTTY,
+		NoColor:   inv.Getenv("NO_COLOR") != "" || inv.Getenv("TERM") == "dumb",
+	}
+}
+
+// notef writes a note about the command's work to stderr, unless quiet.
+func (inv *Invocation) notef(format string, args ...any) {
+	if !inv.quiet {
+		fmt.Fprintf(inv.IO.ErrOut, "b2badmin: "+format+"\n", args...)
 	}
 }
 
@@ -285,12 +299,12 @@ func shellQuote(s string) string {
 
 // selectColumns parses -o and --columns against a command's columns; an
 // unknown format or column is a usage error.
-func (f *Factory) selectColumns(cols output.Columns) (output.Format, output.Projection, error) {
-	fm, err := f.OutputFormat()
+func (inv *Invocation) selectColumns(cols output.Columns) (output.Format, output.Projection, error) {
+	fm, err := inv.OutputFormat()
 	if err != nil {
 		return "", output.Projection{}, err
 	}
-	p, err := cols.Select(f.Global().Columns, fm)
+	p, err := cols.Select(inv.Global.Columns, fm)
 	if err != nil {
 		return "", output.Projection{}, usageError(err.Error())
 	}

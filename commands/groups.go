@@ -7,9 +7,9 @@ import (
 	"github.com/b2badmin/b2badmin/output"
 )
 
-func newGroupsCmd(f *Factory) *cobra.Command {
+func newGroupsCmd(inv *Invocation) *cobra.Command {
 	cmd := &cobra.Command{Use: "groups", Aliases: []string{"group"}, Short: "The ten user groups: list them, audit the rules on them"}
-	cmd.AddCommand(newGroupsListCmd(f), newCmdGroupsAudit(f, nil))
+	cmd.AddCommand(newGroupsListCmd(inv), newCmdGroupsAudit(inv, nil))
 	return cmd
 }
 
@@ -23,7 +23,7 @@ var groupColumns = output.Columns{
 	{Key: "needs_company", Header: "Needs company", Default: true},
 }
 
-func newGroupsListCmd(f *Factory) *cobra.Command {
+func newGroupsListCmd(inv *Invocation) *cobra.Command {
 	return withColumns(&cobra.Command{
 		Use:   "list",
 		Short: "List the groups with their member counts and rules",
@@ -32,9 +32,9 @@ rules b2badmin enforces: a role group is exclusive (a user holds at most
 one), some need a user type, API needs a linked company.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
-			c, err := f.ReadClient(ctx)
+			c, err := inv.ReadClient(ctx)
 			if err != nil {
 				return err
 			}
@@ -47,7 +47,7 @@ one), some need a user type, API needs a linked company.`,
 				rule, _ := catalog.LookupGroup(g.Name)
 				rows[i] = []any{int64(g.ID), g.Name, g.Members, g.Active, rule.Role, rule.RequiredType, rule.NeedsCompany}
 			}
-			return renderRows(f, groupColumns, rows)
+			return renderRows(inv, groupColumns, rows)
 		},
 	}, groupColumns)
 }

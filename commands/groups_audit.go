@@ -25,7 +25,7 @@ var groupsAuditColumns = output.Columns{
 }
 
 type groupsAuditOptions struct {
-	f   *Factory
+	inv *Invocation
 	ctx context.Context
 
 	auditFlags
@@ -33,8 +33,8 @@ type groupsAuditOptions struct {
 	Columns []string // --columns
 }
 
-func newCmdGroupsAudit(f *Factory, runF func(*groupsAuditOptions) error) *cobra.Command {
-	opts := &groupsAuditOptions{f: f}
+func newCmdGroupsAudit(inv *Invocation, runF func(*groupsAuditOptions) error) *cobra.Command {
+	opts := &groupsAuditOptions{inv: inv}
 	cmd := &cobra.Command{
 		Use:   "audit",
 		Short: "Find every user whose groups break a group rule (exit 5 on findings)",
@@ -58,13 +58,13 @@ use -o github or -o junit in CI.`,
   b2badmin groups audit --baseline groups-baseline.csv --fail-on new -o github`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g := f.Global()
+			g := inv.Global
 			fm, err := opts.parse(g.Columns)
 			if err != nil {
 				return err
 			}
 			opts.Format, opts.Columns = fm, g.Columns
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
 			opts.ctx = ctx
 			if runF != nil {
@@ -78,7 +78,7 @@ use -o github or -o junit in CI.`,
 }
 
 func runGroupsAudit(opts *groupsAuditOptions) error {
-	f, ctx := opts.f, opts.ctx
+	inv, ctx := opts.inv, opts.ctx
 	base, closeBase, err := openBaseline(opts.Baseline, client.BaselineGroups)
 	if err != nil {
 		return err
@@ -91,11 +91,11 @@ func runGroupsAudit(opts *groupsAuditOptions) error {
 		rep.Rules = append(rep.Rules, findings.Rule{ID: r.ID, Text: r.Text})
 		rules[r.ID] = r.Text
 	}
-	sink, err := newAuditSink(f, opts.Format, opts.Columns, cols, rep, opts.FailOn)
+	sink, err := newAuditSink(inv, opts.Format, opts.Columns, cols, rep, opts.FailOn)
 	if err != nil {
 		return err
 	}
-	c, err := f.ReadClient(ctx)
+	c, err := inv.ReadClient(ctx)
 	if err != nil {
 		return err
 	}
@@ -124,5 +124,5 @@ func runGroupsAudit(opts *groupsAuditOptions) error {
 	for _, r := range catalog.GroupRules() {
 		perRule = append(perRule, findings.Count{Name: r.ID, Value: st.ByRule[r.ID]})
 	}
-	return baselineCounts(st.Findings, st.Users, st.BaselineCounts, base).end(f, sink, opts.FailOn, err, perRule...)
+	return baselineCounts(st.Findings, st.Users, st.BaselineCounts, base).end(inv, sink, opts.FailOn, err, perRule...)
 }

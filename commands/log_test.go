@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"context"
 	"encoding/csv"
 	"encoding/json"
 	"strings"
@@ -22,7 +21,8 @@ type logJSON struct {
 	After     map[string]any `json:"after"`
 	Reason    string         `json:"reason"`
 	Command   string         `json:"command"`
-	BatchID   *string        `json:"batch_id"`
+	Detail    map[string]any `json:"detail"`
+	RunID     *string        `json:"run_id"`
 	BatchFile string         `json:"batch_file"`
 	BatchLine *int           `json:"batch_line"`
 }
@@ -55,7 +55,7 @@ func TestLogFiltersAndFormats(t *testing.T) {
 	}
 	upd := all[2]
 	if upd.Action != "users.update" || upd.Actor != "alice" || *upd.UserID != a || *upd.Email != "a@example.com" ||
-		upd.Before["last_name"] != "Old" || upd.After["last_name"] != "New" || upd.Reason != "typo" || upd.BatchID != nil {
+		upd.Before["last_name"] != "Old" || upd.After["last_name"] != "New" || upd.Reason != "typo" || upd.RunID == nil {
 		t.Fatalf("update row %+v", upd)
 	}
 	if _, err := time.Parse(time.RFC3339, upd.CreatedAt); err != nil || !strings.HasSuffix(upd.CreatedAt, "Z") {
@@ -111,27 +111,24 @@ func TestLogFiltersAndFormats(t *testing.T) {
 }
 
 // Inside a batch the file is the confirmation, and every log row records
-// the batch id, file and line.
+// the batch's run, file and line.
 func TestBatchLineIsConfirmationAndLogged(t *testing.T) {
 	t.Parallel()
 	dsn, db := writeDB(t)
 	fixture.AddUser(t, db, fixture.User{Email: "a@example.com"})
 	fixture.AddUser(t, db, fixture.User{Email: "b@example.com"})
-	var out, errOut strings.Builder
-	env := map[string]string{"B2BADMIN_DSN": dsn, "USER": "tester", "XDG_CONFIG_HOME": t.TempDir()}
-	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}, func(k string) string { return env[k] })
-	defer f.Close()
-	const batchID = "0b7e4a52-5d0c-4c4e-9a51-0f4f5f2a9c11"
-	f.Batch = &BatchLine{ID: batchID, File: "ops.txt", Line: 7, Confirmed: true}
-	if code := Execute(context.Background(), f, []string{"users", "deactivate", "a@example.com", "b@example.com"}); code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut.String())
-	}
+	file := writeFile(t, "ops.txt", "# two users, no --yes: the file confirms\n\nusers deactivate a@example.com b@example.com\n")
+	r := mustRun(t, dsn, "batch", file)
 	rows := readLog(t, dsn, "--reverse")
 	if len(rows) != 2 {
 		t.Fatalf("%d rows", len(rows))
 	}
+	run := queryText(t, db, `SELECT id::text FROM api_operationrun`)
+	if !strings.Contains(r.Stderr, "run "+run+": ") {
+		t.Fatalf("the batch's summary does not name run %s: %q", run, r.Stderr)
+	}
 	for _, r := range rows {
-		if r.BatchID == nil || *r.BatchID != batchID || r.BatchFile != "ops.txt" || r.BatchLine == nil || *r.BatchLine != 7 {
+		if r.RunID == nil || *r.RunID != run || r.BatchFile != file || r.BatchLine == nil || *r.BatchLine != 3 {
 			t.Fatalf("batch fields %+v", r)
 		}
 	}

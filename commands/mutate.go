@@ -2,7 +2,11 @@ package commands
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,72 +20,199 @@ type mutateFlags struct {
 	Yes         bool
 	MaxAffected int
 	Reason      string
+	SkipMissing bool
 }
 
 func addMutateFlags(cmd *cobra.Command, m *mutateFlags) {
 	fl := cmd.Flags()
-	fl.BoolVar(&m.DryRun, "dry-run", false, "show the exact before/after per user and change nothing")
+	fl.BoolVar(&m.DryRun, "dry-run", false, "show the exact change list and change nothing (the same statements run, then roll back)")
 	fl.BoolVarP(&m.Yes, "yes", "y", false, "confirm a change to more than one user without a prompt")
-	fl.IntVar(&m.MaxAffected, "max-affected", 0, "refuse, before writing, a change touching more than N users (0 = no limit)")
+	fl.IntVar(&m.MaxAffected, "max-affected", 0, "refuse a change that would change more than N users (0 = no limit)")
 	fl.StringVar(&m.Reason, "reason", "", "why: recorded in the operation log")
+	fl.BoolVar(&m.SkipMissing, "skip-missing", false, "change the users that exist and list the missing ones on stderr (else a missing user refuses all, exit 3)")
+}
+
+// validate checks the flags' values before anything runs.
+func (m *mutateFlags) validate() error {
+	if m.MaxAffected < 0 {
+		return usageErrorf("invalid --max-affected %d: want 0 (no limit) or more", m.MaxAffected)
+	}
+	return nil
+}
+
+// options turns the flags into the change engine's options. The
+// confirmation runs inside the change, once its users are locked and
+// counted: what is confirmed is what is changed.
+func (m *mutateFlags) options(inv *Invocation, what string) client.ChangeOptions {
+	return client.ChangeOptions{
+		DryRun:      m.DryRun,
+		MaxAffected: m.MaxAffected,
+		Confirm: func(ctx context.Context, p client.Preview) error {
+			return confirmChange(ctx, inv, m, p, what)
+		},
+	}
 }
 
 // maxUserArgs bounds how many user references one command reads, so a
 // runaway pipe fails clearly instead of exhausting memory.
 const maxUserArgs = 10_000_000
 
+// maxRefLine bounds one line of a list of users on stdin.
+const maxRefLine = 4096
+
 // readUserArgs returns the user references of args; a "-" reads one
-// reference per line from stdin (blank lines and # comments skipped).
-func readUserArgs(f *Factory, args []string) ([]string, error) {
+// reference per line from stdin (blank lines and # comments skipped, a
+// byte-order mark on the first line ignored: lists exported from
+// spreadsheets start with one).
+func readUserArgs(inv *Invocation, args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
 		if a != "-" {
 			out = append(out, a)
 			continue
 		}
-		sc := bufio.NewScanner(f.IO.In)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		line := 0
-		for sc.Scan() {
-			line++
-			s := strings.TrimSpace(sc.Text())
-			if s == "" || strings.HasPrefix(s, "#") {
-				continue
-			}
-			if len(out) >= maxUserArgs {
-				return nil, usageErrorf("stdin: more than %d users", maxUserArgs)
-			}
-			out = append(out, s)
+		refs, err := readRefLines(inv.IO.In)
+		if err != nil {
+			return nil, err
 		}
-		if err := sc.Err(); err != nil {
-			return nil, usageErrorf("stdin line %d: %v", line+1, err)
+		if len(out)+len(refs) > maxUserArgs {
+			return nil, usageErrorf("stdin: more than %d users", maxUserArgs)
 		}
-	}
-	if len(out) == 0 {
-		return nil, usageError("no users given (pass IDs, emails or UUIDs, or - to read them from stdin)")
+		out = append(out, refs...)
 	}
 	return out, nil
 }
 
-// confirmChange applies the blast-radius rules before a change of n users:
-// --max-affected refuses (exit 4); more than one user needs a yes on a TTY
-// or --yes without one (exit 2), except inside a batch, whose file is the
-// confirmation. A dry run needs no confirmation.
-func confirmChange(f *Factory, m *mutateFlags, n int, what string) error {
-	if m.MaxAffected > 0 && n > m.MaxAffected {
-		return client.Refused("refused: %s would touch %d users, more than --max-affected %d", what, n, m.MaxAffected)
+func readRefLines(in io.Reader) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 64<<10), maxRefLine)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := sc.Text()
+		if line == 1 {
+			s = strings.TrimPrefix(s, "\ufeff")
+		}
+		s = strings.TrimSpace(s)
+		if s == "" || strings.HasPrefix(s, "#") {
+			continue
+		}
+		if len(out) >= maxUserArgs {
+			return nil, usageErrorf("stdin: more than %d users", maxUserArgs)
+		}
+		out = append(out, s)
 	}
-	if m.DryRun || n <= 1 || m.Yes || (f.Batch != nil && f.Batch.Confirmed) {
+	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			return nil, usageErrorf("stdin line %d: longer than %d bytes (one ID, email or UUID per line)", line+1, maxRefLine)
+		}
+		return nil, usageErrorf("stdin line %d: %v", line+1, err)
+	}
+	return out, nil
+}
+
+// userTargets reads the target users of a mutating command from its user
+// arguments; no user at all is a usage error (exit 2): nobody changes
+// every account by leaving a variable empty.
+func userTargets(inv *Invocation, args []string, m *mutateFlags) (client.Targets, error) {
+	refs, err := readUserArgs(inv, args)
+	if err != nil {
+		return client.Targets{}, err
+	}
+	if len(refs) == 0 {
+		return client.Targets{}, usageError("no users given: pass IDs, emails or UUIDs, or - to read them from stdin")
+	}
+	return client.Targets{Refs: refs, SkipMissing: m.SkipMissing}, nil
+}
+
+// confirmChange applies the blast-radius rule to a change of p.Users
+// users: more than one needs a yes on a terminal, or --yes without one
+// (exit 2), except inside a batch, whose file is the confirmation. The
+// prompt names the database, the first users and what cannot be undone.
+func confirmChange(ctx context.Context, inv *Invocation, m *mutateFlags, p client.Preview, what string) error {
+	if p.Users <= 1 || m.Yes || (inv.Batch != nil && inv.Batch.Confirmed) {
 		return nil
 	}
-	if !f.IO.InTTY || !f.IO.ErrTTY {
-		return usageErrorf("%s would change %d users: pass --yes to confirm (no terminal to ask)", what, n)
+	ask, ok := inv.prompter()
+	if !ok {
+		return usageErrorf("%s would change %s of %s: pass --yes to confirm (no terminal to ask)", what, plural(p.Users, "user"), inv.Target())
 	}
-	fmt.Fprintf(f.IO.ErrOut, "%s will change %d users. Continue? [y/N] ", what, n)
-	answer, _ := bufio.NewReader(f.IO.In).ReadString('\n')
+	var b strings.Builder
+	fmt.Fprintf(&b, "b2badmin: %s will change %s of %s: %s\n", what, plural(p.Users, "user"), inv.Target(), userList(p.First, p.Users))
+	if len(p.Lost) > 0 {
+		fmt.Fprintf(&b, "b2badmin: an undo cannot bring back: %s\n", strings.Join(p.Lost, "; "))
+	}
+	b.WriteString("Continue? [y/N] ")
+	answer, err := ask(ctx, b.String())
+	if err != nil {
+		return err
+	}
 	switch strings.ToLower(strings.TrimSpace(answer)) {
 	case "y", "yes":
 		return nil
 	}
-	return &ExitError{Code: ExitUsage, Msg: "aborted: not confirmed"}
+	return &ExitError{Code: ExitUsage, Msg: "aborted: not confirmed; nothing was written"}
+}
+
+// prompter returns a way to ask the user a question: stdin when it is a
+// terminal, else the controlling terminal (when stdin carries the list of
+// users), if stderr is one too.
+func (inv *Invocation) prompter() (func(ctx context.Context, q string) (string, error), bool) {
+	if !inv.IO.ErrTTY {
+		return nil, false
+	}
+	in, closeIn := inv.IO.In, func() {}
+	if !inv.IO.InTTY {
+		tty, err := os.Open("/dev/tty")
+		if err != nil {
+			return nil, false
+		}
+		in, closeIn = tty, func() { tty.Close() }
+	}
+	return func(ctx context.Context, q string) (string, error) {
+		defer closeIn()
+		fmt.Fprint(inv.IO.ErrOut, q)
+		answer := make(chan string, 1)
+		go func() {
+			s, _ := bufio.NewReader(in).ReadString('\n')
+			answer <- s
+		}()
+		select {
+		case s := <-answer:
+			return s, nil
+		case <-ctx.Done():
+			fmt.Fprintln(inv.IO.ErrOut)
+			return "", ctx.Err()
+		}
+	}, true
+}
+
+// refuseReadOnly stops a mutation before any SQL is sent.
+func refuseReadOnly(inv *Invocation) error {
+	if inv.ReadOnly() {
+		return client.Refused("refused: read-only mode (--read-only or a read_only profile) allows no changes")
+	}
+	return nil
+}
+
+// runCmd runs a command's run function (or the test's runF) under the
+// command's context (--timeout, signals).
+func runCmd[O any](cmd *cobra.Command, inv *Invocation, opts O, runF, run func(context.Context, O) error) error {
+	ctx, cancel := commandContext(cmd, inv)
+	defer cancel()
+	if runF != nil {
+		return runF(ctx, opts)
+	}
+	return run(ctx, opts)
+}
+
+// validateFlagRules applies the flag rules Cobra would check after PreRunE
+// (required flags, mutually exclusive ones), for a PreRunE that judges
+// those flags' values: a missing flag is a usage error, not a bad value.
+func validateFlagRules(cmd *cobra.Command) error {
+	if err := cmd.ValidateRequiredFlags(); err != nil {
+		return err
+	}
+	return cmd.ValidateFlagGroups()
 }

@@ -11,7 +11,7 @@ import (
 // ("api | wallet | Can charge wallet") or a glob over identifiers
 // (api.view_*, kyc.*: path.Match syntax over the whole identifier, case
 // ignored); see client/permref.
-func newPermsCmd(f *Factory) *cobra.Command {
+func newPermsCmd(inv *Invocation) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "perms",
 		Short: "Extra permissions: list the catalog, show, grant, revoke, audit against a policy",
@@ -26,12 +26,12 @@ An unknown permission or a glob matching nothing is refused (exit 4) with the
 closest identifiers suggested.`,
 	}
 	cmd.AddCommand(
-		newPermsListCmd(f),
-		newPermsShowCmd(f),
-		newPermsGrantCmd(f),
-		newPermsRevokeCmd(f),
-		newCmdPermsAudit(f, nil),
-		newPermsExportCmd(f),
+		newPermsListCmd(inv),
+		newPermsShowCmd(inv),
+		newCmdPermsGrant(inv, true, nil),
+		newCmdPermsGrant(inv, false, nil),
+		newCmdPermsAudit(inv, nil),
+		newPermsExportCmd(inv),
 	)
 	return cmd
 }

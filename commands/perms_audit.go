@@ -31,7 +31,7 @@ var auditColumns = output.Columns{
 var auditChangeColumn = output.Column{Key: "change", Header: "Change", Default: true}
 
 type permsAuditOptions struct {
-	f   *Factory
+	inv *Invocation
 	ctx context.Context
 
 	Policy string
@@ -42,8 +42,8 @@ type permsAuditOptions struct {
 	Columns []string // --columns
 }
 
-func newCmdPermsAudit(f *Factory, runF func(*permsAuditOptions) error) *cobra.Command {
-	opts := &permsAuditOptions{f: f}
+func newCmdPermsAudit(inv *Invocation, runF func(*permsAuditOptions) error) *cobra.Command {
+	opts := &permsAuditOptions{inv: inv}
 	var asOf string
 	cmd := &cobra.Command{
 		Use:   "audit --policy FILE",
@@ -76,7 +76,7 @@ cannot be read.`,
   b2badmin perms audit --policy policy.yaml --baseline baseline.csv --fail-on new -o junit`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g := f.Global()
+			g := inv.Global
 			fm, err := opts.parse(g.Columns)
 			if err != nil {
 				return err
@@ -88,7 +88,7 @@ cannot be read.`,
 					return usageErrorf("--as-of: invalid date %q (want YYYY-MM-DD)", asOf)
 				}
 			}
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
 			opts.ctx = ctx
 			if runF != nil {
@@ -107,11 +107,11 @@ cannot be read.`,
 }
 
 func runPermsAudit(opts *permsAuditOptions) error {
-	f, ctx := opts.f, opts.ctx
+	inv, ctx := opts.inv, opts.ctx
 	// The policy is checked before connecting: a broken file fails fast, offline.
 	pol, err := policy.Load(opts.Policy)
 	if err != nil {
-		return policyError(f, err)
+		return policyError(inv, err)
 	}
 	base, closeBase, err := openBaseline(opts.Baseline, client.BaselinePerms)
 	if err != nil {
@@ -123,11 +123,11 @@ func runPermsAudit(opts *permsAuditOptions) error {
 	for _, r := range pol.Rules() {
 		rep.Rules = append(rep.Rules, findings.Rule{ID: r.ID, Text: r.Text, Line: r.Line})
 	}
-	sink, err := newAuditSink(f, opts.Format, opts.Columns, cols, rep, opts.FailOn)
+	sink, err := newAuditSink(inv, opts.Format, opts.Columns, cols, rep, opts.FailOn)
 	if err != nil {
 		return err
 	}
-	c, err := f.ReadClient(ctx)
+	c, err := inv.ReadClient(ctx)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func runPermsAudit(opts *permsAuditOptions) error {
 	st, err := c.Audit(ctx, pol, client.AuditOptions{
 		AsOf:     opts.AsOf,
 		Baseline: base,
-		Warn:     func(msg string) { fmt.Fprintln(f.IO.ErrOut, "b2badmin: note: "+msg) },
+		Warn:     func(msg string) { inv.notef("note: %s", msg) },
 		Pass: func(u *client.UserGrants) error {
 			if !sink.reporting() {
 				return nil
@@ -156,7 +156,7 @@ func runPermsAudit(opts *permsAuditOptions) error {
 			return &rf
 		})
 	})
-	return baselineCounts(st.Findings, st.Users, st.BaselineCounts, base).end(f, sink, opts.FailOn, err,
+	return baselineCounts(st.Findings, st.Users, st.BaselineCounts, base).end(inv, sink, opts.FailOn, err,
 		findings.Count{Name: "users_with_extra_permissions", Value: st.Holders},
 		findings.Count{Name: "grants", Value: st.Grants}, findings.Count{Name: "excused", Value: st.Excused})
 }
@@ -171,13 +171,13 @@ func userSubjectID(id int64) string { return "user/" + strconv.FormatInt(id, 10)
 // policyError reports an invalid policy: every problem on its own line,
 // FILE:LINE each, the last as the command's error (exit 4). A file that
 // cannot be read at all is an I/O failure (exit 1).
-func policyError(f *Factory, err error) error {
+func policyError(inv *Invocation, err error) error {
 	var es policy.Errors
 	if !errors.As(err, &es) || len(es) == 0 {
 		return err
 	}
 	for _, e := range es[:len(es)-1] {
-		fmt.Fprintln(f.IO.ErrOut, "b2badmin: "+oneLine(e.Error()))
+		fmt.Fprintln(inv.IO.ErrOut, "b2badmin: "+oneLine(e.Error()))
 	}
 	return client.Refused("%s", es[len(es)-1].Error())
 }

@@ -13,7 +13,7 @@ var exportColumns = output.Columns{
 	{Key: "permission", Header: "Permission", Default: true},
 }
 
-func newPermsExportCmd(f *Factory) *cobra.Command {
+func newPermsExportCmd(inv *Invocation) *cobra.Command {
 	return withColumns(&cobra.Command{
 		Use:   "export",
 		Short: "Write every user's extra permissions as CSV (a baseline for perms audit)",
@@ -27,21 +27,21 @@ streaming. CSV unless -o says otherwise. The file is what
 			fm := output.CSV
 			if fl := cmd.Flag("output"); fl != nil && fl.Changed {
 				var err error
-				if fm, err = f.OutputFormat(); err != nil {
+				if fm, err = inv.OutputFormat(); err != nil {
 					return err
 				}
 			}
-			proj, err := exportColumns.Select(f.Global().Columns, fm)
+			proj, err := exportColumns.Select(inv.Global.Columns, fm)
 			if err != nil {
 				return usageError(err.Error())
 			}
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
-			c, err := f.ReadClient(ctx)
+			c, err := inv.ReadClient(ctx)
 			if err != nil {
 				return err
 			}
-			w := output.NewRowWriter(fm, f.IO.Out, proj, f.OutputOptions())
+			w := output.NewRowWriter(fm, inv.IO.Out, proj, inv.OutputOptions())
 			row := make([]any, 3)
 			err = c.EachUserGrants(ctx, func(u *client.UserGrants) error {
 				for _, p := range u.Perms {

@@ -22,7 +22,7 @@ type permsListOptions struct {
 	app, model, search string
 }
 
-func newPermsListCmd(f *Factory) *cobra.Command {
+func newPermsListCmd(inv *Invocation) *cobra.Command {
 	o := &permsListOptions{}
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -35,7 +35,7 @@ func newPermsListCmd(f *Factory) *cobra.Command {
 			for _, p := range filterCatalog(o) {
 				rows = append(rows, []any{p.ID(), p.AppLabel, p.Model, p.Label, p.Codename})
 			}
-			return renderRows(f, permCatalogColumns, rows)
+			return renderRows(inv, permCatalogColumns, rows)
 		},
 	}
 	fl := cmd.Flags()
@@ -87,16 +87,16 @@ var userPermColumns = output.Columns{
 	{Key: "email", Header: "Email"},
 }
 
-func newPermsShowCmd(f *Factory) *cobra.Command {
+func newPermsShowCmd(inv *Invocation) *cobra.Command {
 	return withColumns(&cobra.Command{
 		Use:         "show USER",
 		Short:       "A user's extra permissions (USER: ID, email or UUID)",
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
-			c, err := f.ReadClient(ctx)
+			c, err := inv.ReadClient(ctx)
 			if err != nil {
 				return err
 			}
@@ -112,7 +112,7 @@ func newPermsShowCmd(f *Factory) *cobra.Command {
 			for i, p := range perms {
 				rows[i] = []any{p.ID, p.Label, u[0].ID, u[0].Email}
 			}
-			return renderRows(f, userPermColumns, rows)
+			return renderRows(inv, userPermColumns, rows)
 		},
 	}, userPermColumns)
 }

@@ -82,12 +82,13 @@ SELECT target_user_id, action, before->'permissions', after->'permissions', reas
 	return out
 }
 
-type permResultJSON struct {
-	UserID     int64  `json:"user_id"`
-	Email      string `json:"email"`
-	Permission string `json:"permission"`
-	Label      string `json:"label"`
-	Result     string `json:"result"`
+// permChangeJSON is a row of a grant's or revoke's change list.
+type permChangeJSON struct {
+	UserID int64    `json:"user_id"`
+	Email  string   `json:"email"`
+	Field  string   `json:"field"`
+	Before []string `json:"before"`
+	After  []string `json:"after"`
 }
 
 func permsDecodeJSON[T any](t *testing.T, s string) T {
@@ -128,7 +129,7 @@ func TestPermsGrantForms(t *testing.T) {
 	// By identifier, by exact seed label, by glob, in one command.
 	r := mustRun(t, d.dsn, "perms", "grant", "dan@example.com", "api.charge_wallet",
 		"api | wallet | Can add wallet", "kyc.view_*", "--reason", "OPS-1", "-o", "json")
-	res := permsDecodeJSON[[]permResultJSON](t, r.Stdout)
+	res := permsDecodeJSON[[]permChangeJSON](t, r.Stdout)
 	got := d.held(t, d.dan)
 	want := []string{"api.add_wallet", "api.charge_wallet"}
 	for _, p := range permsDecodeJSON[[]map[string]string](t, mustRun(t, "", "perms", "list", "--app", "kyc", "--search", "kyc.view_", "-o", "json").Stdout) {
@@ -138,13 +139,9 @@ func TestPermsGrantForms(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("dan holds %v, want %v", got, want)
 	}
-	if len(res) != len(want) {
-		t.Fatalf("%d result rows, want %d", len(res), len(want))
-	}
-	for _, x := range res {
-		if x.Result != "granted" || x.UserID != d.dan {
-			t.Fatalf("result %+v", x)
-		}
+	if len(res) != 1 || res[0].UserID != d.dan || res[0].Field != "permissions" || len(res[0].Before) != 0 ||
+		strings.Join(res[0].After, ",") != strings.Join(want, ",") {
+		t.Fatalf("change list %+v", res)
 	}
 	logs := d.logRows(t)
 	if len(logs) != 1 || logs[0].Action != "perms.grant" || logs[0].UserID != d.dan || len(logs[0].Before) != 0 ||
@@ -155,8 +152,8 @@ func TestPermsGrantForms(t *testing.T) {
 	// Idempotent: granting again changes nothing and logs nothing.
 	before := fixture.DumpAll(t, d.conn)
 	r = mustRun(t, d.dsn, "perms", "grant", "dan@example.com", "api.charge_wallet", "-o", "json")
-	if res := permsDecodeJSON[[]permResultJSON](t, r.Stdout); len(res) != 1 || res[0].Result != "already held" {
-		t.Fatalf("re-grant: %+v", res)
+	if res := permsDecodeJSON[[]permChangeJSON](t, r.Stdout); len(res) != 0 || !strings.Contains(r.Stderr, "already hold") {
+		t.Fatalf("re-grant: %+v %q", res, r.Stderr)
 	}
 	if fixture.DumpAll(t, d.conn) != before {
 		t.Fatal("an idempotent grant changed the database")
@@ -164,17 +161,9 @@ func TestPermsGrantForms(t *testing.T) {
 
 	// Revoke by glob: only what is held is revoked; one log row with before/after.
 	r = mustRun(t, d.dsn, "perms", "revoke", "alice@example.com", "api.*_wallet", "-o", "json")
-	res = permsDecodeJSON[[]permResultJSON](t, r.Stdout)
-	revoked := map[string]bool{}
-	for _, x := range res {
-		if x.Result == "revoked" {
-			revoked[x.Permission] = true
-		} else if x.Result != "not held" {
-			t.Fatalf("revoke result %+v", x)
-		}
-	}
-	if len(revoked) != 2 || !revoked["api.view_wallet"] || !revoked["api.charge_wallet"] {
-		t.Fatalf("revoked %v", revoked)
+	res = permsDecodeJSON[[]permChangeJSON](t, r.Stdout)
+	if len(res) != 1 || strings.Join(res[0].Before, ",") != "api.charge_wallet,api.view_wallet,auth.view_group" || strings.Join(res[0].After, ",") != "auth.view_group" {
+		t.Fatalf("revoke change list %+v", res)
 	}
 	if h := d.held(t, d.alice); strings.Join(h, ",") != "auth.view_group" {
 		t.Fatalf("alice holds %v", h)
@@ -189,8 +178,8 @@ func TestPermsGrantForms(t *testing.T) {
 
 func TestPermsGrantFromStdin(t *testing.T) {
 	d := newPermsDB(t)
-	in := "# users to fix\nalice@example.com\n\n" + permsItoa(d.bob) + "\ncarol@example.com\n"
-	// More than one user without a terminal needs --yes.
+	in := "# users to fix\nalice@example.com\n\n" + permsItoa(d.bob) + "\ncarol@example.com\n" + permsItoa(d.dan) + "\n"
+	// More than one user that would change, without a terminal, needs --yes.
 	before := fixture.DumpAll(t, d.conn)
 	r := cliRun{DSN: d.dsn, Stdin: in}.run(t, "perms", "grant", "-", "api.view_wallet")
 	assertOneLineError(t, r, ExitUsage)
@@ -202,34 +191,46 @@ func TestPermsGrantFromStdin(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
 	recs := permsReadCSV(t, r.Stdout)
-	results := map[string]string{}
+	changed := map[string]string{}
 	for _, rec := range recs[1:] {
-		results[rec[1]] = rec[4]
+		changed[rec[1]] = rec[4]
 	}
-	if results["alice@example.com"] != "already held" || results["bob@example.com"] != "granted" || results["carol@example.com"] != "already held" {
-		t.Fatalf("results %v", results)
+	if len(changed) != 2 || !strings.Contains(changed["bob@example.com"], "api.view_wallet") || !strings.Contains(changed["dan@example.com"], "api.view_wallet") {
+		t.Fatalf("changes %v", changed)
 	}
-	// Only bob changed, so only bob is logged.
+	if !strings.Contains(r.Stderr, "2 users already hold them: ") {
+		t.Fatalf("unchanged users not reported: %q", r.Stderr)
+	}
+	// Only bob and dan changed, so only they are logged.
 	logs := d.logRows(t)
-	if len(logs) != 1 || logs[0].UserID != d.bob {
+	if len(logs) != 2 || logs[0].UserID != d.bob || logs[1].UserID != d.dan {
 		t.Fatalf("logs %+v", logs)
 	}
+	// One user that would change needs no confirmation, however many are named.
+	one := "alice@example.com\ncarol@example.com\n" + permsItoa(d.dan) + "\n"
+	if r := (cliRun{DSN: d.dsn, Stdin: one}).run(t, "perms", "revoke", "-", "api.charge_wallet"); r.Code != 0 {
+		t.Fatalf("revoke from one of three users: exit %d %s", r.Code, r.Stderr)
+	}
 	// --max-affected refuses before writing.
+	before = fixture.DumpAll(t, d.conn)
 	r = cliRun{DSN: d.dsn, Stdin: in}.run(t, "perms", "revoke", "-", "api.view_wallet", "--yes", "--max-affected", "2")
 	assertOneLineError(t, r, ExitRefused)
+	if fixture.DumpAll(t, d.conn) != before {
+		t.Fatal("a refused revoke changed the database")
+	}
 }
 
 func TestPermsDryRunAndRefusals(t *testing.T) {
 	d := newPermsDB(t)
 	before := fixture.DumpAll(t, d.conn)
 	r := mustRun(t, d.dsn, "perms", "grant", "carol@example.com", "api.charge_wallet", "api.view_wallet", "--dry-run", "-o", "json")
-	res := permsDecodeJSON[[]permResultJSON](t, r.Stdout)
-	if len(res) != 2 || res[0].Result != "would grant" || res[1].Result != "already held" {
-		t.Fatalf("dry run results %+v", res)
+	res := permsDecodeJSON[[]permChangeJSON](t, r.Stdout)
+	if len(res) != 1 || strings.Join(res[0].Before, ",") != "api.view_wallet" || strings.Join(res[0].After, ",") != "api.charge_wallet,api.view_wallet" {
+		t.Fatalf("dry run change list %+v", res)
 	}
 	r = mustRun(t, d.dsn, "perms", "revoke", "alice@example.com", "auth.*", "--dry-run", "-o", "json")
-	if res := permsDecodeJSON[[]permResultJSON](t, r.Stdout); len(res) != 8 {
-		t.Fatalf("dry revoke of auth.*: %d rows", len(res))
+	if res := permsDecodeJSON[[]permChangeJSON](t, r.Stdout); len(res) != 1 || strings.Join(res[0].After, ",") != "api.charge_wallet,api.view_wallet" {
+		t.Fatalf("dry revoke of auth.*: %+v", res)
 	}
 	for _, c := range []struct {
 		args []string

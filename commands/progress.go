@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"fmt"
+	"io"
 	"time"
 
 	"github.com/jedib0t/go-pretty/v6/progress"
@@ -9,16 +11,17 @@ import (
 // progressBar is a go-pretty bar on stderr when stderr is a TTY, and
 // nothing otherwise, so scripts and logs stay clean.
 type progressBar struct {
+	errOut  io.Writer
 	pw      progress.Writer
 	tracker *progress.Tracker
 }
 
-func newProgress(f *Factory, what string, total int64) *progressBar {
-	if !f.IO.ErrTTY || f.Batch != nil {
-		return &progressBar{}
+func newProgress(inv *Invocation, what string, total int64) *progressBar {
+	if !inv.IO.ErrTTY || inv.Batch != nil {
+		return &progressBar{errOut: inv.IO.ErrOut}
 	}
 	pw := progress.NewWriter()
-	pw.SetOutputWriter(f.IO.ErrOut)
+	pw.SetOutputWriter(inv.IO.ErrOut)
 	pw.SetUpdateFrequency(100 * time.Millisecond)
 	pw.SetAutoStop(false)
 	pw.SetTrackerLength(30)
@@ -27,7 +30,7 @@ func newProgress(f *Factory, what string, total int64) *progressBar {
 	t := &progress.Tracker{Message: what, Total: total, Units: progress.UnitsDefault}
 	pw.AppendTracker(t)
 	go pw.Render()
-	return &progressBar{pw: pw, tracker: t}
+	return &progressBar{errOut: inv.IO.ErrOut, pw: pw, tracker: t}
 }
 
 // Set records progress; safe on a no-op bar.
@@ -35,6 +38,16 @@ func (p *progressBar) Set(done int64) {
 	if p.tracker != nil {
 		p.tracker.SetValue(done)
 	}
+}
+
+// Note prints a line on stderr above the bar (or plainly when there is
+// none), so that notes never interleave with its redraws.
+func (p *progressBar) Note(line string) {
+	if p.pw == nil {
+		fmt.Fprintln(p.errOut, line)
+		return
+	}
+	p.pw.Log("%s", line)
 }
 
 // Done finishes the bar and waits for its last render.

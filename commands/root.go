@@ -22,7 +22,7 @@ import (
 // line can build only the branch of the tree it runs.
 type noun struct {
 	names []string
-	build func(*Factory) *cobra.Command
+	build func(*Invocation) *cobra.Command
 }
 
 // nouns is a function, not a variable: batch builds trees from it, and
@@ -42,45 +42,44 @@ func nouns() []noun {
 	}
 }
 
-// NewRootCmd builds a fresh command tree on f. Cobra keeps flag values
-// between executions of one tree, so a batch builds one per line.
-func NewRootCmd(f *Factory) *cobra.Command { return newRootCmd(f, nil) }
+// NewRootCmd builds a fresh command tree for one invocation. Cobra keeps
+// flag values between executions of one tree, so a batch builds one per line.
+func NewRootCmd(inv *Invocation) *cobra.Command { return newRootCmd(inv, nil) }
 
 // newLineRootCmd builds the tree for one command line, with only the noun
 // the line names when that is plain to see (its first word). Building the
 // whole tree costs ~90 µs, a third of a batch line's own CPU time; a line
 // whose first word is a flag or unknown gets the whole tree, so errors and
 // help read exactly as on the command line.
-func newLineRootCmd(f *Factory, args []string) *cobra.Command {
+func newLineRootCmd(inv *Invocation, args []string) *cobra.Command {
 	if len(args) == 0 {
-		return newRootCmd(f, nil)
+		return newRootCmd(inv, nil)
 	}
 	n, ok := findNoun(nouns(), args[0])
 	if !ok {
-		return newRootCmd(f, nil)
+		return newRootCmd(inv, nil)
 	}
 	if n.names[0] == "users" && len(args) > 1 {
 		verb := args[1]
-		return newRootCmd(f, func(f *Factory) *cobra.Command { return newUsersCmdFor(f, verb) })
+		return newRootCmd(inv, func(inv *Invocation) *cobra.Command { return newUsersCmdFor(inv, verb) })
 	}
-	return newRootCmd(f, n.build)
+	return newRootCmd(inv, n.build)
 }
 
-func newRootCmd(f *Factory, only func(*Factory) *cobra.Command) *cobra.Command {
-	g := &GlobalOptions{}
-	f.global = g
+func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.Command {
+	g := inv.Global
 	root := &cobra.Command{
 		Use:           "b2badmin",
 		Short:         "Administer the Users area of a B2BinPay-style back office from the terminal",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			return f.loadProfile(cmd)
+			return inv.loadProfile()
 		},
 	}
-	root.SetIn(f.IO.In)
-	root.SetOut(f.IO.Out)
-	root.SetErr(f.IO.ErrOut)
+	root.SetIn(inv.IO.In)
+	root.SetOut(inv.IO.Out)
+	root.SetErr(inv.IO.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err.Error()) })
 
 	pf := root.PersistentFlags()
@@ -100,37 +99,42 @@ func newRootCmd(f *Factory, only func(*Factory) *cobra.Command) *cobra.Command {
 	})
 
 	if only != nil {
-		root.AddCommand(only(f))
+		root.AddCommand(only(inv))
 	} else {
 		for _, n := range nouns() {
-			root.AddCommand(n.build(f))
+			root.AddCommand(n.build(inv))
 		}
 	}
-	installCompletions(root, f)
+	installCompletions(root, inv)
 	return root
 }
 
-// loadProfile reads the config file and picks the profile for this run.
-func (f *Factory) loadProfile(cmd *cobra.Command) error {
-	g := f.Global()
+// loadProfile reads the config file (once per process) and picks the
+// profile for this invocation.
+func (inv *Invocation) loadProfile() error {
+	g, f := inv.Global, inv.Factory
+	f.mu.Lock()
 	if f.config == nil {
 		path := ConfigPath(g.Config, f.Getenv)
 		cfg, err := LoadConfig(path, g.Config != "" || f.Getenv("B2BADMIN_CONFIG") != "")
 		if err != nil {
+			f.mu.Unlock()
 			return usageError(err.Error())
 		}
 		f.config = cfg
 	}
+	cfg := f.config
+	f.mu.Unlock()
 	name := g.Profile
 	if name == "" {
 		name = f.Getenv("B2BADMIN_PROFILE")
 	}
-	p, err := f.config.Resolve(name)
+	p, err := cfg.Resolve(name)
 	if err != nil {
 		return err
 	}
-	f.profile = p
-	if _, err := f.OutputFormat(); err != nil {
+	inv.profile = p
+	if _, err := inv.OutputFormat(); err != nil {
 		return err
 	}
 	return nil
@@ -148,8 +152,8 @@ func Main(args []string) int {
 // Execute runs one command line on f and maps its error to an exit code,
 // writing the one-line diagnostic. Batch calls it for every line.
 func Execute(ctx context.Context, f *Factory, args []string) int {
-	f.Args = args
-	root := NewRootCmd(f)
+	inv := f.NewInvocation(f.IO, args, nil)
+	root := NewRootCmd(inv)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -209,12 +213,12 @@ func oneLine(s string) string {
 }
 
 // commandContext applies --timeout to a command's context.
-func commandContext(cmd *cobra.Command, f *Factory) (context.Context, context.CancelFunc) {
+func commandContext(cmd *cobra.Command, inv *Invocation) (context.Context, context.CancelFunc) {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if t := f.Global().Timeout; t > 0 {
+	if t := inv.Global.Timeout; t > 0 {
 		return context.WithTimeout(ctx, t)
 	}
 	return context.WithCancel(ctx)

@@ -30,7 +30,7 @@ Built-ins:
 Every command is checked first (command, flags, named users, groups and
 permissions) and runs in its own transaction; errors do not end the shell.`
 
-func newShellCmd(f *Factory) *cobra.Command {
+func newShellCmd(inv *Invocation) *cobra.Command {
 	return &cobra.Command{
 		Use:   "shell",
 		Short: "Interactive prompt running b2badmin commands on one connection",
@@ -41,28 +41,30 @@ shell reads commands from stdin silently. It exits 0 on exit, quit or end
 of input (exit CODE leaves with CODE).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s := &shellSession{f: f, runner: newLineRunner(f, cmd), id: newUUID()}
+			s := &shellSession{inv: inv, runner: newLineRunner(inv, cmd)}
 			return s.loop(cmd)
 		},
 	}
 }
 
 type shellSession struct {
-	f       *Factory
+	inv     *Invocation
 	runner  *lineRunner
-	id      string
 	in      *bufio.Reader // the session's input; lines that prompt read it too
 	history []string
+	// failed is the exit code of the first command that failed: a script
+	// piped into the shell must not "succeed" when a line did not.
+	failed int
 }
 
 var errShellLineTooLong = fmt.Errorf("line longer than %d bytes", maxBatchLine)
 
 func (s *shellSession) loop(cmd *cobra.Command) error {
 	ctx := cmd.Context()
-	io0 := s.f.IO
+	io0 := s.inv.IO
 	interactive := io0.InTTY && io0.ErrTTY
 	s.in = bufio.NewReaderSize(io0.In, 64<<10)
-	defer s.f.UseClient(nil)
+	defer s.inv.UseClient(nil)
 	lineNo := 0
 	for {
 		if interactive {
@@ -81,6 +83,8 @@ func (s *shellSession) loop(cmd *cobra.Command) error {
 			}
 			if interactive {
 				fmt.Fprintln(io0.ErrOut)
+			} else if s.failed != 0 {
+				return &ExitError{Code: s.failed, Msg: "a command failed (see above)"}
 			}
 			return nil
 		}
@@ -98,7 +102,7 @@ func (s *shellSession) loop(cmd *cobra.Command) error {
 
 // one handles one command; done reports exit/quit.
 func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int, done bool) {
-	errOut := s.f.IO.ErrOut
+	errOut := s.inv.IO.ErrOut
 	if !utf8.ValidString(text) {
 		fmt.Fprintln(errOut, "b2badmin: the line is not valid UTF-8")
 		return 0, false
@@ -127,52 +131,62 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 		return 0, true
 	case "history":
 		for i, h := range s.history {
-			fmt.Fprintf(s.f.IO.Out, "%5d  %s\n", i+1, h)
+			fmt.Fprintf(s.inv.IO.Out, "%5d  %s\n", i+1, h)
 		}
 		return 0, false
 	case "help", "?":
 		if len(args) == 1 {
-			fmt.Fprintln(s.f.IO.Out, shellHelp)
-			fmt.Fprintln(s.f.IO.Out, "\nCommands:")
+			fmt.Fprintln(s.inv.IO.Out, shellHelp)
+			fmt.Fprintln(s.inv.IO.Out, "\nCommands:")
 			for _, c := range cmd.Root().Commands() {
 				if _, no := notInShell[c.Name()]; !no && c.IsAvailableCommand() {
-					fmt.Fprintf(s.f.IO.Out, "  %-12s %s\n", c.Name(), c.Short)
+					fmt.Fprintf(s.inv.IO.Out, "  %-12s %s\n", c.Name(), c.Short)
 				}
 			}
 			return 0, false
 		}
 		args = append(args[1:], "--help")
-		s.runner.run(cmd.Context(), args, nil, lineIO{in: s.in, inTTY: s.f.IO.InTTY, out: s.f.IO.Out})
+		s.runner.run(cmd.Context(), args, nil, lineIO{in: s.in, inTTY: s.inv.IO.InTTY, out: s.inv.IO.Out})
 		return 0, false
 	}
 	bc := batchCommand{Line: line, Args: args}
-	probs, err := checkCommands(cmd.Context(), s.f, "shell", []batchCommand{bc}, notInShell, s.runner.fixed)
+	probs, err := checkCommands(cmd.Context(), s.inv, "shell", []batchCommand{bc}, notInShell, s.runner.fixed)
 	if err != nil {
-		_, msg := classify(err)
+		code, msg := classify(err)
 		fmt.Fprintln(errOut, "b2badmin: "+oneLine(msg))
+		s.fail(code)
 		return 0, false
 	}
 	for _, p := range probs {
 		fmt.Fprintln(errOut, "b2badmin: "+p.Msg)
+		s.fail(p.Kind)
 	}
 	if len(probs) > 0 {
 		return 0, false
 	}
-	c, err := s.f.Client(cmd.Context())
+	c, err := s.inv.Client(cmd.Context())
 	if err != nil {
-		_, msg := classify(err)
+		code, msg := classify(err)
 		fmt.Fprintln(errOut, "b2badmin: "+oneLine(msg))
+		s.fail(code)
 		return 0, false
 	}
-	s.f.UseClient(c)
-	// An interactive shell still confirms changes to many users; only a
-	// batch file counts as the confirmation.
-	meta := &BatchLine{ID: s.id, File: "shell", Line: line}
-	code, msg := s.runner.run(cmd.Context(), args, meta, lineIO{in: s.in, inTTY: s.f.IO.InTTY, out: s.f.IO.Out})
+	s.inv.UseClient(c)
+	// Each command is an invocation of its own (a run of its own when it
+	// writes), and still confirms changes to many users: only a batch
+	// file counts as the confirmation.
+	code, msg := s.runner.run(cmd.Context(), args, nil, lineIO{in: s.in, inTTY: s.inv.IO.InTTY, out: s.inv.IO.Out})
 	if code != ExitOK {
 		fmt.Fprintf(errOut, "b2badmin: %s (exit %d)\n", msg, code)
+		s.fail(code)
 	}
 	return 0, false
+}
+
+func (s *shellSession) fail(code int) {
+	if s.failed == 0 {
+		s.failed = code
+	}
 }
 
 // readShellCommand reads one command, joining lines that end in a

@@ -1,8 +1,8 @@
 package commands
 
 import (
+	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -11,134 +11,121 @@ import (
 	"github.com/b2badmin/b2badmin/output"
 )
 
+// twoFAEnableOptions are `2fa enable`.
 type twoFAEnableOptions struct {
-	m       mutateFlags
-	method  string
-	issuer  string
-	name    string
-	replace bool
-	noQR    bool
+	*Invocation
+	Mutate    mutateFlags
+	Method    string
+	Issuer    string
+	Name      string
+	Replace   bool
+	NoQR      bool
+	Args      []string
+	OutputSet bool
 }
 
-// twoFAEnableResult is the -o json|jsonl shape of `2fa enable`.
-type twoFAEnableResult struct {
-	UserID   int64    `json:"user_id"`
-	Email    string   `json:"email"`
-	Method   string   `json:"method"`
-	DeviceID *int64   `json:"device_id"` // null on a dry run
-	Name     string   `json:"name"`
-	Replaced []string `json:"replaced"`
-	DryRun   bool     `json:"dry_run"`
-	// OTPAuthURI carries the secret: printed this once, never stored elsewhere.
-	OTPAuthURI string `json:"otpauth_uri,omitempty"`
-}
+// twoFAURIColumn is the one column a real `2fa enable` adds to its change
+// list: the provisioning URI, which holds the new key and is shown this
+// once. A dry run has no key to show (null), so it is the one value in
+// which a dry run's change list differs from the real run's.
+var twoFAURIColumn = output.Columns{{Key: "otpauth_uri", Header: "otpauth URI", Default: true}}
 
-func newTwoFAEnableCmd(f *Factory) *cobra.Command {
-	o := &twoFAEnableOptions{}
+func newCmdTwoFAEnable(inv *Invocation, runF func(context.Context, *twoFAEnableOptions) error) *cobra.Command {
+	o := &twoFAEnableOptions{Invocation: inv}
 	cmd := &cobra.Command{
-		Use:   "enable USER --method totp|email",
-		Short: "Create a confirmed 2FA device; for TOTP print its otpauth:// URI once",
-		Long: "totp: creates a django-otp TOTP device (random 20-byte key, 30 s step, 6 digits) and prints its " +
-			"otpauth:// URI once on stdout (and a QR code when stdout is a terminal); the key is shown nowhere else, ever.\n" +
+		Use:   "enable USER… | - --method totp|email",
+		Short: "Create a confirmed 2FA device per user; for TOTP print its otpauth:// URI once",
+		Long: "totp: creates a django-otp TOTP device per user (random 20-byte key, 30 s step, 6 digits) and prints its " +
+			"otpauth:// URI once on stdout, one line per user (and a QR code when stdout is a terminal and there is one user); " +
+			"the key is shown nowhere else, ever. With -o json|jsonl the change list carries each URI in otpauth_uri.\n" +
 			"email: creates an email device for the user's address.\n" +
 			"The device is created confirmed: django-otp ignores unconfirmed devices, and the user never runs the " +
 			"setup wizard that would confirm an admin-made one. A user with a confirmed device is refused (exit 4) " +
 			"unless --replace, which deletes every existing device in the same transaction.",
-		Args:        cobra.ExactArgs(1),
+		Example: "  b2badmin 2fa enable alice@example.com --method totp\n" +
+			"  b2badmin users list --group API --no-2fa -o ids --all | b2badmin 2fa enable - --method totp -o jsonl --yes > enrolments.jsonl",
 		Annotations: argsAnnotation(ArgUser),
+		PreRunE: func(cmd *cobra.Command, _ []string) error {
+			// Cobra checks required flags after PreRunE; their values are judged here.
+			if err := validateFlagRules(cmd); err != nil {
+				return err
+			}
+			if o.Method != client.MethodTOTP && o.Method != client.MethodEmail {
+				return usageErrorf("--method must be totp or email, got %q", o.Method)
+			}
+			if err := client.CheckText("--name", o.Name, 64); err != nil {
+				return err
+			}
+			return o.Mutate.validate()
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if o.method != client.MethodTOTP && o.method != client.MethodEmail {
-				return usageErrorf("--method must be totp or email, got %q", o.method)
-			}
-			if err := refuseReadOnly(f); err != nil {
-				return err
-			}
-			fm, err := f.OutputFormat()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := commandContext(cmd, f)
-			defer cancel()
-			c, err := f.Client(ctx)
-			if err != nil {
-				return err
-			}
-			u, err := client.ResolveUser(ctx, c.DB(), args[0])
-			if err != nil {
-				return err
-			}
-			res, err := c.EnableTwoFA(ctx, f.Audit(o.m.Reason), u, client.EnableTwoFAOptions{
-				Method: o.method, Name: o.name, Replace: o.replace, DryRun: o.m.DryRun})
-			if err != nil {
-				return err
-			}
-			out := twoFAEnableResult{UserID: res.UserID, Email: res.Email, Method: res.Method, Name: res.Name,
-				Replaced: res.Replaced, DryRun: o.m.DryRun}
-			if !o.m.DryRun {
-				out.DeviceID = &res.DeviceID
-			}
-			if res.KeyHex != "" {
-				d := totp.Device{KeyHex: res.KeyHex, Step: 30, Digits: 6}
-				if out.OTPAuthURI, err = totp.ProvisioningURI(d, o.issuer, res.Email); err != nil {
-					return err
-				}
-			}
-			return writeTwoFAEnabled(f, fm, out, o.noQR)
+			o.Args, o.OutputSet = args, cmd.Flags().Changed("output")
+			return runCmd(cmd, inv, o, runF, runTwoFAEnable)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.method, "method", "", "device kind: totp or email (required)")
-	fl.StringVar(&o.issuer, "issuer", "B2BinPay", "issuer shown by authenticator apps (TOTP)")
-	fl.StringVar(&o.name, "name", "default", "device name (django-otp's name field)")
-	fl.BoolVar(&o.replace, "replace", false, "delete the user's existing devices first (same transaction)")
-	fl.BoolVar(&o.noQR, "no-qr", false, "never draw the QR code, even on a terminal")
+	fl.StringVar(&o.Method, "method", "", "device kind: totp or email (required)")
+	fl.StringVar(&o.Issuer, "issuer", "B2BinPay", "issuer shown by authenticator apps (TOTP)")
+	fl.StringVar(&o.Name, "name", "default", "device name (django-otp's name field)")
+	fl.BoolVar(&o.Replace, "replace", false, "delete the users' existing devices first (same transaction)")
+	fl.BoolVar(&o.NoQR, "no-qr", false, "never draw the QR code, even on a terminal")
 	_ = cmd.MarkFlagRequired("method")
 	_ = cmd.RegisterFlagCompletionFunc("method", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{client.MethodTOTP, client.MethodEmail}, cobra.ShellCompDirectiveNoFileComp
 	})
-	addMutateFlags(cmd, &o.m)
+	addMutateFlags(cmd, &o.Mutate)
 	return cmd
 }
 
-// writeTwoFAEnabled prints the outcome: JSON formats get an object (with
-// the URI for TOTP); other formats print the bare URI on stdout, so that
-// `URI=$(b2badmin 2fa enable …)` works, and a summary on stderr.
-func writeTwoFAEnabled(f *Factory, fm output.Format, out twoFAEnableResult, noQR bool) error {
-	switch fm {
-	case output.JSON:
-		if err := output.WriteJSON(f.IO.Out, out); err != nil {
-			return err
+func runTwoFAEnable(ctx context.Context, o *twoFAEnableOptions) error {
+	if err := refuseReadOnly(o.Invocation); err != nil {
+		return err
+	}
+	t, err := userTargets(o.Invocation, o.Args, &o.Mutate)
+	if err != nil {
+		return err
+	}
+	c, err := o.Client(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := c.EnableTwoFA(ctx, o.Audit(o.Mutate.Reason), t,
+		client.EnableTwoFAOptions{Method: o.Method, Name: o.Name, Replace: o.Replace}, o.Mutate.options(o.Invocation, "2fa enable"))
+	if err != nil {
+		return err
+	}
+	uris := map[int64]string{}
+	for _, ch := range res.Changes {
+		if key, ok := res.Secrets[ch.UserID]; ok {
+			if uris[ch.UserID], err = totp.ProvisioningURI(totp.Device{KeyHex: key, Step: 30, Digits: 6}, o.Issuer, ch.Email); err != nil {
+				return err
+			}
 		}
-	case output.JSONL:
-		if err := writeJSONLine(f, out); err != nil {
-			return err
+	}
+	r := changeReport{done: "enabled 2FA for", extraColumns: twoFAURIColumn, extraRow: func(ch client.Change) []any {
+		if u, ok := uris[ch.UserID]; ok {
+			return []any{u}
 		}
-	default:
-		if out.OTPAuthURI != "" {
-			fmt.Fprintln(f.IO.Out, out.OTPAuthURI)
-			if f.IO.OutTTY && !noQR {
-				if err := writeQR(f.IO.Out, out.OTPAuthURI); err != nil {
-					fmt.Fprintf(f.IO.ErrOut, "b2badmin: no QR code: %v\n", err)
+		return []any{nil}
+	}}
+	if !res.DryRun && !o.OutputSet {
+		// The plain form is the URIs themselves, one per user, so that
+		// URI=$(b2badmin 2fa enable …) works.
+		for _, ch := range res.Changes {
+			if u, ok := uris[ch.UserID]; ok {
+				fmt.Fprintln(o.IO.Out, u)
+			}
+		}
+		if len(uris) == 1 && o.IO.OutTTY && !o.NoQR {
+			for _, u := range uris {
+				if err := writeQR(o.IO.Out, u); err != nil {
+					o.notef("no QR code: %v", err)
 				}
 			}
 		}
 	}
-	what := fmt.Sprintf("%s 2FA device %q", out.Method, out.Name)
-	switch {
-	case out.DryRun:
-		fmt.Fprintf(f.IO.ErrOut, "b2badmin: dry run: would create %s for %s (replacing %s); nothing changed\n", what, out.Email, kindsText(out.Replaced))
-	default:
-		fmt.Fprintf(f.IO.ErrOut, "b2badmin: created %s (id %d) for %s (replaced %s)\n", what, *out.DeviceID, out.Email, kindsText(out.Replaced))
-		if out.OTPAuthURI != "" {
-			fmt.Fprintln(f.IO.ErrOut, "b2badmin: the URI above holds the secret and is shown only this once")
-		}
+	if len(uris) > 0 {
+		defer o.notef("the otpauth:// URIs above hold the secrets and are shown only this once")
 	}
-	return nil
-}
-
-func kindsText(k []string) string {
-	if len(k) == 0 {
-		return "none"
-	}
-	return strings.Join(k, ", ")
+	return reportChange(o.Invocation, o.OutputSet, res, r)
 }

@@ -44,8 +44,8 @@ func writeQR(w io.Writer, text string) error {
 }
 
 // writeJSONLine prints one object as a JSON Lines record.
-func writeJSONLine(f *Factory, v any) error {
-	enc := json.NewEncoder(f.IO.Out)
+func writeJSONLine(inv *Invocation, v any) error {
+	enc := json.NewEncoder(inv.IO.Out)
 	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }

@@ -12,30 +12,31 @@ func usersVerbs() []noun {
 	return []noun{
 		{[]string{"list"}, newUsersListCmd},
 		{[]string{"show"}, newUsersShowCmd},
-		{[]string{"update"}, newUsersUpdateCmd},
-		{[]string{"set-password"}, newUsersSetPasswordCmd},
-		{[]string{"activate"}, func(f *Factory) *cobra.Command { return newUsersActiveCmd(f, true) }},
-		{[]string{"deactivate"}, func(f *Factory) *cobra.Command { return newUsersActiveCmd(f, false) }},
-		{[]string{"set-group"}, func(f *Factory) *cobra.Command { return newUsersGroupCmd(f, client.GroupsSet) }},
-		{[]string{"add-group"}, func(f *Factory) *cobra.Command { return newUsersGroupCmd(f, client.GroupsAdd) }},
-		{[]string{"remove-group"}, func(f *Factory) *cobra.Command { return newUsersGroupCmd(f, client.GroupsRemove) }},
+		{[]string{"update"}, func(inv *Invocation) *cobra.Command { return newCmdUsersUpdate(inv, nil) }},
+		{[]string{"set-password"}, func(inv *Invocation) *cobra.Command { return newCmdUsersSetPassword(inv, nil) }},
+		{[]string{"activate"}, func(inv *Invocation) *cobra.Command { return newCmdUsersActivate(inv, true, nil) }},
+		{[]string{"deactivate"}, func(inv *Invocation) *cobra.Command { return newCmdUsersActivate(inv, false, nil) }},
+		{[]string{"set-group"}, func(inv *Invocation) *cobra.Command { return newCmdUsersGroup(inv, client.GroupsSet, nil) }},
+		{[]string{"add-group"}, func(inv *Invocation) *cobra.Command { return newCmdUsersGroup(inv, client.GroupsAdd, nil) }},
+		{[]string{"remove-group"}, func(inv *Invocation) *cobra.Command { return newCmdUsersGroup(inv, client.GroupsRemove, nil) }},
+		{[]string{"set-role"}, func(inv *Invocation) *cobra.Command { return newCmdUsersGroup(inv, client.GroupsRole, nil) }},
 		{[]string{"sessions"}, newUsersSessionsCmd},
 		{[]string{"tokens"}, newUsersTokensCmd},
 	}
 }
 
-func newUsersCmd(f *Factory) *cobra.Command { return newUsersCmdFor(f, "") }
+func newUsersCmd(inv *Invocation) *cobra.Command { return newUsersCmdFor(inv, "") }
 
 // newUsersCmdFor builds the users noun with only verb when verb is one of
 // its verbs, and with all of them otherwise.
-func newUsersCmdFor(f *Factory, verb string) *cobra.Command {
+func newUsersCmdFor(inv *Invocation, verb string) *cobra.Command {
 	cmd := &cobra.Command{Use: "users", Aliases: []string{"user"}, Short: "List, show and change users"}
 	verbs := usersVerbs()
 	if v, ok := findNoun(verbs, verb); ok {
 		verbs = []noun{v}
 	}
 	for _, v := range verbs {
-		cmd.AddCommand(v.build(f))
+		cmd.AddCommand(v.build(inv))
 	}
 	return cmd
 }

@@ -22,7 +22,7 @@ type activityOptions struct {
 }
 
 func addActivityFlags(cmd *cobra.Command, o *activityOptions) {
-	cmd.Flags().StringVar(&o.since, "since", "", "only from this time on: YYYY-MM-DD (UTC midnight) or RFC 3339")
+	cmd.Flags().StringVar(&o.since, "since", "", "only from this time on: "+timeHelp)
 	cmd.Flags().IntVar(&o.limit, "limit", 50, "at most N rows, newest first (0 = all)")
 }
 
@@ -33,13 +33,11 @@ func (o *activityOptions) filter() (client.ActivityFilter, error) {
 		return fl, usageErrorf("--limit must be 0 (all) or more, got %d", o.limit)
 	}
 	fl.Limit = o.limit
-	if o.since != "" {
-		t, err := parseActivityTime(o.since)
-		if err != nil {
-			return fl, usageErrorf("invalid --since %q: want YYYY-MM-DD or RFC 3339 (2026-01-31T12:00:00Z)", o.since)
-		}
-		fl.Since = &t
+	since, err := parseTimePtr("--since", o.since, lowerBound, time.Now())
+	if err != nil {
+		return fl, err
 	}
+	fl.Since = since
 	switch o.result {
 	case "", "success", "failure":
 		fl.Result = o.result
@@ -48,13 +46,6 @@ func (o *activityOptions) filter() (client.ActivityFilter, error) {
 	}
 	fl.Status = strings.ToLower(strings.TrimSpace(o.status))
 	return fl, nil
-}
-
-func parseActivityTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Parse(time.RFC3339, s)
 }
 
 var sessionColumns = output.Columns{
@@ -67,7 +58,7 @@ var sessionColumns = output.Columns{
 	{Key: "geolocation", Header: "Geolocation", Default: true},
 }
 
-func newUsersSessionsCmd(f *Factory) *cobra.Command {
+func newUsersSessionsCmd(inv *Invocation) *cobra.Command {
 	o := &activityOptions{}
 	cmd := &cobra.Command{
 		Use:         "sessions USER",
@@ -79,7 +70,7 @@ func newUsersSessionsCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return streamActivity(cmd, f, args[0], sessionColumns, func(c *client.Client, u client.UserRef, w output.RowWriter) error {
+			return streamActivity(cmd, inv, args[0], sessionColumns, func(c *client.Client, u client.UserRef, w output.RowWriter) error {
 				ctx := cmd.Context()
 				return c.AuthLog(ctx, u.ID, fl, func(e client.AuthLogEntry) error {
 					return w.Write([]any{e.ID, e.UserID, e.IP, e.CreatedAt, e.Result, e.DeviceType, e.Geolocation})
@@ -104,7 +95,7 @@ var tokenColumns = output.Columns{
 	{Key: "status", Header: "Status", Default: true},
 }
 
-func newUsersTokensCmd(f *Factory) *cobra.Command {
+func newUsersTokensCmd(inv *Invocation) *cobra.Command {
 	o := &activityOptions{}
 	cmd := &cobra.Command{
 		Use:         "tokens USER",
@@ -116,7 +107,7 @@ func newUsersTokensCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return streamActivity(cmd, f, args[0], tokenColumns, func(c *client.Client, u client.UserRef, w output.RowWriter) error {
+			return streamActivity(cmd, inv, args[0], tokenColumns, func(c *client.Client, u client.UserRef, w output.RowWriter) error {
 				ctx := cmd.Context()
 				if fl.Status != "" {
 					known, err := c.TokenStatuses(ctx)
@@ -145,16 +136,16 @@ func newUsersTokensCmd(f *Factory) *cobra.Command {
 
 // streamActivity resolves the user on the read client and streams the rows
 // of list through the chosen renderer.
-func streamActivity(cmd *cobra.Command, f *Factory, ref string, cols output.Columns,
+func streamActivity(cmd *cobra.Command, inv *Invocation, ref string, cols output.Columns,
 	list func(*client.Client, client.UserRef, output.RowWriter) error) error {
-	fm, p, err := f.selectColumns(cols)
+	fm, p, err := inv.selectColumns(cols)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := commandContext(cmd, f)
+	ctx, cancel := commandContext(cmd, inv)
 	defer cancel()
 	cmd.SetContext(ctx)
-	c, err := f.ReadClient(ctx)
+	c, err := inv.ReadClient(ctx)
 	if err != nil {
 		return err
 	}
@@ -162,7 +153,7 @@ func streamActivity(cmd *cobra.Command, f *Factory, ref string, cols output.Colu
 	if err != nil {
 		return err
 	}
-	w := output.NewRowWriter(fm, f.IO.Out, p, f.OutputOptions())
+	w := output.NewRowWriter(fm, inv.IO.Out, p, inv.OutputOptions())
 	if err := list(c, u, w); err != nil {
 		return err
 	}

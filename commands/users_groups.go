@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -9,27 +10,39 @@ import (
 	"github.com/b2badmin/b2badmin/client/catalog"
 )
 
-type usersGroupOptions struct{ m mutateFlags }
-
-// newUsersGroupCmd builds set-group, add-group or remove-group.
+// usersGroupOptions are set-group, add-group, remove-group and set-role.
 //
 // Syntax: USER GROUP... — the first argument is the user (an ID, email or
 // UUID, or "-" to read many users from stdin, one per line); every further
 // argument is a group name (quote names with spaces). One shape for one
 // user and for ten thousand, and batch/completion know which word is which.
-func newUsersGroupCmd(f *Factory, mode client.GroupMode) *cobra.Command {
-	o := &usersGroupOptions{}
+type usersGroupOptions struct {
+	*Invocation
+	Mode      client.GroupMode
+	Mutate    mutateFlags
+	Groups    []string // canonical names (PreRunE)
+	Args      []string
+	OutputSet bool
+}
+
+func newCmdUsersGroup(inv *Invocation, mode client.GroupMode, runF func(context.Context, *usersGroupOptions) error) *cobra.Command {
+	o := &usersGroupOptions{Invocation: inv, Mode: mode}
 	short := map[client.GroupMode]string{
 		client.GroupsSet:    "Replace users' groups with exactly the groups given",
 		client.GroupsAdd:    "Add users to groups",
 		client.GroupsRemove: "Remove users from groups",
+		client.GroupsRole:   "Replace users' role group (owner/staff), keeping their status groups and API",
 	}[mode]
+	use, example := string(mode)+" USER|- GROUP...", "  b2badmin users add-group alice@example.com 'Merchant owner' API\n  b2badmin users remove-group - 'KYC not verified' --yes < verified.txt"
+	if mode == client.GroupsRole {
+		use, example = "set-role USER|- ROLE", "  b2badmin users set-role alice@example.com 'Legal merchant owner'\n  b2badmin users set-role - 'Merchant staff' --yes < staff.txt"
+	}
 	var names []string
 	for _, g := range catalog.Groups() {
 		names = append(names, g.Name)
 	}
 	cmd := &cobra.Command{
-		Use:   string(mode) + " USER|- GROUP...",
+		Use:   use,
 		Short: short,
 		Long: short + `.
 
@@ -41,42 +54,55 @@ Rules (refused with exit 4, naming the rule; nothing changes for anyone):
   - Enterprise owner/staff need type enterprise, (Legal) merchant owner/staff
     need type merchant;
   - API needs a user linked to a company.
-Only what the command adds is judged. The users' rows are locked while
-their groups change, so concurrent admins cannot break a rule together.
---max-affected and the confirmation count the users named, before any SQL.
+set-group replaces every group, status groups included; set-role replaces
+only the role group. Only what the command adds is judged. The users' rows
+are locked while their groups change, so concurrent admins cannot break a
+rule together. --max-affected and the confirmation count the users that
+would change.
 Groups: ` + strings.Join(names, ", "),
-		Example:     "  b2badmin users add-group alice@example.com 'Merchant owner' API\n  b2badmin users remove-group - 'KYC not verified' --yes < verified.txt",
+		Example:     example,
 		Args:        cobra.MinimumNArgs(2),
 		Annotations: argsAnnotation(ArgUser, ArgGroup),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := refuseReadOnly(f); err != nil {
+		PreRunE: func(_ *cobra.Command, args []string) error {
+			if err := o.Mutate.validate(); err != nil {
 				return err
 			}
-			// Groups first: an unknown group is exit 4 before stdin or SQL.
+			if mode == client.GroupsRole && len(args) != 2 {
+				return usageError("set-role takes one user (or -) and one role group")
+			}
+			// An unknown group is exit 4 before stdin or SQL.
 			groups, err := client.CanonicalGroups(args[1:])
-			if err != nil {
-				return err
-			}
-			refs, err := readUserArgs(f, args[:1])
-			if err != nil {
-				return err
-			}
-			if err := confirmChange(f, &o.m, distinctRefs(refs), string(mode)); err != nil {
-				return err
-			}
-			ctx, cancel := commandContext(cmd, f)
-			defer cancel()
-			c, err := f.Client(ctx)
-			if err != nil {
-				return err
-			}
-			res, err := c.ChangeGroups(ctx, f.Audit(o.m.Reason), refs, mode, groups, o.m.DryRun)
-			if err != nil {
-				return err
-			}
-			return reportChanges(f, cmd, o.m.DryRun, "changed the groups of", res.Changed, res.Unchanged, "already as asked", "")
+			o.Groups = groups
+			return err
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Args, o.OutputSet = args[:1], cmd.Flags().Changed("output")
+			return runCmd(cmd, inv, o, runF, runUsersGroup)
 		},
 	}
-	addMutateFlags(cmd, &o.m)
+	addMutateFlags(cmd, &o.Mutate)
 	return cmd
+}
+
+func runUsersGroup(ctx context.Context, o *usersGroupOptions) error {
+	if err := refuseReadOnly(o.Invocation); err != nil {
+		return err
+	}
+	t, err := userTargets(o.Invocation, o.Args, &o.Mutate)
+	if err != nil {
+		return err
+	}
+	c, err := o.Client(ctx)
+	if err != nil {
+		return err
+	}
+	res, err := c.ChangeGroups(ctx, o.Audit(o.Mutate.Reason), t, o.Mode, o.Groups, o.Mutate.options(o.Invocation, "users "+string(o.Mode)))
+	if err != nil {
+		return err
+	}
+	done := "changed the groups of"
+	if o.Mode == client.GroupsRole {
+		done = "changed the role of"
+	}
+	return reportChange(o.Invocation, o.OutputSet, res, changeReport{done: done, unchanged: "already as asked"})
 }

@@ -69,7 +69,7 @@ type usersListOptions struct {
 	all, count                 bool
 }
 
-func newUsersListCmd(f *Factory) *cobra.Command {
+func newUsersListCmd(inv *Invocation) *cobra.Command {
 	o := &usersListOptions{}
 	cmd := &cobra.Command{
 		Use:   "list",
@@ -93,7 +93,7 @@ cursor); 4 for a group name that does not exist.`,
   b2badmin users list --all -o csv > users.csv
   b2badmin users list --inactive -o ids --all | b2badmin users activate -`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runUsersList(cmd, f, o) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runUsersList(cmd, inv, o) },
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVar(&o.ids, "id", nil, "user IDs (repeatable or comma-separated)")
@@ -135,12 +135,12 @@ cursor); 4 for a group name that does not exist.`,
 	return withColumns(cmd, userColumns)
 }
 
-func runUsersList(cmd *cobra.Command, f *Factory, o *usersListOptions) error {
+func runUsersList(cmd *cobra.Command, inv *Invocation, o *usersListOptions) error {
 	filter, err := o.filter()
 	if err != nil {
 		return err
 	}
-	fm, p, err := f.selectColumns(userColumns)
+	fm, p, err := inv.selectColumns(userColumns)
 	if err != nil {
 		return err
 	}
@@ -162,9 +162,9 @@ func runUsersList(cmd *cobra.Command, f *Factory, o *usersListOptions) error {
 		}
 		q.After = &c
 	}
-	ctx, cancel := commandContext(cmd, f)
+	ctx, cancel := commandContext(cmd, inv)
 	defer cancel()
-	c, err := f.ReadClient(ctx)
+	c, err := inv.ReadClient(ctx)
 	if err != nil {
 		return err
 	}
@@ -174,9 +174,9 @@ func runUsersList(cmd *cobra.Command, f *Factory, o *usersListOptions) error {
 			return err
 		}
 		if fm == output.JSON || fm == output.JSONL {
-			return output.WriteJSONLine(f.IO.Out, map[string]int64{"count": n})
+			return output.WriteJSONLine(inv.IO.Out, map[string]int64{"count": n})
 		}
-		_, err = fmt.Fprintln(f.IO.Out, n)
+		_, err = fmt.Fprintln(inv.IO.Out, n)
 		return err
 	}
 	if q.Limit == 0 {
@@ -185,7 +185,7 @@ func runUsersList(cmd *cobra.Command, f *Factory, o *usersListOptions) error {
 		// MiB for a tenth less CPU. Restored for the next batch line.
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
-	w := output.NewRowWriter(fm, f.IO.Out, p, f.OutputOptions())
+	w := output.NewRowWriter(fm, inv.IO.Out, p, inv.OutputOptions())
 	var row []any
 	var rowOf *client.UserRow
 	next, err := c.ListUsers(ctx, q, func(u *client.UserRow) error {
@@ -201,7 +201,7 @@ func runUsersList(cmd *cobra.Command, f *Factory, o *usersListOptions) error {
 		return err
 	}
 	if next != nil {
-		fmt.Fprintf(f.IO.ErrOut, "b2badmin: next page: --after %s\n", next)
+		fmt.Fprintf(inv.IO.ErrOut, "b2badmin: next page: --after %s\n", next)
 	}
 	return nil
 }

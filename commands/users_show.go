@@ -19,7 +19,7 @@ type usersShowOptions struct {
 	limit    int
 }
 
-func newUsersShowCmd(f *Factory) *cobra.Command {
+func newUsersShowCmd(inv *Invocation) *cobra.Command {
 	o := &usersShowOptions{}
 	cmd := &cobra.Command{
 		Use:   "show USER",
@@ -50,16 +50,16 @@ read. Exit 3 when the user does not exist.`,
 			if o.limit < 1 {
 				return usageErrorf("--limit must be at least 1, got %d", o.limit)
 			}
-			fm, err := f.OutputFormat()
+			fm, err := inv.OutputFormat()
 			if err != nil {
 				return err
 			}
-			if len(f.Global().Columns) > 0 {
+			if len(inv.Global.Columns) > 0 {
 				return usageError("--columns does not apply to users show; use --section")
 			}
-			ctx, cancel := commandContext(cmd, f)
+			ctx, cancel := commandContext(cmd, inv)
 			defer cancel()
-			c, err := f.ReadClient(ctx)
+			c, err := inv.ReadClient(ctx)
 			if err != nil {
 				return err
 			}
@@ -67,7 +67,7 @@ read. Exit 3 when the user does not exist.`,
 			if err != nil {
 				return err
 			}
-			return renderUserDetails(f.IO.Out, fm, f.OutputOptions(), d)
+			return renderUserDetails(inv.IO.Out, fm, inv.OutputOptions(), d)
 		},
 	}
 	_ = cmd.RegisterFlagCompletionFunc("section", cobra.FixedCompletions(client.UserSections, cobra.ShellCompDirectiveNoFileComp))

@@ -43,7 +43,7 @@ type opLogRow struct {
 func opLog(t *testing.T, db *pgx.Conn) []opLogRow {
 	t.Helper()
 	rows, err := db.Query(context.Background(), `
-SELECT action, actor, target_user_id, before::text, after::text, reason, command, batch_id::text, batch_line
+SELECT action, actor, target_user_id, before::text, after::text, reason, command, run_id::text, batch_line
 FROM api_operationlog ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,7 @@
 package commands
 
 import (
-	"fmt"
+	"context"
 	"strconv"
 	"strings"
 
@@ -10,24 +10,28 @@ import (
 	"github.com/b2badmin/b2badmin/client"
 )
 
-// The verbs that change users: update and set-password here,
-// activate/deactivate in users_state.go, groups in users_groups.go.
-
+// usersUpdateOptions are `users update`.
 type usersUpdateOptions struct {
-	m                              mutateFlags
+	*Invocation
+	Mutate                         mutateFlags
 	email, first, last, phone, ips string
 	language, commLang, active     string
 	keepSessions                   bool
+	// Update is the change the flags ask for, validated (PreRunE).
+	Update    client.UserUpdate
+	Args      []string
+	OutputSet bool
 }
 
-func newUsersUpdateCmd(f *Factory) *cobra.Command {
-	o := &usersUpdateOptions{}
+func newCmdUsersUpdate(inv *Invocation, runF func(context.Context, *usersUpdateOptions) error) *cobra.Command {
+	o := &usersUpdateOptions{Invocation: inv}
 	cmd := &cobra.Command{
-		Use:   "update USER",
-		Short: "Change a user's Info tab: email, name, phone, IP white list, languages, active",
+		Use:   "update USER... | -",
+		Short: "Change users' Info tab: email, name, phone, IP white list, languages, active",
 		Long: `Change the fields given; the others stay as they are. Only fields whose
-value really changes are written and logged; when nothing changes,
-nothing is written and b2badmin says so.
+value really changes are written and logged; a user already as asked is
+left alone and reported. "-" reads users from stdin, one per line, and
+gives each the same values (an email can go to one user only).
 
   --email                   validated; unique case-insensitively (exit 4 when taken)
   --phone                   E.164: + then 8-15 digits; spaces, dashes, dots and
@@ -38,17 +42,21 @@ nothing is written and b2badmin says so.
                             duplicates dropped, joined with ","; "" clears
   --language, --communication-language   one of the supported codes (en, de, ...)
   --active true|false       false also revokes API tokens and sessions, as deactivate`,
-		Example:     "  b2badmin users update alice@example.com --phone '+44 20 7946 0958' --ip-whitelist '10.0.0.0/8,2001:db8::1'",
-		Args:        cobra.ExactArgs(1),
+		Example:     "  b2badmin users update alice@example.com --phone '+44 20 7946 0958' --ip-whitelist '10.0.0.0/8,2001:db8::1'\n  b2badmin users list --type merchant -o ids --all | b2badmin users update - --language de --yes",
 		Annotations: argsAnnotation(ArgUser),
 		// PreRunE validates the values without a database, so a batch
 		// checks them before it runs anything.
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := usersUpdateFromFlags(cmd, o)
+			if err := o.Mutate.validate(); err != nil {
+				return err
+			}
+			u, err := usersUpdateFromFlags(cmd, o)
+			o.Update = u
 			return err
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runUsersUpdate(f, cmd, o, args[0])
+			o.Args, o.OutputSet = args, cmd.Flags().Changed("output")
+			return runCmd(cmd, inv, o, runF, runUsersUpdate)
 		},
 	}
 	fl := cmd.Flags()
@@ -60,8 +68,8 @@ nothing is written and b2badmin says so.
 	fl.StringVar(&o.language, "language", "", "preferred interface language")
 	fl.StringVar(&o.commLang, "communication-language", "", "communication language")
 	fl.StringVar(&o.active, "active", "", "true or false")
-	fl.BoolVar(&o.keepSessions, "keep-sessions", false, "with --active false: leave the user's Django sessions")
-	addMutateFlags(cmd, &o.m)
+	fl.BoolVar(&o.keepSessions, "keep-sessions", false, "with --active false: leave the users' Django sessions")
+	addMutateFlags(cmd, &o.Mutate)
 	return cmd
 }
 
@@ -98,34 +106,24 @@ func usersUpdateFromFlags(cmd *cobra.Command, o *usersUpdateOptions) (client.Use
 	return u.Normalize()
 }
 
-func runUsersUpdate(f *Factory, cmd *cobra.Command, o *usersUpdateOptions, ref string) error {
-	if err := refuseReadOnly(f); err != nil {
+func runUsersUpdate(ctx context.Context, o *usersUpdateOptions) error {
+	if err := refuseReadOnly(o.Invocation); err != nil {
 		return err
 	}
-	u, err := usersUpdateFromFlags(cmd, o)
+	t, err := userTargets(o.Invocation, o.Args, &o.Mutate)
 	if err != nil {
 		return err
 	}
-	if err := confirmChange(f, &o.m, 1, "update"); err != nil {
-		return err
+	if o.Update.Email != nil && len(t.Refs) > 1 {
+		return usageError("--email can change one user only (emails are unique)")
 	}
-	ctx, cancel := commandContext(cmd, f)
-	defer cancel()
-	c, err := f.Client(ctx)
+	c, err := o.Client(ctx)
 	if err != nil {
 		return err
 	}
-	res, err := c.UpdateUser(ctx, f.Audit(o.m.Reason), ref, u, o.m.DryRun)
+	res, err := c.UpdateUsers(ctx, o.Audit(o.Mutate.Reason), t, o.Update, o.Mutate.options(o.Invocation, "users update"))
 	if err != nil {
 		return err
 	}
-	if res.Change == nil {
-		fmt.Fprintf(f.IO.ErrOut, "b2badmin: no change: user %d (%s) already has these values; nothing was written\n", res.User.ID, res.User.Email)
-		return nil
-	}
-	extra := ""
-	if u.Active != nil && !*u.Active && res.Change.After["is_active"] != nil {
-		extra = fmt.Sprintf("; %d tokens blacklisted, %d sessions deleted", res.Access.Tokens, res.Access.Sessions)
-	}
-	return reportChanges(f, cmd, o.m.DryRun, "updated", []client.Change{*res.Change}, nil, "", extra)
+	return reportChange(o.Invocation, o.OutputSet, res, changeReport{done: "updated", unchanged: "already have these values"})
 }

@@ -5,9 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/internal/fixture"
 )
 
@@ -19,8 +21,8 @@ func TestDeactivateManyFromStdin(t *testing.T) {
 	c := fixture.AddUser(t, db, fixture.User{Email: "c@example.com", Inactive: true})
 	keep := fixture.AddUser(t, db, fixture.User{Email: "keep@example.com"})
 	ta := addToken(t, db, a, "jti-a")
-	addToken(t, db, b, "jti-b1")
-	addToken(t, db, b, "jti-b2")
+	tb1 := addToken(t, db, b, "jti-b1")
+	tb2 := addToken(t, db, b, "jti-b2")
 	tk := addToken(t, db, keep, "jti-keep")
 	// One of a's tokens is already blacklisted: no duplicate, no error.
 	if _, err := db.Exec(context.Background(), `INSERT INTO token_blacklist_blacklistedtoken (token_id, blacklisted_at) VALUES ($1, now())`, ta); err != nil {
@@ -55,11 +57,20 @@ func TestDeactivateManyFromStdin(t *testing.T) {
 	if len(logs) != 2 {
 		t.Fatalf("want 2 log rows (not for the already inactive user), got %+v", logs)
 	}
-	for i, want := range []int64{a, b} {
+	// Each row records everything its change did: a's token was already
+	// blacklisted, so only b's row names tokens; both lost one session.
+	wantRows := []struct {
+		id            int64
+		before, after string
+	}{
+		{a, `map[is_active:true sessions:1]`, `map[is_active:false sessions:0]`},
+		{b, `map[blacklisted_tokens:[] is_active:true sessions:1]`, fmt.Sprintf(`map[blacklisted_tokens:[%d %d] is_active:false sessions:0]`, tb1, tb2)},
+	}
+	for i, want := range wantRows {
 		l := logs[i]
-		if l.UserID != want || l.Action != "users.deactivate" || l.Actor != "ops" || l.Reason != "OPS-77" ||
-			l.Before["is_active"] != true || l.After["is_active"] != false || len(l.After) != 1 {
-			t.Fatalf("log row %d: %+v", i, l)
+		if l.UserID != want.id || l.Action != "users.deactivate" || l.Actor != "ops" || l.Reason != "OPS-77" ||
+			fmt.Sprint(l.Before) != want.before || fmt.Sprint(l.After) != want.after {
+			t.Fatalf("log row %d: %+v\nwant before %s after %s", i, l, want.before, want.after)
 		}
 	}
 	_ = c
@@ -102,21 +113,29 @@ func TestDeactivateAllOrNothingAndBlastRadius(t *testing.T) {
 	}
 	// More than one user without a terminal and without --yes: exit 2.
 	assertOneLineError(t, runCLI(t, dsn, "users", "deactivate", "a@example.com", "b@example.com"), 2)
-	// --max-affected: exit 4 before writing (even before connecting).
+	// --max-affected: exit 4, nothing written; a dry run is refused alike.
 	assertOneLineError(t, runCLI(t, dsn, "users", "deactivate", "a@example.com", "b@example.com", "--yes", "--max-affected", "1"), 4)
-	assertOneLineError(t, runCLI(t, closedDSN, "users", "deactivate", "a@example.com", "b@example.com", "--yes", "--max-affected", "1"), 4)
-	// A terminal that answers no: exit 2.
+	assertOneLineError(t, runCLI(t, dsn, "users", "deactivate", "a@example.com", "b@example.com", "--dry-run", "--max-affected", "1"), 4)
+	assertOneLineError(t, runCLI(t, dsn, "users", "deactivate", "a@example.com", "--max-affected", "-1"), 2)
+	// A terminal that answers no: exit 2. The prompt names the database,
+	// the users and what an undo could not bring back.
 	r = cliRun{DSN: dsn, TTY: true, Stdin: "n\n"}.run(t, "users", "deactivate", "a@example.com", "b@example.com")
-	if r.Code != 2 || !strings.HasPrefix(r.Stderr, "deactivate will change 2 users. Continue? [y/N] b2badmin: aborted") {
-		t.Fatalf("declined prompt: exit %d %q", r.Code, r.Stderr)
+	prompt := fmt.Sprintf("b2badmin: users deactivate will change 2 users of %s: %d (a@example.com), %d (b@example.com)\n"+
+		"b2badmin: an undo cannot bring back: deleted Django sessions\nContinue? [y/N] b2badmin: aborted", client.DescribeDSN(dsn), a, a+1)
+	if r.Code != 2 || !strings.HasPrefix(r.Stderr, prompt) {
+		t.Fatalf("declined prompt: exit %d %q\nwant prefix %q", r.Code, r.Stderr, prompt)
 	}
-	// Dry run: the exact change list, nothing written.
+	// Dry run: the exact change list, side effects included, nothing written.
 	r = mustRun(t, dsn, "users", "deactivate", "a@example.com", "b@example.com", "--dry-run", "-o", "json")
 	rows := parseChanges(t, r.Stdout)
-	if len(rows) != 2 || rows[0].Field != "is_active" || rows[0].Before != true || rows[0].After != false || rows[1].Email != "b@example.com" {
-		t.Fatalf("dry run rows %+v", rows)
+	var fields []string
+	for _, row := range rows {
+		fields = append(fields, fmt.Sprintf("%s:%s:%v->%v", row.Email, row.Field, row.Before, row.After))
 	}
-	if !strings.Contains(r.Stderr, "1 sessions deleted") || !strings.Contains(r.Stderr, "nothing was written") {
+	if got := strings.Join(fields, " "); !regexp.MustCompile(`^a@example.com:blacklisted_tokens:\[\]->\[\d+\] a@example.com:is_active:true->false a@example.com:sessions:1->0 b@example.com:is_active:true->false$`).MatchString(got) {
+		t.Fatalf("dry run rows %s", got)
+	}
+	if !strings.Contains(r.Stderr, "1 session deleted") || !strings.Contains(r.Stderr, "nothing was written") {
 		t.Fatalf("dry run summary %q", r.Stderr)
 	}
 	assertUnchanged(t, db, before)

@@ -24,7 +24,7 @@ func TestSetPasswordFromStdinVerifiesIndependently(t *testing.T) {
 	dsn, db := writeDB(t)
 	id := fixture.AddUser(t, db, fixture.User{Email: "ann@example.com"})
 	const pw = "lètmein-now"
-	r := cliRun{DSN: dsn, Stdin: pw + "\n"}.run(t, "users", "set-password", "ann@example.com", "--password-stdin", "--iterations", "5000")
+	r := cliRun{DSN: dsn, Stdin: pw + "\n"}.run(t, "users", "set-password", "ann@example.com", "--password-stdin", "--iterations", "5000", "--force")
 	if r.Code != 0 {
 		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
 	}
@@ -78,9 +78,9 @@ func TestSetPasswordRefusals(t *testing.T) {
 	assertOneLineError(t, runCLI(t, dsn, "users", "set-password", "ann@example.com", "--password", "hunter2hunter2"), 2)
 	assertOneLineError(t, runCLI(t, dsn, "users", "set-password", "ann@example.com", "--password-stdin", "--unusable"), 2)
 	// Unknown user: exit 3.
-	assertOneLineError(t, cliRun{DSN: dsn, Stdin: "long enough pw\n"}.run(t, "users", "set-password", "nobody@example.com", "--password-stdin", "--iterations", "10"), 3)
+	assertOneLineError(t, cliRun{DSN: dsn, Stdin: "long enough pw\n"}.run(t, "users", "set-password", "nobody@example.com", "--password-stdin", "--iterations", "10", "--force"), 3)
 	// Dry run: nothing stored.
-	r := cliRun{DSN: dsn, Stdin: "long enough pw\n"}.run(t, "users", "set-password", "ann@example.com", "--password-stdin", "--iterations", "10", "--dry-run", "-o", "json")
+	r := cliRun{DSN: dsn, Stdin: "long enough pw\n"}.run(t, "users", "set-password", "ann@example.com", "--password-stdin", "--iterations", "10", "--force", "--dry-run", "-o", "json")
 	if r.Code != 0 || len(parseChanges(t, r.Stdout)) != 1 {
 		t.Fatalf("dry run: exit %d %s %s", r.Code, r.Stdout, r.Stderr)
 	}
@@ -94,17 +94,17 @@ func TestSetPasswordPromptsTwiceOnTTY(t *testing.T) {
 	orig := promptSecret
 	defer func() { promptSecret = orig }()
 	answers := []string{"first password", "second password"}
-	promptSecret = func(_ *Factory, _ string) (string, error) {
+	promptSecret = func(_ *Invocation, _ string) (string, error) {
 		a := answers[0]
 		answers = answers[1:]
 		return a, nil
 	}
 	before := fixture.DumpAll(t, db)
-	assertOneLineError(t, cliRun{DSN: dsn, TTY: true}.run(t, "users", "set-password", "ann@example.com", "--iterations", "10"), 4)
+	assertOneLineError(t, cliRun{DSN: dsn, TTY: true}.run(t, "users", "set-password", "ann@example.com", "--iterations", "10", "--force"), 4)
 	assertUnchanged(t, db, before)
 
 	answers = []string{"same password", "same password"}
-	r := cliRun{DSN: dsn, TTY: true}.run(t, "users", "set-password", "ann@example.com", "--iterations", "10")
+	r := cliRun{DSN: dsn, TTY: true}.run(t, "users", "set-password", "ann@example.com", "--iterations", "10", "--force")
 	if r.Code != 0 || len(answers) != 0 {
 		t.Fatalf("exit %d (%s), %d prompts unused", r.Code, r.Stderr, len(answers))
 	}

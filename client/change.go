@@ -1,0 +1,375 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Every change b2badmin makes goes through runChange, the one change
+// primitive. A mutating service method only describes its change (a
+// changeSpec: which users, what else to read about them, how to compute
+// the per-user before/after and which statements make it so); runChange
+// owns everything else, in this order, inside one transaction (a
+// savepoint inside a batch):
+//
+//  1. find and lock the target users, in id order, with one statement
+//     (references or a selector), and read their before-state in the
+//     same round trip;
+//  2. plan: the spec computes the change list and queues its writes;
+//  3. --max-affected and the confirmation, counting the users that would
+//     really change (the prompt runs while their rows are locked, so what
+//     is confirmed is what is changed);
+//  4. side effects whose outcome the log must record (rows deleted, ids
+//     created), then the writes, the operation-log rows and the run row,
+//     sent together;
+//  5. commit, or roll back for a dry run, which ran exactly the same
+//     statements: its change list is the real run's.
+//
+// A method cannot forget its log rows or its run: it never writes them.
+
+// Targets name the users a change applies to: references (IDs, emails,
+// UUIDs) or a selector (the users list filters), never neither.
+type Targets struct {
+	Refs   []string
+	Filter *UserFilter
+	// SkipMissing changes the users that exist and reports the references
+	// that name nobody, instead of refusing the whole change (exit 3).
+	SkipMissing bool
+}
+
+// Empty reports whether t names nobody: a bulk change with neither
+// references nor a filter is refused rather than taken to mean everyone.
+func (t Targets) Empty() bool {
+	return len(t.Refs) == 0 && (t.Filter == nil || t.Filter.isZero())
+}
+
+// ChangeOptions say how a change runs.
+type ChangeOptions struct {
+	DryRun bool
+	// MaxAffected refuses (exit 4) a change of more users than this; 0 = no limit.
+	MaxAffected int
+	// Confirm, when set, is asked before anything is written (never in a
+	// dry run), with the users that would really change; an error aborts.
+	Confirm func(ctx context.Context, p Preview) error
+}
+
+// Preview is what a confirmation shows before a change is written.
+type Preview struct {
+	Action string
+	Users  int       // users that would change
+	First  []UserRef // the first few of them, by id
+	// Lost names what an undo of this change could not bring back
+	// (deleted sessions, a password, deleted 2FA devices).
+	Lost []string
+}
+
+// Effects counts a change's side effects.
+type Effects struct {
+	TokensBlacklisted int64 `json:"tokens_blacklisted"`
+	SessionsDeleted   int64 `json:"sessions_deleted"`
+	DevicesDeleted    int64 `json:"devices_deleted"`
+}
+
+func (e *Effects) add(o Effects) {
+	e.TokensBlacklisted += o.TokensBlacklisted
+	e.SessionsDeleted += o.SessionsDeleted
+	e.DevicesDeleted += o.DevicesDeleted
+}
+
+// ChangeResult is what a change did (or, in a dry run, would do).
+type ChangeResult struct {
+	RunID     string // the run that recorded it; "" for a dry run or when nothing changed
+	Action    string
+	DryRun    bool
+	Changes   []Change  // one per changed user, in id order
+	Unchanged []UserRef // targets already as asked: reported, not logged
+	Missing   []string  // references naming nobody (Targets.SkipMissing)
+	Effects   Effects
+	Lost      []string // what an undo could not restore (see Preview)
+	// Secrets are values shown once and stored nowhere else (the
+	// provisioning URIs of new TOTP devices), by user id. Never logged.
+	Secrets map[int64]string
+}
+
+// changeSpec describes one mutating operation for runChange.
+type changeSpec struct {
+	action  string
+	targets Targets
+	// reads are pipelined behind the lock: the users' groups, grants,
+	// devices... each over the same target set.
+	reads []followUp
+	// plan computes the changes from the locked users and queues writes.
+	plan func(p *planner) error
+}
+
+// followUp is a read pipelined behind the lock over the same targets. sql
+// gets the target set as a subquery of user ids and may add its own
+// parameters with arg; the server runs it after the lock is held, with a
+// fresh snapshot, in the same round trip.
+type followUp struct {
+	sql  func(ids string, arg func(any) string) string
+	read func(pgx.Rows) error
+}
+
+// planner is what a spec's plan works with.
+type planner struct {
+	ctx       context.Context
+	tx        pgx.Tx
+	c         *Client
+	dryRun    bool
+	users     []lockedUser // locked, in id order
+	changes   []Change
+	unchanged []UserRef
+	writes    pipeline
+	// effects run after the confirmation and before the log rows are
+	// queued: statements whose results the log must record.
+	effects []func(ctx context.Context, tx pgx.Tx) error
+	totals  Effects
+	lost    []string
+	secrets map[int64]string
+}
+
+// change records one user's change.
+func (p *planner) change(u lockedUser, before, after map[string]any) *Change {
+	p.changes = append(p.changes, Change{UserID: u.ID, Email: u.Email, Before: before, After: after, Detail: map[string]any{}})
+	return &p.changes[len(p.changes)-1]
+}
+
+// same records a target the change leaves as it is.
+func (p *planner) same(u lockedUser) {
+	p.unchanged = append(p.unchanged, UserRef{ID: u.ID, Email: u.Email})
+}
+
+// effect queues a side effect that must run before the log is written.
+func (p *planner) effect(fn func(ctx context.Context, tx pgx.Tx) error) {
+	p.effects = append(p.effects, fn)
+}
+
+// loses notes something an undo of this change cannot bring back.
+func (p *planner) loses(what string) {
+	for _, l := range p.lost {
+		if l == what {
+			return
+		}
+	}
+	p.lost = append(p.lost, what)
+}
+
+// changeOf finds the change of a user (nil when it has none).
+func (p *planner) changeOf(id int64) *Change {
+	i := sort.Search(len(p.changes), func(i int) bool { return p.changes[i].UserID >= id })
+	if i < len(p.changes) && p.changes[i].UserID == id {
+		return &p.changes[i]
+	}
+	return nil
+}
+
+// changedIDs are the ids of the changed users, in id order.
+func (p *planner) changedIDs() []int64 {
+	out := make([]int64, len(p.changes))
+	for i, c := range p.changes {
+		out[i] = c.UserID
+	}
+	return out
+}
+
+// runChange is the change primitive: see the comment at the top of this file.
+func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s changeSpec) (ChangeResult, error) {
+	res := ChangeResult{Action: s.action, DryRun: o.DryRun}
+	if s.targets.Empty() {
+		return res, errors.New("internal error: a change without targets")
+	}
+	if err := a.validate(); err != nil {
+		return res, err
+	}
+	err := c.inTx(ctx, func(tx pgx.Tx) error {
+		users, missing, err := lockTargets(ctx, tx, s.targets, s.reads)
+		if err != nil {
+			return err
+		}
+		p := &planner{ctx: ctx, tx: tx, c: c, dryRun: o.DryRun, users: users, secrets: map[int64]string{}}
+		if err := s.plan(p); err != nil {
+			return err
+		}
+		sort.SliceStable(p.changes, func(i, j int) bool { return p.changes[i].UserID < p.changes[j].UserID })
+		if o.MaxAffected > 0 && len(p.changes) > o.MaxAffected {
+			return Refused("refused: %s would change %d users, more than --max-affected %d; nothing was written", s.action, len(p.changes), o.MaxAffected)
+		}
+		if o.Confirm != nil && !o.DryRun && len(p.changes) > 0 {
+			pv := Preview{Action: s.action, Users: len(p.changes), Lost: p.lost}
+			for i := 0; i < len(p.changes) && i < 5; i++ {
+				pv.First = append(pv.First, UserRef{ID: p.changes[i].UserID, Email: p.changes[i].Email})
+			}
+			if err := o.Confirm(ctx, pv); err != nil {
+				return err
+			}
+		}
+		for _, e := range p.effects {
+			if err := e(ctx, tx); err != nil {
+				return err
+			}
+		}
+		runID, err := a.queueRun(&p.writes, len(p.changes), p.totals)
+		if err != nil {
+			return err
+		}
+		if err := p.writes.log(a, runID, s.action, p.changes); err != nil {
+			return err
+		}
+		if err := p.writes.send(ctx, tx); err != nil {
+			return err
+		}
+		res.Changes, res.Unchanged, res.Missing = p.changes, p.unchanged, missing
+		res.Effects, res.Lost, res.Secrets = p.totals, p.lost, p.secrets
+		if o.DryRun {
+			return errWriteDryRun
+		}
+		if len(p.changes) > 0 || a.Run != nil {
+			res.RunID = runID
+		}
+		return nil
+	})
+	if errors.Is(err, errWriteDryRun) {
+		res.Secrets = nil // a key that was rolled back must never be shown
+		return res, nil
+	}
+	if err != nil {
+		return ChangeResult{Action: s.action, DryRun: o.DryRun}, err
+	}
+	return res, nil
+}
+
+// errWriteDryRun rolls back a dry run's transaction; runChange turns it
+// back into success.
+var errWriteDryRun = errors.New("dry run: rolled back")
+
+// inTx runs fn in a transaction (a savepoint when c already runs in one).
+func (c *Client) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, c.db, fn)
+}
+
+// lockedUser is a user row as read under its row lock.
+type lockedUser struct {
+	ID          int64
+	Email       string
+	FirstName   string
+	LastName    string
+	Phone       string
+	IPWhiteList string
+	Language    string
+	CommLang    string
+	IsActive    bool
+	Type        string
+	CompanyID   *int64
+	Usable      bool // the password is usable (not "!…")
+}
+
+func (u lockedUser) ref() UserRef { return UserRef{ID: u.ID, Email: u.Email} }
+
+// lockTargets finds and locks the target users in id order with one
+// statement, runs the follow-up reads behind it in the same round trip,
+// and returns the users (id order) and, with SkipMissing, the references
+// that named nobody.
+func lockTargets(ctx context.Context, tx DBTX, t Targets, reads []followUp) ([]lockedUser, []string, error) {
+	var b sqlBuilder
+	var cond string
+	if len(t.Refs) > 0 {
+		keys, err := parseRefs(t.Refs)
+		if err != nil {
+			return nil, nil, err
+		}
+		cond = fmt.Sprintf("u.id = ANY(%s) OR lower(u.email) = ANY(%s) OR u.uuid = ANY(%s::uuid[])",
+			b.arg(keys.ids), b.arg(keys.emails), b.arg(keys.uuids))
+	} else {
+		cond = strings.Join(b.userConds(*t.Filter), "\n  AND ")
+	}
+	from := "rbac_user u"
+	if t.Filter != nil && t.Filter.needsCompanyJoin() {
+		from += " LEFT JOIN rbac_company c ON c.id = u.company_id"
+	}
+	lockSQL := `
+SELECT u.id, u.email, u.first_name, u.last_name, u.phone, u.ip_white_list, u.language, u.communication_language,
+       u.is_active, u.type, u.company_id, left(u.password, 1) <> '!', u.id::text, lower(u.email), u.uuid::text
+FROM ` + from + `
+WHERE ` + cond + `
+ORDER BY u.id FOR UPDATE OF u`
+	ids := "SELECT u.id FROM " + from + " WHERE " + cond
+	batch := &pgx.Batch{}
+	batch.Queue(lockSQL, b.args...)
+	for _, r := range reads {
+		rb := sqlBuilder{args: append([]any(nil), b.args...)}
+		q := r.sql(ids, rb.arg)
+		if !strings.Contains(q, ids) {
+			// A read that does not name the targets gets only its own
+			// parameters (PostgreSQL cannot type an unused one).
+			rb = sqlBuilder{}
+			q = r.sql(ids, rb.arg)
+		}
+		batch.Queue(q, rb.args...)
+	}
+	br := tx.SendBatch(ctx, batch)
+	defer br.Close()
+	rows, err := br.Query()
+	if err != nil {
+		return nil, nil, err
+	}
+	var users []lockedUser
+	byRef := map[string]UserRef{}
+	var u lockedUser
+	var idText, lowerEmail, uuidText string
+	_, err = pgx.ForEachRow(rows, []any{&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.Phone, &u.IPWhiteList,
+		&u.Language, &u.CommLang, &u.IsActive, &u.Type, &u.CompanyID, &u.Usable, &idText, &lowerEmail, &uuidText}, func() error {
+		cp := u
+		if u.CompanyID != nil {
+			id := *u.CompanyID
+			cp.CompanyID = &id
+		}
+		users = append(users, cp)
+		if len(t.Refs) > 0 {
+			ref := UserRef{ID: cp.ID, Email: cp.Email}
+			byRef[idText], byRef[lowerEmail], byRef[uuidText] = ref, ref, ref
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, r := range reads {
+		rows, err := br.Query()
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := r.read(rows); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := br.Close(); err != nil {
+		return nil, nil, err
+	}
+	var missing []string
+	if len(t.Refs) > 0 {
+		if _, err := matchRefs(t.Refs, byRef); err != nil {
+			if !t.SkipMissing || !errors.Is(err, ErrNotFound) {
+				return nil, nil, err
+			}
+			missing = missingRefs(t.Refs, byRef)
+		}
+	}
+	return users, missing, nil
+}
+
+// lockedSet is the locked users' ids as a set: follow-up reads ignore rows
+// of other users (a selector re-evaluated by a follow-up can match a user
+// the lock did not).
+func lockedSet(users []lockedUser) map[int64]bool {
+	m := make(map[int64]bool, len(users))
+	for _, u := range users {
+		m[u.ID] = true
+	}
+	return m
+}

@@ -86,7 +86,7 @@ func runGroupsAudit(opts *groupsAuditOptions) error {
 	defer closeBase()
 	cols := withChange(groupsAuditColumns, base)
 	rules := map[string]string{}
-	rep := &findings.Report{Command: "groups audit"}
+	rep := &findings.Report{Command: "groups audit", Omit: []string{"rule", "problem"}}
 	for _, r := range catalog.GroupRules() {
 		rep.Rules = append(rep.Rules, findings.Rule{ID: r.ID, Text: r.Text})
 		rules[r.ID] = r.Text

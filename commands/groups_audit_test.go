@@ -151,7 +151,7 @@ func TestGroupsAuditFindsExactlyThePlantedViolations(t *testing.T) {
 	for i, res := range s.Runs[0].Results {
 		l := res.Locations[0]
 		if res.RuleID != fs[i].Rule || l.PhysicalLocation != nil || l.LogicalLocations[0].FullyQualifiedName != fmt.Sprintf("user/%d", fs[i].UserID) ||
-			res.Properties["problem"] != fs[i].Problem {
+			res.Properties["email"] != fs[i].Email || res.Message.Text != fmt.Sprintf("%s (user %d) %s", fs[i].Email, fs[i].UserID, fs[i].Problem) {
 			t.Errorf("sarif result %d: %+v", i, res)
 		}
 	}

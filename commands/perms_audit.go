@@ -119,7 +119,7 @@ func runPermsAudit(opts *permsAuditOptions) error {
 	}
 	defer closeBase()
 	cols := withChange(auditColumns, base)
-	rep := &findings.Report{Command: "perms audit", File: pol.File}
+	rep := &findings.Report{Command: "perms audit", File: pol.File, Omit: []string{"label", "rule", "policy_line"}}
 	for _, r := range pol.Rules() {
 		rep.Rules = append(rep.Rules, findings.Rule{ID: r.ID, Text: r.Text, Line: r.Line})
 	}

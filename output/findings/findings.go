@@ -35,7 +35,13 @@ type Report struct {
 	Command string // "perms audit": names the JUnit suite and the SARIF automation
 	File    string // the file findings point at (a policy); "" = none
 	Rules   []Rule
-	Fields  []string  // the keys of Finding.Values (the -o json keys)
+	Fields  []string // the keys of Finding.Values (the -o json keys)
+	// Omit names the fields a SARIF result leaves out of its properties:
+	// those it says elsewhere (the rule in its ruleId and message, the line
+	// in its region) and those another field determines (a permission's
+	// label). The whole row would be most of a result's bytes, on a
+	// hundred thousand results.
+	Omit    []string
 	Started time.Time // for durations; zero = when the writer was made
 }
 

@@ -144,6 +144,20 @@ func TestSARIF(t *testing.T) {
 		}
 		fps[fp] = true
 	}
+	// Omitted fields leave the properties; the others stay.
+	r := testReport()
+	r.Omit = []string{"rule", "policy_line"}
+	var buf bytes.Buffer
+	w, _ := New(output.SARIF, &buf, r)
+	w.Finding(testFindings()[0])
+	w.Close(Summary{})
+	s2, err := reportparse.ParseSARIF(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := s2.Runs[0].Results[0].Properties; len(p) != 5 || p["rule"] != nil || p["policy_line"] != nil || p["email"] != "alice@example.com" {
+		t.Errorf("properties with Omit: %v", p)
+	}
 	if run.Tool.Driver.Rules[0].Properties["line"] != json.Number("2") {
 		t.Errorf("rule line: %v", run.Tool.Driver.Rules[0].Properties)
 	}

@@ -3,6 +3,7 @@ package findings
 import (
 	"bufio"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ type sarifWriter struct {
 	w       *bufio.Writer
 	r       *Report
 	uri     string // of r.File
+	props   []int  // indexes of r.Fields that go into properties
 	ruleIdx map[string]int
 	n       int
 	buf     []byte
@@ -33,6 +35,11 @@ type sarifWriter struct {
 
 func newSARIF(w io.Writer, r *Report) *sarifWriter {
 	s := &sarifWriter{w: bufio.NewWriterSize(w, 64<<10), r: r, uri: fileURI(r.File), ruleIdx: map[string]int{}}
+	for i, k := range r.Fields {
+		if !slices.Contains(r.Omit, k) {
+			s.props = append(s.props, i)
+		}
+	}
 	b := s.buf[:0]
 	b = append(b, `{"$schema":"`+sarifSchema+`","version":"`+sarifVersion+`","runs":[{"tool":{"driver":{"name":`...)
 	b = output.AppendJSONString(b, r.Tool)
@@ -120,13 +127,13 @@ func (s *sarifWriter) Finding(f *Finding) error {
 		b = append(b, `,"baselineState":`...)
 		b = output.AppendJSONString(b, f.State)
 	}
-	if len(s.r.Fields) > 0 {
+	if len(s.props) > 0 {
 		b = append(b, `,"properties":{`...)
-		for i, k := range s.r.Fields {
-			if i > 0 {
+		for n, i := range s.props {
+			if n > 0 {
 				b = append(b, ',')
 			}
-			b = output.AppendJSONString(b, k)
+			b = output.AppendJSONString(b, s.r.Fields[i])
 			b = append(b, ':')
 			var v any
 			if i < len(f.Values) {

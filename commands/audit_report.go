@@ -104,11 +104,16 @@ func (c auditCounts) fails(failOn string) bool {
 }
 
 // end ends an audit whose run returned runErr: the sink is closed with
-// the summary (and extra counts, for the report formats), then exit 5
+// the summary (and extra counts, for the report formats; a failed run is
+// marked failed there, so a half report does not pass for a whole), then exit 5
 // with the summary as the message when --fail-on says so, else the
 // summary on stderr and exit 0. Either way stderr gets the summary once.
 func (c auditCounts) end(inv *Invocation, sink *auditSink, failOn string, runErr error, extra ...findings.Count) error {
-	if err := sink.close(c.summary(extra...)); runErr == nil {
+	sum := c.summary(extra...)
+	if runErr != nil {
+		_, sum.Failure = classify(runErr)
+	}
+	if err := sink.close(sum); runErr == nil {
 		runErr = err
 	}
 	if runErr != nil {

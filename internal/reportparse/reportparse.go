@@ -57,6 +57,7 @@ type JUnitCase struct {
 	Line      int           `xml:"line,attr"`
 	Failure   *JUnitMessage `xml:"failure"`
 	Skipped   *JUnitMessage `xml:"skipped"`
+	Error     *JUnitMessage `xml:"error"`
 }
 
 // JUnitMessage is a <failure> or <skipped>.
@@ -74,9 +75,9 @@ func ParseJUnit(r io.Reader) (*JUnit, error) {
 	if err := dec.Decode(&j); err != nil {
 		return nil, fmt.Errorf("junit: %w", err)
 	}
-	tests, fails, skips := 0, 0, 0
+	tests, fails, skips, errs := 0, 0, 0, 0
 	for _, s := range j.Suites {
-		f, k := 0, 0
+		f, k, e := 0, 0, 0
 		for _, c := range s.Cases {
 			if c.Name == "" || c.Classname == "" {
 				return nil, fmt.Errorf("junit: a test case without name or classname: %+v", c)
@@ -87,14 +88,18 @@ func ParseJUnit(r io.Reader) (*JUnit, error) {
 			if c.Skipped != nil {
 				k++
 			}
+			if c.Error != nil {
+				e++
+			}
 		}
-		if s.Tests != len(s.Cases) || s.Failures != f || s.Skipped != k {
-			return nil, fmt.Errorf("junit: suite %q says %d tests, %d failures, %d skipped; has %d, %d, %d", s.Name, s.Tests, s.Failures, s.Skipped, len(s.Cases), f, k)
+		if s.Tests != len(s.Cases) || s.Failures != f || s.Skipped != k || s.Errors != e {
+			return nil, fmt.Errorf("junit: suite %q says %d tests, %d failures, %d skipped, %d errors; has %d, %d, %d, %d",
+				s.Name, s.Tests, s.Failures, s.Skipped, s.Errors, len(s.Cases), f, k, e)
 		}
-		tests, fails, skips = tests+s.Tests, fails+f, skips+k
+		tests, fails, skips, errs = tests+s.Tests, fails+f, skips+k, errs+e
 	}
-	if j.Tests != tests || j.Failures != fails || j.Skipped != skips {
-		return nil, fmt.Errorf("junit: testsuites says %d/%d/%d, suites add up to %d/%d/%d", j.Tests, j.Failures, j.Skipped, tests, fails, skips)
+	if j.Tests != tests || j.Failures != fails || j.Skipped != skips || j.Errors != errs {
+		return nil, fmt.Errorf("junit: testsuites says %d/%d/%d/%d, suites add up to %d/%d/%d/%d", j.Tests, j.Failures, j.Skipped, j.Errors, tests, fails, skips, errs)
 	}
 	return &j, nil
 }
@@ -281,6 +286,7 @@ type TAP struct {
 	Plan     int // N of 1..N
 	Tests    []TAPTest
 	Comments []string
+	BailOut  string // the reason of a "Bail out!" line, which ends the stream
 }
 
 // TAPTest is one test line with its YAML block.
@@ -342,6 +348,9 @@ func ParseTAP(r io.Reader) (*TAP, error) {
 				return nil, fmt.Errorf("tap: line %d: bad plan %q", n, line)
 			}
 			t.Plan, planAt, planLeading = p, n, len(t.Tests) == 0
+		case strings.HasPrefix(line, "Bail out!"):
+			t.BailOut = strings.TrimSpace(strings.TrimPrefix(line, "Bail out!"))
+			return t, nil
 		case strings.HasPrefix(line, "#"):
 			t.Comments = append(t.Comments, strings.TrimSpace(strings.TrimPrefix(line, "#")))
 		case strings.HasPrefix(line, "ok") || strings.HasPrefix(line, "not ok"):

@@ -62,10 +62,12 @@ type Finding struct {
 	Values []any // the finding's row, aligned with Report.Fields
 }
 
-// Summary closes a report: the one-line summary and its counts.
+// Summary closes a report: the one-line summary and its counts, or why
+// the run failed (the report then says so: its findings are incomplete).
 type Summary struct {
-	Text   string
-	Counts []Count
+	Text    string
+	Counts  []Count
+	Failure string
 }
 
 // Count is one named number of a summary.

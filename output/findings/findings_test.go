@@ -275,3 +275,37 @@ func TestFileURI(t *testing.T) {
 		}
 	}
 }
+
+// A run that fails part way says so in each format: its findings are
+// incomplete, and no reader should take the report for a whole one.
+func TestFailedRun(t *testing.T) {
+	for _, fm := range output.ReportFormats {
+		var buf bytes.Buffer
+		w, _ := New(fm, &buf, testReport())
+		w.Finding(testFindings()[0])
+		w.Close(Summary{Text: "1 finding", Failure: "connection lost"})
+		out := buf.String()
+		switch fm {
+		case output.JUnit:
+			j, err := reportparse.ParseJUnit(strings.NewReader(out))
+			if err != nil || j.Errors != 1 || j.Suites[0].Cases[1].Error == nil || j.Suites[0].Cases[1].Error.Message != "connection lost" {
+				t.Errorf("junit: %v %+v", err, j)
+			}
+		case output.SARIF:
+			s, err := reportparse.ParseSARIF(strings.NewReader(out))
+			if err != nil || s.Runs[0].Invocations[0]["executionSuccessful"] != false {
+				t.Errorf("sarif: %v %v", err, s.Runs[0].Invocations)
+			}
+		case output.TAP:
+			tp, err := reportparse.ParseTAP(strings.NewReader(out))
+			if err != nil || tp.BailOut != "connection lost" || len(tp.Tests) != 1 {
+				t.Errorf("tap: %v %+v", err, tp)
+			}
+		case output.GitHub:
+			as, err := reportparse.ParseGitHub(strings.NewReader(out))
+			if err != nil || len(as) != 2 || as[1].Level != "error" || !strings.Contains(as[1].Message, "connection lost") {
+				t.Errorf("github: %v %+v", err, as)
+			}
+		}
+	}
+}

@@ -54,9 +54,12 @@ func (g *githubWriter) Finding(f *Finding) error {
 
 func (g *githubWriter) Pass(string, string) error { return g.err }
 
-func (g *githubWriter) Close(Summary) error {
+func (g *githubWriter) Close(s Summary) error {
 	if g.err != nil {
 		return g.err
+	}
+	if s.Failure != "" {
+		g.w.WriteString("::error title=" + ghProperty.Replace(g.r.Tool+" "+g.r.Command) + "::" + ghData.Replace("the run failed, findings are incomplete: "+s.Failure) + "\n")
 	}
 	return g.w.Flush()
 }

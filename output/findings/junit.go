@@ -84,9 +84,19 @@ func (j *junitWriter) open(name string, line int) {
 }
 
 func (j *junitWriter) Close(s Summary) error {
+	errs := 0
+	if s.Failure != "" {
+		// One test case in error says the run did not finish.
+		errs = 1
+		j.tests++
+		j.open("run", 0)
+		j.cases.WriteString(">\n      <error message=\"")
+		escape(&j.cases, s.Failure)
+		j.cases.WriteString("\">the run failed, findings are incomplete</error>\n    </testcase>\n")
+	}
 	bw := bufio.NewWriter(j.w)
 	secs := strconv.FormatFloat(time.Since(j.r.Started).Seconds(), 'f', 3, 64)
-	counts := fmt.Sprintf(`tests="%d" failures="%d" errors="0" skipped="%d" time="%s"`, j.tests, j.failures, j.skipped, secs)
+	counts := fmt.Sprintf(`tests="%d" failures="%d" errors="%d" skipped="%d" time="%s"`, j.tests, j.failures, errs, j.skipped, secs)
 	name := j.r.Tool + " " + j.r.Command
 	var b bytes.Buffer
 	b.WriteString(xml.Header)

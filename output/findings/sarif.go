@@ -161,7 +161,14 @@ func (s *sarifWriter) Close(sum Summary) error {
 		return s.err
 	}
 	b := s.buf[:0]
-	b = append(b, "\n"+`],"invocations":[{"executionSuccessful":true,"startTimeUtc":"`...)
+	b = append(b, "\n"+`],"invocations":[{"executionSuccessful":`...)
+	b = strconv.AppendBool(b, sum.Failure == "")
+	if sum.Failure != "" {
+		b = append(b, `,"toolExecutionNotifications":[{"level":"error","message":{"text":`...)
+		b = output.AppendJSONString(b, sum.Failure)
+		b = append(b, `}}]`...)
+	}
+	b = append(b, `,"startTimeUtc":"`...)
 	b = s.r.Started.UTC().AppendFormat(b, time.RFC3339)
 	b = append(b, `","endTimeUtc":"`...)
 	b = time.Now().UTC().AppendFormat(b, time.RFC3339)

@@ -109,6 +109,11 @@ func (t *tapWriter) Close(s Summary) error {
 	if t.err != nil {
 		return t.err
 	}
+	if s.Failure != "" {
+		// The stream ends here, without a plan: the run did not finish.
+		t.w.WriteString("Bail out! " + tapComment(s.Failure) + "\n")
+		return t.w.Flush()
+	}
 	t.w.WriteString("1.." + strconv.Itoa(t.n) + "\n")
 	if s.Text != "" {
 		t.w.WriteString("# " + tapComment(s.Text) + "\n")

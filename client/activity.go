@@ -13,21 +13,23 @@ type ActivityFilter struct {
 	Result string     // sessions: "success", "failure" or "" (any)
 	Status string     // tokens: a rbac_tokenstatus name or "" (any)
 	Limit  int        // 0 = no limit
+	Reveal bool       // tokens: in full, not masked
 }
 
-// AuthLogEntry is one row of the API sessions list (a login attempt).
-type AuthLogEntry struct {
-	ID          int64
-	UserID      int64
-	IP          string
-	CreatedAt   time.Time
-	Result      string
-	DeviceType  string
-	Geolocation string
+// AuthSession is one row of the API sessions list (a login attempt): the
+// shape of `users sessions` and of the sessions section of `users show`.
+type AuthSession struct {
+	ID          int64     `json:"id"`
+	UserID      int64     `json:"user_id"`
+	IP          string    `json:"ip"`
+	Time        time.Time `json:"time"`
+	Result      string    `json:"result"`
+	DeviceType  string    `json:"device_type"`
+	Geolocation string    `json:"geolocation"`
 }
 
 // AuthLog streams the user's login attempts, newest first, to fn.
-func (c *Client) AuthLog(ctx context.Context, userID int64, f ActivityFilter, fn func(AuthLogEntry) error) error {
+func (c *Client) AuthLog(ctx context.Context, userID int64, f ActivityFilter, fn func(AuthSession) error) error {
 	// ORDER BY created_at DESC, id DESC walks rbac_authlog_user_id_created_at_idx.
 	const q = `
 SELECT id, user_id, host(ip), created_at, result, device_type, geolocation
@@ -41,24 +43,26 @@ LIMIT $4`
 	if err != nil {
 		return err
 	}
-	var e AuthLogEntry
-	_, err = pgx.ForEachRow(rows, []any{&e.ID, &e.UserID, &e.IP, &e.CreatedAt, &e.Result, &e.DeviceType, &e.Geolocation},
-		func() error { return fn(e) })
+	var e AuthSession
+	_, err = pgx.ForEachRow(rows, []any{&e.ID, &e.UserID, &e.IP, &e.Time, &e.Result, &e.DeviceType, &e.Geolocation},
+		func() error { e.Time = utc(e.Time); return fn(e) })
 	return err
 }
 
-// SentToken is one row of the list of sent tokens. Token is the raw value;
-// callers mask it unless the admin asked to reveal it.
+// SentToken is one row of the list of sent tokens: the shape of
+// `users tokens` and of the tokens section of `users show`. Token is
+// masked unless the filter asked to reveal it.
 type SentToken struct {
-	ID          int64
-	UserID      int64
-	SentAt      time.Time
-	Destination string
-	Token       string
-	Status      string
+	ID          int64     `json:"id"`
+	UserID      int64     `json:"user_id"`
+	SentAt      time.Time `json:"sent_at"`
+	Destination string    `json:"destination"`
+	Token       string    `json:"token"`
+	Status      string    `json:"status"`
 }
 
 // SentTokens streams the tokens sent to the user, newest first, to fn.
+// Masking happens here, so an unrevealed token never reaches a renderer.
 func (c *Client) SentTokens(ctx context.Context, userID int64, f ActivityFilter, fn func(SentToken) error) error {
 	const q = `
 SELECT t.id, t.user_id, t.sent_at, t.destination, t.token, s.name
@@ -74,7 +78,13 @@ LIMIT $4`
 	}
 	var e SentToken
 	_, err = pgx.ForEachRow(rows, []any{&e.ID, &e.UserID, &e.SentAt, &e.Destination, &e.Token, &e.Status},
-		func() error { return fn(e) })
+		func() error {
+			e.SentAt = utc(e.SentAt)
+			if !f.Reveal {
+				e.Token = MaskToken(e.Token)
+			}
+			return fn(e)
+		})
 	return err
 }
 

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -15,58 +14,23 @@ import (
 // query, however many references; an empty map means all exist.
 func UnknownUsers(ctx context.Context, db DBTX, refs []string) (map[string]error, error) {
 	bad := map[string]error{}
-	var ids []int64
-	var emails, uuids []string
+	var good []string
 	for _, r := range refs {
-		k := strings.ToLower(strings.TrimSpace(r))
-		switch {
-		case k == "":
-			bad[r] = Refused("empty user reference")
-		case isDigits(k):
-			id, err := strconv.ParseInt(k, 10, 64)
-			if err != nil || id <= 0 {
-				bad[r] = Refused("invalid user id %q", r)
-				continue
-			}
-			ids = append(ids, id)
-		case looksLikeUUID(k):
-			uuids = append(uuids, k)
-		case strings.Contains(k, "@"):
-			emails = append(emails, k)
-		default:
-			bad[r] = Refused("invalid user reference %q: want an ID, an email or a UUID", r)
+		if _, err := parseRefs([]string{r}); err != nil {
+			bad[r] = err
+			continue
 		}
+		good = append(good, r)
 	}
-	if len(ids)+len(emails)+len(uuids) == 0 {
+	if len(good) == 0 {
 		return bad, nil
 	}
-	const q = `
-SELECT id::text, lower(email), uuid::text FROM rbac_user
-WHERE id = ANY($1) OR lower(email) = ANY($2) OR uuid = ANY($3::uuid[])`
-	rows, err := db.Query(ctx, q, ids, emails, uuids)
+	byRef, err := findRefs(ctx, db, good)
 	if err != nil {
 		return nil, err
 	}
-	found := map[string]bool{}
-	var id, email, uuid string
-	if _, err := pgx.ForEachRow(rows, []any{&id, &email, &uuid}, func() error {
-		found[id], found[email], found[uuid] = true, true, true
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	for _, r := range refs {
-		if _, done := bad[r]; done {
-			continue
-		}
-		k := strings.ToLower(strings.TrimSpace(r))
-		if isDigits(k) {
-			n, _ := strconv.ParseInt(k, 10, 64)
-			k = strconv.FormatInt(n, 10)
-		}
-		if !found[k] {
-			bad[r] = NotFound("user %s", r)
-		}
+	for _, r := range missingRefs(good, byRef) {
+		bad[r] = NotFound("user %s", r)
 	}
 	return bad, nil
 }

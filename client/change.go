@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Every change b2badmin makes goes through runChange, the one change
@@ -187,6 +189,7 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 	if err := a.validate(); err != nil {
 		return res, err
 	}
+	var runID string
 	err := c.inTx(ctx, func(tx pgx.Tx) error {
 		users, missing, err := lockTargets(ctx, tx, s.targets, s.reads)
 		if err != nil {
@@ -214,7 +217,7 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 				return err
 			}
 		}
-		runID, err := a.queueRun(&p.writes, len(p.changes), p.totals)
+		runID, err = a.queueRun(&p.writes, len(p.changes), p.totals)
 		if err != nil {
 			return err
 		}
@@ -238,6 +241,10 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 		res.Secrets = nil // a key that was rolled back must never be shown
 		return res, nil
 	}
+	var unknown *OutcomeUnknownError
+	if errors.As(err, &unknown) {
+		unknown.RunID = runID
+	}
 	if err != nil {
 		return ChangeResult{Action: s.action, DryRun: o.DryRun}, err
 	}
@@ -248,10 +255,57 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 // back into success.
 var errWriteDryRun = errors.New("dry run: rolled back")
 
-// inTx runs fn in a transaction (a savepoint when c already runs in one).
+// inTx runs fn in a transaction (a savepoint when c already runs in one)
+// and commits it. Once COMMIT is sent, its outcome is waited for whatever
+// happens to ctx: a signal or --timeout cancels waiting, not the commit,
+// so cancelling then would report "nothing was committed" about a change
+// that was. When the connection breaks during COMMIT nobody knows the
+// outcome, and the error says so.
 func (c *Client) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return pgx.BeginFunc(ctx, c.db, fn)
+	tx, err := c.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = tx.Rollback(rctx) // a closed connection was rolled back by the server
+		return err
+	}
+	if err := tx.Commit(context.WithoutCancel(ctx)); err != nil {
+		var pg *pgconn.PgError
+		if errors.As(err, &pg) || c.nested() {
+			return err // the server refused the commit: rolled back
+		}
+		return &OutcomeUnknownError{Err: err}
+	}
+	return nil
 }
+
+// nested reports whether c runs inside a transaction (a batch's): its
+// "commit" releases a savepoint, and nothing is committed yet.
+func (c *Client) nested() bool {
+	_, ok := c.db.(pgx.Tx)
+	return ok
+}
+
+// OutcomeUnknownError is a COMMIT whose outcome was lost with the
+// connection: the change may or may not have been applied.
+type OutcomeUnknownError struct {
+	Err   error
+	RunID string // the run the change would have recorded, if any
+}
+
+func (e *OutcomeUnknownError) Error() string {
+	check := "b2badmin log runs"
+	if e.RunID != "" {
+		check = "b2badmin log --run " + e.RunID
+	}
+	return fmt.Sprintf("the connection was lost during COMMIT: the change may or may not have been applied; check with %s (%s)",
+		check, Scrub(e.Err.Error()))
+}
+
+func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 
 // lockedUser is a user row as read under its row lock.
 type lockedUser struct {

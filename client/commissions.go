@@ -126,7 +126,12 @@ func collectPlans(rows pgx.Rows) ([]CommissionPlan, error) {
 	out := []CommissionPlan{}
 	var p CommissionPlan
 	_, err := pgx.ForEachRow(rows, []any{&p.ID, &p.Operation, &p.Currency, &p.Percent, &p.FixedFee, &p.MinFee, &p.MaxFee, &p.CreatedAt, &p.UpdatedAt},
-		func() error { out = append(out, p); return nil })
+		func() error {
+			p.CreatedAt, p.UpdatedAt = utc(p.CreatedAt), utc(p.UpdatedAt)
+			out = append(out, p)
+			p.MinFee, p.MaxFee = nil, nil
+			return nil
+		})
 	return out, err
 }
 

@@ -25,11 +25,16 @@ type Audit struct {
 	Reverts string
 }
 
-// RunLine is a line of a batch run.
+// RunLine is a line of a batch run. The run is recorded by the first line
+// that goes through the change engine, so a batch that writes nothing
+// leaves no run.
 type RunLine struct {
-	ID   string
-	File string
-	Line int
+	ID        string
+	StartedAt time.Time // when the batch started
+	Mode      string
+	File      string
+	SHA256    string // of the batch's input
+	Line      int
 }
 
 // Limits of the free text a change records (api_operationlog's columns).

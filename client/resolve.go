@@ -19,6 +19,16 @@ type UserRef struct {
 // order given, without duplicates. Every unknown reference is named in one
 // NotFound error, so a bulk command fails before it changes anything.
 func ResolveUsers(ctx context.Context, db DBTX, refs []string) ([]UserRef, error) {
+	byRef, err := findRefs(ctx, db, refs)
+	if err != nil {
+		return nil, err
+	}
+	return matchRefs(refs, byRef)
+}
+
+// findRefs looks the references up in one query and returns the users
+// found, keyed by refKey (id text, lower-case email, uuid text).
+func findRefs(ctx context.Context, db DBTX, refs []string) (map[string]UserRef, error) {
 	keys, err := parseRefs(refs)
 	if err != nil {
 		return nil, err
@@ -37,10 +47,7 @@ WHERE id = ANY($1) OR lower(email) = ANY($2) OR uuid = ANY($3::uuid[])`
 		byRef[idText], byRef[lowerEmail], byRef[uuidText] = u, u, u
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return matchRefs(refs, byRef)
+	return byRef, err
 }
 
 // refKeys are user arguments sorted by kind, for one query over all three.

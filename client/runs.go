@@ -66,18 +66,30 @@ func NewRunID() string {
 }
 
 // queueRun records the change on its run, in the change's pipeline: a
-// command gets a run of its own when it changed anything; a batch line adds
-// its counts to the batch's run and moves its last committed line, which
-// must move forward (a line can commit once only, whoever resumes).
+// command gets a run of its own when it changed anything; a batch line
+// creates the batch's run or adds its counts to it, and moves the run's
+// last committed line, which must move forward (a line can commit once
+// only, whoever resumes the batch).
 func (a Audit) queueRun(p *pipeline, changed int, e Effects) (string, error) {
-	if a.Run != nil {
-		const advance = `
-UPDATE api_operationrun SET changes = changes + $2, tokens_blacklisted = tokens_blacklisted + $3,
-    sessions_deleted = sessions_deleted + $4, devices_deleted = devices_deleted + $5, last_line = $6, ended_at = now()
-WHERE id = $1 AND coalesce(last_line, 0) < $6`
-		p.execExpect(1, Refused("refused: line %d of run %s has already been applied (is another process resuming it?)", a.Run.Line, a.Run.ID),
-			advance, a.Run.ID, changed, e.TokensBlacklisted, e.SessionsDeleted, e.DevicesDeleted, a.Run.Line)
-		return a.Run.ID, nil
+	var reverts any
+	if a.Reverts != "" {
+		reverts = a.Reverts
+	}
+	if r := a.Run; r != nil {
+		const line = `
+INSERT INTO api_operationrun AS r (id, started_at, ended_at, actor, command, target, mode, outcome, users_changed, changes,
+    tokens_blacklisted, sessions_deleted, devices_deleted, batch_file, batch_sha256, last_line, reverts_id)
+VALUES ($1::uuid, $2, now(), $3, $4, $5, $6, 'unfinished', NULL, $7, $8, $9, $10, $11, $12, $13, NULL)
+ON CONFLICT (id) DO UPDATE SET changes = r.changes + EXCLUDED.changes,
+    tokens_blacklisted = r.tokens_blacklisted + EXCLUDED.tokens_blacklisted,
+    sessions_deleted = r.sessions_deleted + EXCLUDED.sessions_deleted,
+    devices_deleted = r.devices_deleted + EXCLUDED.devices_deleted,
+    last_line = EXCLUDED.last_line, ended_at = now()
+WHERE coalesce(r.last_line, 0) < EXCLUDED.last_line`
+		p.execExpect(1, Refused("refused: line %d of run %s has already been applied (is another process resuming it?)", r.Line, r.ID),
+			line, r.ID, r.StartedAt, a.Actor, a.Command, a.Target, r.Mode, changed, e.TokensBlacklisted, e.SessionsDeleted,
+			e.DevicesDeleted, r.File, r.SHA256, r.Line)
+		return r.ID, nil
 	}
 	if changed == 0 {
 		return "", nil
@@ -87,48 +99,19 @@ WHERE id = $1 AND coalesce(last_line, 0) < $6`
 INSERT INTO api_operationrun (id, started_at, ended_at, actor, command, target, mode, outcome, users_changed, changes,
     tokens_blacklisted, sessions_deleted, devices_deleted, batch_file, batch_sha256, last_line, reverts_id)
 VALUES ($1::uuid, now(), now(), $2, $3, $4, 'command', 'committed', $5, $5, $6, $7, $8, '', '', NULL, $9::uuid)`
-	var reverts any
-	if a.Reverts != "" {
-		reverts = a.Reverts
-	}
 	p.exec(insertRun, id, a.Actor, a.Command, a.Target, changed, e.TokensBlacklisted, e.SessionsDeleted, e.DevicesDeleted, reverts)
 	return id, nil
 }
 
-// RunStart describes a batch run as it begins.
-type RunStart struct {
-	ID     string // "" = a new id
-	Mode   string
-	File   string
-	SHA256 string
-}
-
-// StartRun records a batch run before its first line, as unfinished.
-// Outside --atomic it is committed at once, so that a killed batch still
-// shows how far it got.
-func (c *Client) StartRun(ctx context.Context, a Audit, r RunStart) (string, error) {
-	if err := a.validate(); err != nil {
-		return "", err
-	}
-	if r.ID == "" {
-		r.ID = NewRunID()
-	}
-	const q = `
-INSERT INTO api_operationrun (id, started_at, ended_at, actor, command, target, mode, outcome, users_changed, changes,
-    tokens_blacklisted, sessions_deleted, devices_deleted, batch_file, batch_sha256, last_line, reverts_id)
-VALUES ($1::uuid, now(), NULL, $2, $3, $4, $5, 'unfinished', NULL, 0, 0, 0, 0, $6, $7, NULL, NULL)`
-	_, err := c.db.Exec(ctx, q, r.ID, a.Actor, a.Command, a.Target, r.Mode, r.File, r.SHA256)
-	return r.ID, err
-}
-
-// FinishRun records how a batch run ended and how many users it changed.
-func (c *Client) FinishRun(ctx context.Context, id, outcome string) error {
+// FinishRun records how a batch run ended and how many users it changed;
+// it reports false when the batch wrote nothing, so has no run.
+func (c *Client) FinishRun(ctx context.Context, id, outcome string) (bool, error) {
 	const q = `
 UPDATE api_operationrun SET outcome = $2, ended_at = now(),
     users_changed = (SELECT count(DISTINCT target_user_id) FROM api_operationlog WHERE run_id = $1::uuid)
 WHERE id = $1::uuid`
-	_, err := c.db.Exec(ctx, q, id, outcome)
-	return err
+	tag, err := c.db.Exec(ctx, q, id, outcome)
+	return tag.RowsAffected() == 1, err
 }
 
 const selectRun = `

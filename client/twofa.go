@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -9,59 +10,93 @@ import (
 	"github.com/b2badmin/b2badmin/client/totp"
 )
 
-// TwoFAStatus is one user's 2FA state. Keys and email tokens are never part
+// TwoFAStatus is one user's 2FA state: the shape of `2fa status` and of the
+// two_factor section of `users show`. Keys and email tokens are never part
 // of it: nothing that reads devices selects those columns.
 type TwoFAStatus struct {
-	UserID         int64      `json:"id"`
-	Email          string     `json:"email"`
-	Enabled        bool       `json:"enabled"` // a confirmed device exists (django-otp's user_has_device)
-	TOTP           bool       `json:"totp"`
-	TOTPConfirmed  bool       `json:"totp_confirmed"`
-	EmailDevice    bool       `json:"email_device"`
-	EmailConfirmed bool       `json:"email_confirmed"`
-	LastUsedAt     *time.Time `json:"last_used_at"`
+	UserID         int64        `json:"id"`
+	Email          string       `json:"email"`
+	Enabled        bool         `json:"enabled"` // a confirmed device exists (django-otp's user_has_device)
+	Devices        TwoFADevices `json:"devices"`
+	TOTP           bool         `json:"totp"`
+	TOTPConfirmed  bool         `json:"totp_confirmed"`
+	EmailDevice    bool         `json:"email_device"`
+	EmailConfirmed bool         `json:"email_confirmed"`
+	LastUsedAt     *time.Time   `json:"last_used_at"`
 }
 
-// Kinds lists the device kinds the user has ("totp", "email").
-func (s TwoFAStatus) Kinds() []string {
-	out := []string{}
-	if s.TOTP {
-		out = append(out, "totp")
-	}
-	if s.EmailDevice {
-		out = append(out, "email")
-	}
-	return out
+// TwoFADevice is one django-otp device, without its secret.
+type TwoFADevice struct {
+	ID         int64      `json:"id"`
+	Kind       string     `json:"kind"` // totp or email
+	Name       string     `json:"name"`
+	Confirmed  bool       `json:"confirmed"`
+	Email      *string    `json:"email"` // email devices: where codes go
+	CreatedAt  *time.Time `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
 }
 
-// TwoFAStatuses returns the 2FA state of users, in their order, in one query.
+// TwoFADevices are a user's devices; a table cell shows their kinds.
+type TwoFADevices []TwoFADevice
+
+func (ds TwoFADevices) String() string {
+	kinds := make([]string, len(ds))
+	for i, d := range ds {
+		kinds[i] = d.Kind
+	}
+	return strings.Join(kinds, ",")
+}
+
+// TwoFAStatuses returns the 2FA state of users, in their order, in two
+// queries whatever their number.
 func (c *Client) TwoFAStatuses(ctx context.Context, users []UserRef) ([]TwoFAStatus, error) {
+	ids := IDs(users)
 	const q = `
-WITH u AS (SELECT * FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord)),
-t AS (SELECT user_id, bool_or(confirmed) AS confirmed, max(last_used_at) AS last_used
-      FROM otp_totp_totpdevice WHERE user_id = ANY($1) GROUP BY user_id),
-e AS (SELECT user_id, bool_or(confirmed) AS confirmed, max(last_used_at) AS last_used
-      FROM otp_email_emaildevice WHERE user_id = ANY($1) GROUP BY user_id)
-SELECT u.id, t.user_id IS NOT NULL, coalesce(t.confirmed, false),
-       e.user_id IS NOT NULL, coalesce(e.confirmed, false),
-       greatest(t.last_used, e.last_used)
-FROM u LEFT JOIN t ON t.user_id = u.id LEFT JOIN e ON e.user_id = u.id
-ORDER BY u.ord`
-	rows, err := c.db.Query(ctx, q, IDs(users))
+SELECT user_id, id::bigint, kind, name, confirmed, email, created_at, last_used_at FROM (
+    SELECT user_id, id, 'totp' AS kind, name, confirmed, NULL::text AS email, created_at, last_used_at
+    FROM otp_totp_totpdevice WHERE user_id = ANY($1)
+    UNION ALL
+    SELECT user_id, id, 'email', name, confirmed, email, created_at, last_used_at
+    FROM otp_email_emaildevice WHERE user_id = ANY($1)
+) d ORDER BY user_id, kind DESC, id`
+	rows, err := c.db.Query(ctx, q, ids)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]TwoFAStatus, 0, len(users))
-	var s TwoFAStatus
-	i := 0
-	_, err = pgx.ForEachRow(rows, []any{&s.UserID, &s.TOTP, &s.TOTPConfirmed, &s.EmailDevice, &s.EmailConfirmed, &s.LastUsedAt}, func() error {
-		s.Email = users[i].Email
-		s.Enabled = s.TOTPConfirmed || s.EmailConfirmed
-		out = append(out, s)
-		i++
+	devices := map[int64]TwoFADevices{}
+	var uid int64
+	var d TwoFADevice
+	_, err = pgx.ForEachRow(rows, []any{&uid, &d.ID, &d.Kind, &d.Name, &d.Confirmed, &d.Email, &d.CreatedAt, &d.LastUsedAt}, func() error {
+		d.CreatedAt, d.LastUsedAt = utcPtr(d.CreatedAt), utcPtr(d.LastUsedAt)
+		devices[uid] = append(devices[uid], d)
+		// Fresh pointers for the next row: the appended copy keeps these.
+		d.Email, d.CreatedAt, d.LastUsedAt = nil, nil, nil
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TwoFAStatus, len(users))
+	for i, u := range users {
+		s := TwoFAStatus{UserID: u.ID, Email: u.Email, Devices: devices[u.ID]}
+		if s.Devices == nil {
+			s.Devices = TwoFADevices{}
+		}
+		for _, d := range s.Devices {
+			switch d.Kind {
+			case MethodTOTP:
+				s.TOTP, s.TOTPConfirmed = true, s.TOTPConfirmed || d.Confirmed
+			case MethodEmail:
+				s.EmailDevice, s.EmailConfirmed = true, s.EmailConfirmed || d.Confirmed
+			}
+			if d.LastUsedAt != nil && (s.LastUsedAt == nil || d.LastUsedAt.After(*s.LastUsedAt)) {
+				s.LastUsedAt = d.LastUsedAt
+			}
+		}
+		s.Enabled = s.TOTPConfirmed || s.EmailConfirmed
+		out[i] = s
+	}
+	return out, nil
 }
 
 // device is one 2FA device as the log records it: never its key.

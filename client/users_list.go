@@ -188,7 +188,7 @@ type UserQuery struct {
 	Sort   UserSort
 	After  *Cursor
 	Limit  int // 0 = every row
-	// Need says whether an optional, costlier column (groups, 2fa,
+	// Need says whether an optional, costlier column (groups, two_factor,
 	// company) will be printed; when nil every column is computed.
 	Need func(key string) bool
 }
@@ -299,7 +299,7 @@ func buildUserList(q UserQuery) (string, []any) {
 	sql := `SELECT u.id, u.email, u.first_name, u.last_name, u.is_active, u.type, u.date_joined, ` +
 		pick("groups", groups, `'{}'::text[]`) + `, u.phone, ` +
 		pick("company", "c.name", "NULL::text") + `, u.company_id, u.uuid::text, u.last_login, ` +
-		pick("2fa", twoFA, "false") + `, u.language, u.communication_language, u.is_company_owner, u.is_staff, u.is_superuser, (` +
+		pick("two_factor", twoFA, "false") + `, u.language, u.communication_language, u.is_company_owner, u.is_staff, u.is_superuser, (` +
 		s.expr + `)::text
 FROM rbac_user u LEFT JOIN rbac_company c ON c.id = u.company_id` + groupsJoin + b.userWhere(q.Filter)
 	dir, cmp := "", ">"

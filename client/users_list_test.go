@@ -104,14 +104,14 @@ func FuzzParseCursor(f *testing.F) {
 	})
 }
 
-func TestMonthBounds(t *testing.T) {
-	last, this := MonthBounds(time.Date(2024, 3, 31, 23, 0, 0, 0, time.FixedZone("X", -5*3600)))
+func TestMonthOf(t *testing.T) {
+	this := MonthOf(time.Date(2024, 3, 31, 23, 0, 0, 0, time.FixedZone("X", -5*3600)))
 	// 2024-03-31 23:00 at UTC-5 is April 1st in UTC.
-	if !this.Equal(time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)) || !last.Equal(time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("bounds %v %v", last, this)
+	if !this.From.Equal(time.Date(2024, 4, 1, 0, 0, 0, 0, time.UTC)) || !this.To.Equal(time.Date(2024, 5, 1, 0, 0, 0, 0, time.UTC)) ||
+		!this.Previous().From.Equal(time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("month %v, previous %v", this, this.Previous())
 	}
-	last, _ = MonthBounds(time.Date(2024, 1, 15, 0, 0, 0, 0, time.UTC))
-	if !last.Equal(time.Date(2023, 12, 1, 0, 0, 0, 0, time.UTC)) {
+	if last := MonthOf(time.Date(2024, 1, 15, 0, 0, 0, 0, time.UTC)).Previous(); !last.From.Equal(time.Date(2023, 12, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("January's last month: %v", last)
 	}
 }

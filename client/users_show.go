@@ -14,7 +14,7 @@ import (
 // The sections of `users show`, in the order of the back office's tabs.
 const (
 	SectionInfo        = "info"
-	Section2FA         = "2fa"
+	SectionTwoFactor   = "two_factor"
 	SectionAdditional  = "additional"
 	SectionSessions    = "sessions"
 	SectionTokens      = "tokens"
@@ -22,20 +22,23 @@ const (
 )
 
 // UserSections lists every section.
-var UserSections = []string{SectionInfo, Section2FA, SectionAdditional, SectionSessions, SectionTokens, SectionCommissions}
+var UserSections = []string{SectionInfo, SectionTwoFactor, SectionAdditional, SectionSessions, SectionTokens, SectionCommissions}
 
 // UserDetails is the user details page. A section left out of the request
-// is nil and absent from JSON; a requested list is [] when empty. This
-// struct's JSON is a documented contract (docs/output.md).
+// is nil and absent from JSON; a requested list is [] when empty. Each
+// tab is the very read, and the very shape, of the command that shows it
+// alone: two_factor is `2fa status`, sessions `users sessions`, tokens
+// `users tokens`, commissions `commissions show`. This struct's JSON is a
+// documented contract (docs/output.md).
 type UserDetails struct {
-	ID          int64            `json:"id"`
-	Email       string           `json:"email"`
-	Info        *UserInfo        `json:"info,omitempty"`
-	TwoFA       *UserTwoFA       `json:"2fa,omitempty"`
-	Additional  *UserAdditional  `json:"additional,omitempty"`
-	Sessions    *[]AuthSession   `json:"sessions,omitempty"`
-	Tokens      *[]ShownToken    `json:"tokens,omitempty"`
-	Commissions *UserCommissions `json:"commissions,omitempty"`
+	ID          int64              `json:"id"`
+	Email       string             `json:"email"`
+	Info        *UserInfo          `json:"info,omitempty"`
+	TwoFactor   *TwoFAStatus       `json:"two_factor,omitempty"`
+	Additional  *UserAdditional    `json:"additional,omitempty"`
+	Sessions    *[]AuthSession     `json:"sessions,omitempty"`
+	Tokens      *[]SentToken       `json:"tokens,omitempty"`
+	Commissions *CommissionSummary `json:"commissions,omitempty"`
 }
 
 // UserInfo is the Info tab.
@@ -66,26 +69,10 @@ type GroupMembership struct {
 	Member bool   `json:"member"`
 }
 
-// UserTwoFA is the 2FA tab. Device keys and tokens are never read.
-type UserTwoFA struct {
-	Enabled bool          `json:"enabled"`
-	Devices []TwoFADevice `json:"devices"`
-}
-
-// TwoFADevice is one django-otp device, without its secret.
-type TwoFADevice struct {
-	Kind       string     `json:"kind"` // totp or email
-	Name       string     `json:"name"`
-	Confirmed  bool       `json:"confirmed"`
-	Email      *string    `json:"email"` // email devices: where codes go
-	CreatedAt  *time.Time `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at"`
-}
-
 // UserAdditional is the Additional tab's Info section.
 type UserAdditional struct {
 	ID                    int64      `json:"id"`
-	TwoFA                 bool       `json:"2fa"`
+	TwoFactor             bool       `json:"two_factor"`
 	UUID                  string     `json:"uuid"`
 	LastLogin             *time.Time `json:"last_login"`
 	PasswordUsable        bool       `json:"password_usable"`
@@ -110,35 +97,6 @@ type Wallet struct {
 	Kind      string    `json:"kind"`
 	Address   string    `json:"address"`
 	CreatedAt time.Time `json:"created_at"`
-}
-
-// AuthSession is one line of the API sessions list.
-type AuthSession struct {
-	UserID      int64     `json:"user_id"`
-	IP          string    `json:"ip"`
-	Time        time.Time `json:"time"`
-	Result      string    `json:"result"`
-	DeviceType  string    `json:"device_type"`
-	Geolocation string    `json:"geolocation"`
-}
-
-// ShownToken is one line of the details page's list of sent tokens; Token
-// is already masked unless the caller asked to reveal it.
-type ShownToken struct {
-	SentAt      time.Time `json:"sent_at"`
-	Destination string    `json:"destination"`
-	Token       string    `json:"token"`
-	Status      string    `json:"status"`
-}
-
-// UserCommissions is the Commissions tab. Amounts are decimal strings in
-// USD (exact, as stored); turnovers are null without a company.
-type UserCommissions struct {
-	Company              *string          `json:"company"`
-	CompanyID            *int64           `json:"company_id"`
-	CurrentMonthTurnover *string          `json:"current_month_turnover_usd"`
-	LastMonthTurnover    *string          `json:"last_month_turnover_usd"`
-	Plans                []CommissionPlan `json:"plans"`
 }
 
 // ShowOptions choose what ShowUser reads.
@@ -168,34 +126,39 @@ func (c *Client) ShowUser(ctx context.Context, ref string, o ShowOptions) (*User
 	}
 	d := &UserDetails{ID: u[0].ID, Email: u[0].Email}
 	id := u[0].ID
-	if all || want[SectionInfo] || want[SectionAdditional] || want[SectionCommissions] {
-		if err := c.showMain(ctx, id, d, all || want[SectionInfo], all || want[SectionAdditional], all || want[SectionCommissions]); err != nil {
+	if all || want[SectionInfo] || want[SectionAdditional] {
+		if err := c.showMain(ctx, id, d, all || want[SectionInfo], all || want[SectionAdditional]); err != nil {
 			return nil, err
 		}
 	}
-	if all || want[Section2FA] {
-		if d.TwoFA, err = c.showTwoFA(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-	if all || want[SectionSessions] {
-		s, err := c.showSessions(ctx, id, o.Limit)
+	if all || want[SectionTwoFactor] {
+		st, err := c.TwoFAStatuses(ctx, u)
 		if err != nil {
+			return nil, err
+		}
+		d.TwoFactor = &st[0]
+	}
+	latest := ActivityFilter{Limit: o.Limit, Reveal: o.Reveal}
+	if all || want[SectionSessions] {
+		s := []AuthSession{}
+		if err := c.AuthLog(ctx, id, latest, func(e AuthSession) error { s = append(s, e); return nil }); err != nil {
 			return nil, err
 		}
 		d.Sessions = &s
 	}
 	if all || want[SectionTokens] {
-		t, err := c.showTokens(ctx, id, o.Limit, o.Reveal)
-		if err != nil {
+		t := []SentToken{}
+		if err := c.SentTokens(ctx, id, latest, func(e SentToken) error { t = append(t, e); return nil }); err != nil {
 			return nil, err
 		}
 		d.Tokens = &t
 	}
-	if d.Commissions != nil {
-		if err := c.showCommissions(ctx, id, d.Commissions, o.Now); err != nil {
+	if all || want[SectionCommissions] {
+		cs, err := c.CommissionSummary(ctx, u[0], o.Now)
+		if err != nil {
 			return nil, err
 		}
+		d.Commissions = &cs
 	}
 	return d, nil
 }
@@ -203,7 +166,7 @@ func (c *Client) ShowUser(ctx context.Context, ref string, o ShowOptions) (*User
 // showMain reads the user row once for info, additional and the company
 // of the commissions section. The password column is only compared in SQL:
 // the hash never leaves the database.
-func (c *Client) showMain(ctx context.Context, id int64, d *UserDetails, info, additional, commissions bool) error {
+func (c *Client) showMain(ctx context.Context, id int64, d *UserDetails, info, additional bool) error {
 	const q = `
 SELECT u.email, u.first_name, u.last_name, u.phone, u.ip_white_list, u.language, u.communication_language,
        u.is_active, u.uuid::text, u.last_login, (u.password <> '' AND left(u.password, 1) <> '!'),
@@ -223,7 +186,7 @@ WHERE u.id = $1`
 	var groups, perms []string
 	err := c.db.QueryRow(ctx, q, id).Scan(&in.Email, &in.FirstName, &in.LastName, &in.Phone, &ips, &in.Language,
 		&ad.CommunicationLanguage, &in.IsActive, &ad.UUID, &ad.LastLogin, &ad.PasswordUsable, &ad.IsCompanyOwner,
-		&ad.Company, &ad.CompanyID, &ad.Type, &ad.DateJoined, &groups, &perms, &ad.TwoFA)
+		&ad.Company, &ad.CompanyID, &ad.Type, &ad.DateJoined, &groups, &perms, &ad.TwoFactor)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return NotFound("user %d", id)
 	}
@@ -269,9 +232,6 @@ WHERE u.id = $1`
 			return err
 		}
 		d.Additional = &ad
-	}
-	if commissions {
-		d.Commissions = &UserCommissions{Company: ad.Company, CompanyID: ad.CompanyID, Plans: []CommissionPlan{}}
 	}
 	return nil
 }

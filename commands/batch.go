@@ -219,6 +219,7 @@ type batchRun struct {
 	o          *batchOptions
 	src        batchSource
 	runID      string
+	started    time.Time
 	runner     *lineRunner
 	pool       *client.Client
 	structured bool
@@ -237,30 +238,19 @@ func (b *batchRun) mode() string {
 }
 
 func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
-	audit := b.inv.Audit("")
-	start := client.RunStart{Mode: b.mode(), File: b.src.name, SHA256: b.src.sha256}
+	// The run is recorded by the first line that writes (in that line's
+	// transaction): a batch that only reads leaves no run, and in --atomic
+	// or --dry-run the record commits or rolls back with everything else.
+	b.runID, b.started = client.NewRunID(), time.Now()
 	var tx pgx.Tx
-	var err error
-	if !b.o.dryRun && !b.inv.ReadOnly() {
-		// Recorded (and committed) before the first line, so that a killed
-		// batch still shows how far it got.
-		if b.runID, err = b.pool.StartRun(ctx, audit, start); err != nil {
-			return err
-		}
-	}
 	if b.o.atomic || b.o.dryRun {
+		var err error
 		if tx, err = b.pool.DB().Begin(ctx); err != nil {
 			return err
 		}
 		// Rollback after Commit is a no-op; a dropped connection rolls back
 		// on the server anyway (a killed process applies nothing).
 		defer tx.Rollback(context.WithoutCancel(ctx))
-		if b.o.dryRun {
-			// A dry run writes no run: its record is rolled back with it.
-			if b.runID, err = b.pool.WithDB(tx).StartRun(ctx, audit, start); err != nil {
-				return err
-			}
-		}
 	}
 	b.inv.UseClient(b.pool)
 	bar := newProgress(b.inv, "batch", int64(len(cmds)))
@@ -323,7 +313,8 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, bc *batchCommand) (int
 	if b.structured || b.o.dryRun {
 		w = &buf
 	}
-	meta := &BatchLine{RunID: b.runID, File: b.src.name, Line: bc.Line, Confirmed: true}
+	meta := &BatchLine{Run: client.RunLine{ID: b.runID, StartedAt: b.started, Mode: b.mode(), File: b.src.name,
+		SHA256: b.src.sha256, Line: bc.Line}, Confirmed: true}
 	code, msg := b.runner.run(ctx, bc.Args, meta, lineIO{in: strings.NewReader(""), out: w})
 	var changes any
 	if sp != nil {
@@ -368,17 +359,18 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, fir
 	switch {
 	case b.o.dryRun:
 		summary += "; dry run: rolled back, nothing was applied"
+		outcome = ""
 	case tx != nil && (failed > 0 || interrupted):
-		// Rolled back first: the transaction holds the run's row, which
-		// recording the outcome updates. A connection the interrupt closed
-		// was rolled back by the server.
+		// The run's record goes with everything else: exactly as before.
+		// (A connection the interrupt closed was rolled back by the server.)
 		_ = tx.Rollback(bg)
 		summary += "; rolled back, nothing was applied"
-		outcome = client.RunRolledBack
+		outcome = ""
 	case tx != nil:
 		// Not cancellable: once COMMIT is sent, wait for its outcome so the
 		// summary is true either way.
-		if err := b.pool.WithDB(tx).FinishRun(bg, b.runID, client.RunCommitted); err != nil {
+		recorded, err := b.pool.WithDB(tx).FinishRun(bg, b.runID, client.RunCommitted)
+		if err != nil {
 			return err
 		}
 		if err := tx.Commit(bg); err != nil {
@@ -387,21 +379,28 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, fir
 		}
 		summary += "; committed"
 		outcome = ""
+		if recorded {
+			summary = "run " + b.runID + ": " + summary
+		}
 	case failed > 0 || interrupted:
 		outcome = client.RunPartlyCommitted
 		if ok == 0 {
 			outcome = client.RunRolledBack
 		}
+		summary += "; " + outcome
+	default:
+		summary += "; committed"
 	}
-	if b.runID != "" && outcome != "" && !b.o.dryRun {
+	if outcome != "" {
 		fctx, cancel := context.WithTimeout(bg, 10*time.Second)
 		defer cancel()
-		if err := b.pool.FinishRun(fctx, b.runID, outcome); err != nil {
+		recorded, err := b.pool.FinishRun(fctx, b.runID, outcome)
+		if err != nil {
 			fmt.Fprintf(errOut, "b2badmin: could not record how run %s ended: %v\n", b.runID, client.Scrub(err.Error()))
 		}
-	}
-	if b.runID != "" && !b.o.dryRun {
-		summary = "run " + b.runID + ": " + summary
+		if recorded || err != nil {
+			summary = "run " + b.runID + ": " + summary
+		}
 	}
 	fmt.Fprintln(errOut, "b2badmin: "+summary)
 	switch {

@@ -55,9 +55,7 @@ type GlobalOptions struct {
 
 // BatchLine is set while a batch runs one of its lines.
 type BatchLine struct {
-	RunID string // the batch's run
-	File  string
-	Line  int
+	Run client.RunLine // the batch's run and this line
 	// Confirmed: inside a batch the file is the confirmation.
 	Confirmed bool
 }
@@ -218,7 +216,8 @@ func (inv *Invocation) Actor() string {
 func (inv *Invocation) Audit(reason string) client.Audit {
 	a := client.Audit{Actor: inv.Actor(), Command: RedactCommandLine(inv.Args), Reason: reason, Target: inv.Target()}
 	if inv.Batch != nil {
-		a.Run = &client.RunLine{ID: inv.Batch.RunID, File: inv.Batch.File, Line: inv.Batch.Line}
+		run := inv.Batch.Run
+		a.Run = &run
 	}
 	return a
 }

@@ -34,7 +34,7 @@ func twoFAStatusRow(s client.TwoFAStatus) []any {
 	if s.LastUsedAt != nil {
 		last = *s.LastUsedAt
 	}
-	return []any{s.UserID, s.Email, s.Enabled, s.Kinds(), s.TOTP, s.TOTPConfirmed, s.EmailDevice, s.EmailConfirmed, last}
+	return []any{s.UserID, s.Email, s.Enabled, s.Devices, s.TOTP, s.TOTPConfirmed, s.EmailDevice, s.EmailConfirmed, last}
 }
 
 func newTwoFAStatusCmd(inv *Invocation) *cobra.Command {

@@ -58,6 +58,11 @@ var sessionColumns = output.Columns{
 	{Key: "geolocation", Header: "Geolocation", Default: true},
 }
 
+// sessionRow is a session in sessionColumns order.
+func sessionRow(e client.AuthSession) []any {
+	return []any{e.ID, e.UserID, e.IP, e.Time, e.Result, e.DeviceType, e.Geolocation}
+}
+
 func newUsersSessionsCmd(inv *Invocation) *cobra.Command {
 	o := &activityOptions{}
 	cmd := &cobra.Command{
@@ -72,9 +77,7 @@ func newUsersSessionsCmd(inv *Invocation) *cobra.Command {
 			}
 			return streamActivity(cmd, inv, args[0], sessionColumns, func(c *client.Client, u client.UserRef, w output.RowWriter) error {
 				ctx := cmd.Context()
-				return c.AuthLog(ctx, u.ID, fl, func(e client.AuthLogEntry) error {
-					return w.Write([]any{e.ID, e.UserID, e.IP, e.CreatedAt, e.Result, e.DeviceType, e.Geolocation})
-				})
+				return c.AuthLog(ctx, u.ID, fl, func(e client.AuthSession) error { return w.Write(sessionRow(e)) })
 			})
 		},
 	}
@@ -93,6 +96,11 @@ var tokenColumns = output.Columns{
 	{Key: "destination", Header: "Sent to", Default: true},
 	{Key: "token", Header: "Token", Default: true},
 	{Key: "status", Header: "Status", Default: true},
+}
+
+// tokenRow is a sent token in tokenColumns order (masked by the client).
+func tokenRow(t client.SentToken) []any {
+	return []any{t.ID, t.UserID, t.SentAt, t.Destination, t.Token, t.Status}
 }
 
 func newUsersTokensCmd(inv *Invocation) *cobra.Command {
@@ -118,13 +126,8 @@ func newUsersTokensCmd(inv *Invocation) *cobra.Command {
 						return usageErrorf("invalid --status %q: want one of %s", fl.Status, strings.Join(known, ", "))
 					}
 				}
-				return c.SentTokens(ctx, u.ID, fl, func(t client.SentToken) error {
-					tok := client.MaskToken(t.Token)
-					if o.reveal {
-						tok = t.Token
-					}
-					return w.Write([]any{t.ID, t.UserID, t.SentAt, t.Destination, tok, t.Status})
-				})
+				fl.Reveal = o.reveal
+				return c.SentTokens(ctx, u.ID, fl, func(t client.SentToken) error { return w.Write(tokenRow(t)) })
 			})
 		},
 	}

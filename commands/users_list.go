@@ -33,7 +33,7 @@ var userColumns = output.Columns{
 	{Key: "company_id", Header: "Company ID"},
 	{Key: "uuid", Header: "UUID"},
 	{Key: "last_login", Header: "Last login"},
-	{Key: "2fa", Header: "2FA"},
+	{Key: "two_factor", Header: "2FA"},
 	{Key: "language", Header: "Language"},
 	{Key: "communication_language", Header: "Communication language"},
 	{Key: "is_company_owner", Header: "Company owner"},

@@ -208,7 +208,7 @@ type userJSON struct {
 	CompanyID             *int64   `json:"company_id"`
 	UUID                  string   `json:"uuid"`
 	LastLogin             *string  `json:"last_login"`
-	TwoFA                 bool     `json:"2fa"`
+	TwoFA                 bool     `json:"two_factor"`
 	Language              string   `json:"language"`
 	CommunicationLanguage string   `json:"communication_language"`
 	IsCompanyOwner        bool     `json:"is_company_owner"`

@@ -23,7 +23,7 @@ func newUsersShowCmd(inv *Invocation) *cobra.Command {
 	o := &usersShowOptions{}
 	cmd := &cobra.Command{
 		Use:   "show USER",
-		Short: "Show a user's details page: info, 2fa, additional, sessions, tokens, commissions",
+		Short: "Show a user's details page: info, two_factor (2FA), additional, sessions, tokens, commissions",
 		Long: `Show the user details page of USER (an ID, an email or a UUID).
 
 Sections: ` + strings.Join(client.UserSections, ", ") + `. --section picks some
@@ -41,6 +41,9 @@ read. Exit 3 when the user does not exist.`,
 				s = strings.ToLower(strings.TrimSpace(s))
 				if s == "" {
 					continue
+				}
+				if s == "2fa" {
+					s = client.SectionTwoFactor // the tab's name in the back office
 				}
 				if !isSection(s) {
 					return usageErrorf("unknown section %q (sections: %s)", s, strings.Join(client.UserSections, ", "))

@@ -72,13 +72,14 @@ func detailBlocks(d *client.UserDetails) []detailBlock {
 			{key: "extra_permissions", title: "Extra permissions", cols: cols("id", "Identifier", "label", "Permission"), rows: perms},
 		}})
 	}
-	if t := d.TwoFA; t != nil {
+	if t := d.TwoFactor; t != nil {
 		devs := make([][]any, len(t.Devices))
 		for i, v := range t.Devices {
-			devs[i] = []any{v.Kind, v.Name, v.Confirmed, deref(v.Email), v.CreatedAt, v.LastUsedAt}
+			devs[i] = []any{v.ID, v.Kind, v.Name, v.Confirmed, deref(v.Email), v.CreatedAt, v.LastUsedAt}
 		}
-		out = append(out, detailBlock{key: client.Section2FA, title: "2FA", pairs: []detailPair{{"enabled", "2FA enabled", t.Enabled}},
-			lists: []detailList{{key: "devices", title: "Devices", rows: devs, cols: cols("kind", "Kind", "name", "Name",
+		out = append(out, detailBlock{key: client.SectionTwoFactor, title: "2FA", pairs: []detailPair{{"enabled", "2FA enabled", t.Enabled},
+			{"last_used_at", "Last used at", deref(t.LastUsedAt)}},
+			lists: []detailList{{key: "devices", title: "Devices", rows: devs, cols: cols("id", "ID", "kind", "Kind", "name", "Name",
 				"confirmed", "Confirmed", "email", "Email", "created_at", "Created at", "last_used_at", "Last used at")}}})
 	}
 	if a := d.Additional; a != nil {
@@ -87,7 +88,7 @@ func detailBlocks(d *client.UserDetails) []detailBlock {
 			ws[i] = []any{w.ID, w.Name, w.Currency, w.Kind, w.Address, w.CreatedAt}
 		}
 		out = append(out, detailBlock{key: client.SectionAdditional, title: "Additional", pairs: []detailPair{
-			{"id", "Identifier", a.ID}, {"2fa", "2FA", a.TwoFA}, {"uuid", "UUID", a.UUID}, {"last_login", "Last login", a.LastLogin},
+			{"id", "Identifier", a.ID}, {"two_factor", "2FA", a.TwoFactor}, {"uuid", "UUID", a.UUID}, {"last_login", "Last login", a.LastLogin},
 			{"password_usable", "Password usable", a.PasswordUsable}, {"is_company_owner", "Company owner", a.IsCompanyOwner},
 			{"company", "Company", deref(a.Company)}, {"company_id", "Company ID", deref(a.CompanyID)}, {"type", "Type", a.Type},
 			{"date_joined", "Joined at", a.DateJoined}, {"phone", "Phone number", a.Phone}, {"last_name", "Last name", a.LastName},
@@ -99,29 +100,34 @@ func detailBlocks(d *client.UserDetails) []detailBlock {
 	if d.Sessions != nil {
 		rows := make([][]any, len(*d.Sessions))
 		for i, s := range *d.Sessions {
-			rows[i] = []any{s.UserID, s.IP, s.Time, s.Result, s.DeviceType, s.Geolocation}
+			rows[i] = sessionRow(s)
 		}
 		out = append(out, detailBlock{key: client.SectionSessions, title: "API sessions list", lists: []detailList{{key: "sessions",
-			title: "Latest sessions", rows: rows, cols: cols("user_id", "User ID", "ip", "IP", "time", "Time", "result", "Result",
-				"device_type", "Device type", "geolocation", "Geolocation")}}})
+			title: "Latest sessions", rows: rows, cols: sessionColumns.All()}}})
 	}
 	if d.Tokens != nil {
 		rows := make([][]any, len(*d.Tokens))
 		for i, t := range *d.Tokens {
-			rows[i] = []any{t.SentAt, t.Destination, t.Token, t.Status}
+			rows[i] = tokenRow(t)
 		}
 		out = append(out, detailBlock{key: client.SectionTokens, title: "List of sent tokens", lists: []detailList{{key: "tokens",
-			title: "Latest tokens", rows: rows, cols: cols("sent_at", "Sent at", "destination", "Email or phone", "token", "Token", "status", "Status")}}})
+			title: "Latest tokens", rows: rows, cols: tokenColumns.All()}}})
 	}
 	if c := d.Commissions; c != nil {
 		rows := make([][]any, len(c.Plans))
 		for i, p := range c.Plans {
 			rows[i] = []any{p.ID, p.Operation, p.Currency, p.Percent, p.FixedFee, deref(p.MinFee), deref(p.MaxFee), p.UpdatedAt}
 		}
+		turnover := func(t *client.Turnover) any {
+			if t == nil {
+				return nil
+			}
+			return t.AmountUSD
+		}
 		out = append(out, detailBlock{key: client.SectionCommissions, title: "Commissions", pairs: []detailPair{
 			{"company", "Company", deref(c.Company)},
-			{"current_month_turnover_usd", "Company current turnover (USD, this month)", deref(c.CurrentMonthTurnover)},
-			{"last_month_turnover_usd", "Company last month turnover (USD)", deref(c.LastMonthTurnover)},
+			{"current_month_turnover", "Company current turnover (USD, this month)", turnover(c.CurrentTurnover)},
+			{"last_month_turnover", "Company last month turnover (USD)", turnover(c.LastTurnover)},
 		}, lists: []detailList{{key: "plans", title: "Personal commission plans", rows: rows, cols: cols("id", "ID", "operation", "Operation",
 			"currency", "Currency", "percent", "Percent", "fixed_fee", "Fixed fee", "min_fee", "Min fee", "max_fee", "Max fee", "updated_at", "Updated at")}}})
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +54,8 @@ func showFixture(t *testing.T, conn *pgx.Conn, now time.Time) int64 {
 	mustExec(t, conn, `INSERT INTO rbac_authtoken (user_id, sent_at, destination, token, status_id)
         SELECT $1, '2024-06-03T10:00:00Z', '+4930123', $2, id FROM rbac_tokenstatus WHERE name = 'used'`, id, sentToken)
 	// Turnover: two transfers this month, two last month, one before.
-	lastStart, thisStart := client.MonthBounds(now)
+	cur := client.MonthOf(now)
+	lastStart, thisStart := cur.Previous().From, cur.From
 	mustExec(t, conn, `INSERT INTO api_transfer (company_id, user_id, amount_usd, currency, created_at)
         SELECT u.company_id, u.id, a.amount, 'USDT', a.at FROM rbac_user u,
         (VALUES (100.50::numeric, $2::timestamptz), (0.25, $3), (20.25, $4), (3.00, $5), (999, $6)) a(amount, at) WHERE u.id = $1`,
@@ -90,20 +92,10 @@ type showJSON struct {
 			Message string   `json:"message"`
 		} `json:"group_rule_violations"`
 	} `json:"info"`
-	TwoFA *struct {
-		Enabled bool `json:"enabled"`
-		Devices []struct {
-			Kind       string  `json:"kind"`
-			Name       string  `json:"name"`
-			Confirmed  bool    `json:"confirmed"`
-			Email      *string `json:"email"`
-			CreatedAt  *string `json:"created_at"`
-			LastUsedAt *string `json:"last_used_at"`
-		} `json:"devices"`
-	} `json:"2fa"`
+	TwoFactor  *client.TwoFAStatus `json:"two_factor"`
 	Additional *struct {
 		ID                    int64            `json:"id"`
-		TwoFA                 bool             `json:"2fa"`
+		TwoFactor             bool             `json:"two_factor"`
 		UUID                  string           `json:"uuid"`
 		LastLogin             *string          `json:"last_login"`
 		PasswordUsable        bool             `json:"password_usable"`
@@ -119,27 +111,9 @@ type showJSON struct {
 		CommunicationLanguage string           `json:"communication_language"`
 		Email                 string           `json:"email"`
 	} `json:"additional"`
-	Sessions *[]struct {
-		UserID      int64  `json:"user_id"`
-		IP          string `json:"ip"`
-		Time        string `json:"time"`
-		Result      string `json:"result"`
-		DeviceType  string `json:"device_type"`
-		Geolocation string `json:"geolocation"`
-	} `json:"sessions"`
-	Tokens *[]struct {
-		SentAt      string `json:"sent_at"`
-		Destination string `json:"destination"`
-		Token       string `json:"token"`
-		Status      string `json:"status"`
-	} `json:"tokens"`
-	Commissions *struct {
-		Company              *string          `json:"company"`
-		CompanyID            *int64           `json:"company_id"`
-		CurrentMonthTurnover *string          `json:"current_month_turnover_usd"`
-		LastMonthTurnover    *string          `json:"last_month_turnover_usd"`
-		Plans                []map[string]any `json:"plans"`
-	} `json:"commissions"`
+	Sessions    *[]client.AuthSession     `json:"sessions"`
+	Tokens      *[]client.SentToken       `json:"tokens"`
+	Commissions *client.CommissionSummary `json:"commissions"`
 }
 
 func decodeShow(t *testing.T, out string) showJSON {
@@ -163,7 +137,7 @@ func TestUsersShow(t *testing.T) {
 	full := mustRun(t, dsn, "users", "show", "olga@example.com", "-o", "json").Stdout
 	goldenRead(t, "users_show.json", full)
 	s := decodeShow(t, full)
-	if s.ID != id || s.Info == nil || s.TwoFA == nil || s.Additional == nil || s.Sessions == nil || s.Tokens == nil || s.Commissions == nil {
+	if s.ID != id || s.Info == nil || s.TwoFactor == nil || s.Additional == nil || s.Sessions == nil || s.Tokens == nil || s.Commissions == nil {
 		t.Fatalf("every section expected: %+v", s)
 	}
 	if got := s.Info.IPWhiteList; len(got) != 2 || got[1] != "192.168.0.0/24" {
@@ -184,22 +158,45 @@ func TestUsersShow(t *testing.T) {
 	if v := s.Info.GroupRuleViolations; v == nil || len(v) != 0 {
 		t.Errorf("group_rule_violations of a user keeping the rules: %+v, want []", v)
 	}
-	if !s.TwoFA.Enabled || len(s.TwoFA.Devices) != 2 || !s.Additional.TwoFA {
-		t.Errorf("2fa %+v", s.TwoFA)
+	if !s.TwoFactor.Enabled || len(s.TwoFactor.Devices) != 2 || !s.Additional.TwoFactor {
+		t.Errorf("two_factor %+v", s.TwoFactor)
 	}
 	if !s.Additional.PasswordUsable || s.Additional.UUID != "00000000-0000-4000-8000-0000000000aa" || len(s.Additional.Wallets) != 1 ||
 		s.Additional.DateJoined != "2024-02-03T04:05:06Z" || !s.Additional.IsCompanyOwner {
 		t.Errorf("additional %+v", s.Additional)
 	}
-	if ss := *s.Sessions; len(ss) != 2 || ss[0].IP != "203.0.113.8" || ss[0].Time != "2024-06-02T10:00:00Z" {
+	if ss := *s.Sessions; len(ss) != 2 || ss[0].IP != "203.0.113.8" || !ss[0].Time.Equal(*ptime("2024-06-02T10:00:00Z")) {
 		t.Errorf("sessions (latest first) %+v", ss)
 	}
 	if tk := *s.Tokens; len(tk) != 1 || tk[0].Token != "••••8765" || tk[0].Status != "used" {
 		t.Errorf("tokens %+v", tk)
 	}
 	c := s.Commissions
-	if c.CurrentMonthTurnover == nil || *c.CurrentMonthTurnover != "100.75" || *c.LastMonthTurnover != "23.25" || len(c.Plans) != 1 {
-		t.Errorf("commissions %+v (current %v last %v)", c, c.CurrentMonthTurnover, c.LastMonthTurnover)
+	if c.CurrentTurnover == nil || c.CurrentTurnover.AmountUSD != "100.75" || c.LastTurnover.AmountUSD != "23.25" || len(c.Plans) != 1 {
+		t.Errorf("commissions %+v (current %v last %v)", c, c.CurrentTurnover, c.LastTurnover)
+	}
+	// Each tab is the standalone command's read, in the same shape.
+	for _, tab := range []struct {
+		name, got string
+		alone     []string
+	}{
+		{"two_factor", string(mustJSON(s.TwoFactor)), []string{"2fa", "status", "olga@example.com", "-o", "json"}},
+		{"sessions", string(mustJSON(s.Sessions)), []string{"users", "sessions", "olga@example.com", "--limit", "20", "-o", "json"}},
+		{"tokens", string(mustJSON(s.Tokens)), []string{"users", "tokens", "olga@example.com", "--limit", "20", "-o", "json"}},
+		{"commissions", string(mustJSON(s.Commissions)), []string{"commissions", "show", "olga@example.com", "-o", "json"}},
+	} {
+		var alone any
+		if err := json.Unmarshal([]byte(mustRun(t, dsn, tab.alone...).Stdout), &alone); err != nil {
+			t.Fatal(err)
+		}
+		if list, ok := alone.([]any); ok && tab.name == "two_factor" {
+			alone = list[0] // 2fa status lists one object per user
+		}
+		var got any
+		json.Unmarshal([]byte(tab.got), &got)
+		if fmt.Sprint(got) != fmt.Sprint(alone) {
+			t.Errorf("users show's %s tab differs from %v:\n%v\n%v", tab.name, tab.alone, got, alone)
+		}
 	}
 
 	// --section narrows the object to that key.
@@ -210,8 +207,8 @@ func TestUsersShow(t *testing.T) {
 	// A user with nothing has empty lists, not nulls, and null turnover.
 	p := mustRun(t, dsn, "users", "show", "plain@example.com", "-o", "json").Stdout
 	ps := decodeShow(t, p)
-	if ps.ID != other || ps.Sessions == nil || len(*ps.Sessions) != 0 || ps.Commissions.CurrentMonthTurnover != nil ||
-		ps.Additional.PasswordUsable || ps.Commissions.Plans == nil || ps.Additional.Wallets == nil || ps.TwoFA.Devices == nil {
+	if ps.ID != other || ps.Sessions == nil || len(*ps.Sessions) != 0 || ps.Commissions.CurrentTurnover != nil ||
+		ps.Additional.PasswordUsable || ps.Commissions.Plans == nil || ps.Additional.Wallets == nil || ps.TwoFactor.Devices == nil {
 		t.Errorf("empty user: %s", p)
 	}
 

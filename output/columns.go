@@ -27,6 +27,17 @@ func (cs Columns) Keys() []string {
 	return out
 }
 
+// All is every column, each shown by default: for a list printed whole
+// inside another view.
+func (cs Columns) All() Columns {
+	out := make(Columns, len(cs))
+	for i, c := range cs {
+		c.Default = true
+		out[i] = c
+	}
+	return out
+}
+
 // Projection is the chosen subset of Columns, in the chosen order; rows
 // are always given in the full Columns order and projected on write.
 type Projection struct {

@@ -69,11 +69,19 @@ func setup() {
 // B2BADMIN_TEST_DSN named an external one.
 func SharedServer(t testing.TB) *Server {
 	t.Helper()
+	skipShort(t)
 	shared.once.Do(setup)
 	if shared.err != nil {
 		t.Fatalf("test database: %v", shared.err)
 	}
 	return shared.srv
+}
+
+// skipShort keeps the fast tier (go test -short) free of PostgreSQL.
+func skipShort(t testing.TB) {
+	if testing.Short() {
+		t.Skip("needs PostgreSQL: skipped by -short (make test runs it)")
+	}
 }
 
 // NewDatabase creates a fresh, migrated, empty database for one test and

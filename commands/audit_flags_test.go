@@ -105,12 +105,7 @@ func TestAuditFormatsInHelpAndCompletion(t *testing.T) {
 	assertOneLineError(t, runCLI(t, "", "users", "list", "-o", "sarif"), ExitUsage)
 }
 
-func TestThousands(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 7: "7", 999: "999", 1000: "1,000", 1801: "1,801", 1000000: "1,000,000", -12345: "-12,345"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
-		}
-	}
+func TestAuditSummaryLine(t *testing.T) {
 	c := auditCounts{Findings: 1801, Unchanged: 1799, New: 2, Resolved: 1, Users: 1000000, Baseline: true}
 	if got := c.line(); got != "1,801 findings (1,799 unchanged, 2 new, 1 resolved) over 1,000,000 users" {
 		t.Errorf("line %q", got)

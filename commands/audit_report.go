@@ -3,7 +3,6 @@ package commands
 import (
 	"fmt"
 	"runtime/debug"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -87,7 +86,7 @@ type auditCounts struct {
 func (c auditCounts) line() string {
 	s := counted(c.Findings, "finding")
 	if c.Baseline {
-		s += fmt.Sprintf(" (%s unchanged, %s new, %s resolved)", thousands(c.Unchanged), thousands(c.New), thousands(c.Resolved))
+		s += fmt.Sprintf(" (%s unchanged, %s new, %s resolved)", count(c.Unchanged), count(c.New), count(c.Resolved))
 	}
 	return s + " over " + counted(c.Users, "user")
 }
@@ -135,30 +134,7 @@ func (c auditCounts) summary(extra ...findings.Count) findings.Summary {
 	return findings.Summary{Text: c.line(), Counts: append(counts, extra...)}
 }
 
-func counted(n int64, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return thousands(n) + " " + word + "s"
-}
-
-// thousands writes n with comma separators: 1,000,000.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+func counted(n int64, word string) string { return count(n) + " " + pluralWord(n, word) }
 
 // auditSink sends an audit's findings to the format asked for: rows to a
 // row renderer (resolved rows included, as information), findings to a

@@ -302,4 +302,3 @@ func TestBatchResumeAfterKill(t *testing.T) {
 		t.Fatalf("resuming a finished run: %s", r.Stderr)
 	}
 }
-

@@ -37,6 +37,7 @@ func nouns() []noun {
 		{[]string{"commissions", "commission"}, newCommissionsCmd},
 		{[]string{"log"}, newLogCmd},
 		{[]string{"undo"}, func(inv *Invocation) *cobra.Command { return newCmdUndo(inv, nil) }},
+		{[]string{"access"}, newAccessCmd},
 		{[]string{"batch"}, newBatchCmd},
 		{[]string{"shell"}, newShellCmd},
 		{[]string{"completion"}, newCompletionCmd},

@@ -34,7 +34,7 @@ func withDSNParam(dsn, kv string) string {
 const scalePolicy = "deny:\n  - \"auth.*\"\n"
 
 // TestThroughRealPgBouncer: reads, writes, a default-mode batch, an atomic
-// batch, perms audit and a read-only run, all through a real PgBouncer in
+// batch, perms audit, a read-only run and undo, all through a real PgBouncer in
 // transaction pooling mode, in the documented query mode (exec) and in
 // simple_protocol.
 func TestThroughRealPgBouncer(t *testing.T) {
@@ -93,6 +93,12 @@ func TestThroughRealPgBouncer(t *testing.T) {
 			r = mustRun(t, dsn, "--read-only", "users", "show", "pool@example.com", "-o", "json")
 			if !strings.Contains(r.Stdout, "Pooled") {
 				t.Fatalf("read-only show: %s", r.Stdout)
+			}
+			// Undo through the pooler: a run and its reversal.
+			run := runID(t, mustRun(t, dsn, "users", "update", "other@example.com", "--first-name", "Undone", "--last-name", "Twice"))
+			mustRun(t, dsn, "undo", run, "--yes")
+			if got := queryText(t, conn, `SELECT first_name || ' ' || last_name FROM rbac_user WHERE id = $1`, other); got != "Atomic Batched" {
+				t.Fatalf("after undo through PgBouncer: %q", got)
 			}
 		})
 	}

@@ -24,6 +24,7 @@ type mutateFlags struct {
 }
 
 func addMutateFlags(cmd *cobra.Command, m *mutateFlags) {
+	withColumns(cmd, changeColumns) // what --dry-run and -o print (changes.go)
 	fl := cmd.Flags()
 	fl.BoolVar(&m.DryRun, "dry-run", false, "show the exact change list and change nothing (the same statements run, then roll back)")
 	fl.BoolVarP(&m.Yes, "yes", "y", false, "confirm a change to more than one user without a prompt")

@@ -74,7 +74,7 @@ func newCmdTwoFAEnable(inv *Invocation, runF func(context.Context, *twoFAEnableO
 		return []string{client.MethodTOTP, client.MethodEmail}, cobra.ShellCompDirectiveNoFileComp
 	})
 	addMutateFlags(cmd, &o.Mutate)
-	return cmd
+	return withColumns(cmd, append(append(output.Columns{}, changeColumns...), twoFAURIColumn...))
 }
 
 func runTwoFAEnable(ctx context.Context, o *twoFAEnableOptions) error {

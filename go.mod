@@ -3,6 +3,7 @@ module github.com/b2badmin/b2badmin
 go 1.26.8
 
 require (
+	github.com/creack/pty v1.1.24
 	github.com/itchyny/gojq v0.12.20
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/jedib0t/go-pretty/v6 v6.8.3

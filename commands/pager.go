@@ -46,6 +46,14 @@ func (inv *Invocation) newPager(cmd *cobra.Command) *pager {
 	if line == "" || line == "cat" {
 		return nil
 	}
+	// A pager that is not installed would swallow the table (sh: not
+	// found); print it straight instead. A line with shell syntax is the
+	// shell's to judge.
+	if !strings.ContainsAny(line, ";|&<>()=$`'\"\\") {
+		if _, err := exec.LookPath(strings.Fields(line)[0]); err != nil {
+			return nil
+		}
+	}
 	env := os.Environ()
 	if inv.Getenv("LESS") == "" {
 		env = append(env, "LESS=FRX") // as git does: a bare "less" in $PAGER behaves too

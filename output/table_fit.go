@@ -23,9 +23,10 @@ func isText(v any) bool {
 	return false
 }
 
-// minFitWidth is how narrow fitting makes a text column (or its header's
-// width, if wider): below it a column says nothing.
-const minFitWidth = 8
+// minFitWidth is how narrow fitting makes a text column, or its header's
+// width if wider (a header is not cut): five columns show "ab…" of a name
+// and still fit the seven default columns of users list in 80.
+const minFitWidth = 5
 
 // fitWidth shortens the widest text columns of a table, a column at a
 // time, until its lines fit in o.Width, marking each cut with "…" as gh

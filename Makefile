@@ -19,7 +19,7 @@ COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null)
 DIRTY      ?= $(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo true)
 BUILD_DATE ?= $(shell date -u $${SOURCE_DATE_EPOCH:+-d @$$SOURCE_DATE_EPOCH} +%Y-%m-%dT%H:%M:%SZ)
 PKG        := github.com/b2badmin/b2badmin/commands
-LDFLAGS    := -X $(PKG).buildVersion=$(VERSION) -X $(PKG).buildCommit=$(COMMIT) -X $(PKG).buildDate=$(BUILD_DATE) -X $(PKG).buildDirty=$(DIRTY)
+LDFLAGS    := -X $(PKG).stampVersion=$(VERSION) -X $(PKG).stampCommit=$(COMMIT) -X $(PKG).stampDate=$(BUILD_DATE) -X $(PKG).stampDirty=$(DIRTY)
 
 .PHONY: all build demo demo-stop test test-short vet fuzz bench completions man docs install uninstall postgres clean
 

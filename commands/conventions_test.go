@@ -19,12 +19,12 @@ import (
 // fitting, --quiet, config view. Offline unless said otherwise.
 
 func TestVersionNamesTheBuild(t *testing.T) {
-	oldInfo, oldV, oldC, oldD, oldDirty := buildInfo, buildVersion, buildCommit, buildDate, buildDirty
+	oldInfo, oldV, oldC, oldD, oldDirty := buildInfo, stampVersion, stampCommit, stampDate, stampDirty
 	t.Cleanup(func() {
-		buildInfo, buildVersion, buildCommit, buildDate, buildDirty = oldInfo, oldV, oldC, oldD, oldDirty
+		buildInfo, stampVersion, stampCommit, stampDate, stampDirty = oldInfo, oldV, oldC, oldD, oldDirty
 	})
 	// What the Makefile's -ldflags -X set.
-	buildVersion, buildCommit, buildDate, buildDirty = "v1.2.3", "0123456789abcdef0123456789abcdef01234567", "2026-01-02T03:04:05Z", ""
+	stampVersion, stampCommit, stampDate, stampDirty = "v1.2.3", "0123456789abcdef0123456789abcdef01234567", "2026-01-02T03:04:05Z", ""
 	buildInfo = readBuildInfo
 	r := runCLI(t, "", "--version")
 	if r.Code != 0 || !strings.HasPrefix(r.Stdout, "b2badmin v1.2.3 (commit 0123456789ab, built 2026-01-02T03:04:05Z, go") {
@@ -37,10 +37,10 @@ func TestVersionNamesTheBuild(t *testing.T) {
 	if err := dec.Decode(&b); err != nil || r.Code != 0 {
 		t.Fatalf("version -o json: %v %q", err, r.Stdout)
 	}
-	if b.Commit != buildCommit || b.Version != "v1.2.3" || b.BuildDate != buildDate || b.Modified || !strings.HasPrefix(b.GoVersion, "go") || b.Platform == "" {
+	if b.Commit != stampCommit || b.Version != "v1.2.3" || b.BuildDate != stampDate || b.Modified || !strings.HasPrefix(b.GoVersion, "go") || b.Platform == "" {
 		t.Fatalf("version -o json: %+v", b)
 	}
-	buildDirty = "true"
+	stampDirty = "true"
 	if r := runCLI(t, "", "version", "--jq", ".modified"); r.Stdout != "true\n" {
 		t.Fatalf("dirty build: %q", r.Stdout)
 	}
@@ -343,4 +343,25 @@ func mainHelper(t *testing.T, env []string, args ...string) *exec.Cmd {
 	cmd.Env = append(append(os.Environ(), helperProcessEnv+"=1", "XDG_CONFIG_HOME="+t.TempDir(), "B2BADMIN_PROFILE="), env...)
 	cmd.Dir = filepath.Dir(os.Args[0])
 	return cmd
+}
+
+// The audits have an -o of their own (with the report formats): --jq and
+// -o yaml reach their findings too.
+func TestAuditJQAndYAML(t *testing.T) {
+	dsn, db := writeDB(t)
+	fixture.AddUser(t, db, fixture.User{Email: "deny@example.com", Perms: []string{"auth.view_group"}})
+	policy := filepath.Join("..", "examples", "policy.yaml")
+	r := runCLI(t, dsn, "perms", "audit", "--policy", policy, "-o", "json", "--jq", `.[] | select(.permission == "auth.view_group") | .email`)
+	if r.Code != ExitFindings || r.Stdout != "deny@example.com\n" {
+		t.Fatalf("perms audit -o json --jq: %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+	if r2 := runCLI(t, dsn, "perms", "audit", "--policy", policy, "--jq", `.[] | select(.permission == "auth.view_group") | .email`); r2.Stdout != r.Stdout {
+		t.Fatalf("perms audit --jq (implied -o json): %q %q", r2.Stdout, r2.Stderr)
+	}
+	r = runCLI(t, dsn, "perms", "audit", "--policy", policy, "-o", "yaml")
+	var findings []map[string]any
+	if err := yaml.Unmarshal([]byte(r.Stdout), &findings); err != nil || r.Code != ExitFindings || len(findings) == 0 || findings[0]["email"] != "deny@example.com" {
+		t.Fatalf("perms audit -o yaml: %d %v %q", r.Code, err, r.Stdout)
+	}
+	assertOneLineError(t, runCLI(t, dsn, "perms", "audit", "--policy", policy, "-o", "sarif", "--jq", "."), ExitUsage)
 }

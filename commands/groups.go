@@ -10,8 +10,8 @@ import (
 )
 
 func newGroupsCmd(inv *Invocation) *cobra.Command {
-	cmd := &cobra.Command{Use: "groups", Aliases: []string{"group"}, Short: "The ten user groups"}
-	cmd.AddCommand(newCmdGroupsList(inv, nil))
+	cmd := &cobra.Command{Use: "groups", Aliases: []string{"group"}, Short: "The ten user groups: list them, audit the rules on them"}
+	cmd.AddCommand(newCmdGroupsList(inv, nil), newCmdGroupsAudit(inv, nil))
 	return cmd
 }
 

@@ -37,7 +37,12 @@ func (inv *Invocation) setupOutput(cmd *cobra.Command) error {
 	if g.Quiet {
 		inv.quiet = true
 	}
-	yaml := strings.EqualFold(strings.TrimSpace(g.Output), string(output.YAML))
+	outFlag, outVal := cmd.Flags().Lookup("output"), g.Output
+	if outFlag != nil {
+		outVal = outFlag.Value.String() // the audits have an -o of their own
+	}
+	outVal = strings.ToLower(strings.TrimSpace(outVal))
+	yaml := outVal == string(output.YAML)
 	if g.JQ != "" || yaml {
 		what := "-o yaml"
 		if g.JQ != "" {
@@ -54,9 +59,9 @@ func (inv *Invocation) setupOutput(cmd *cobra.Command) error {
 		if yaml {
 			return usageError("--jq prints JSON values; it does not combine with -o yaml")
 		}
-		if fl := cmd.Flags().Lookup("output"); fl != nil && fl.Changed {
-			if fm, err := inv.OutputFormat(); err != nil || (fm != output.JSON && fm != output.JSONL) {
-				return usageErrorf("--jq filters JSON: use it with -o json or -o jsonl, not -o %s", g.Output)
+		if outFlag != nil && outFlag.Changed {
+			if outVal != string(output.JSON) && outVal != string(output.JSONL) {
+				return usageErrorf("--jq filters JSON: use it with -o json or -o jsonl, not -o %s", outVal)
 			}
 		} else if err := cmd.Flags().Set("output", string(output.JSON)); err != nil {
 			// Set marks -o as given: commands that print a change list
@@ -71,7 +76,7 @@ func (inv *Invocation) setupOutput(cmd *cobra.Command) error {
 	case yaml:
 		filter = output.NewYAMLWriter(real)
 	default:
-		if p := inv.newPager(cmd); p != nil {
+		if p := inv.newPager(cmd, outVal); p != nil {
 			filter = p
 		}
 	}

@@ -27,11 +27,11 @@ func (inv *Invocation) pagerCommand() string {
 	return defaultPager
 }
 
-// newPager returns the pager for this command's stdout, or nil: only
-// tables on a terminal are paged, never with --no-pager, never a batch
+// newPager returns the pager for this command's stdout (format is its
+// -o), or nil: only tables on a terminal are paged, never with --no-pager, never a batch
 // line, and never batch or shell themselves (their lines and progress
 // share the terminal with them).
-func (inv *Invocation) newPager(cmd *cobra.Command) *pager {
+func (inv *Invocation) newPager(cmd *cobra.Command, format string) *pager {
 	if !inv.IO.OutTTY || inv.Global.NoPager || inv.Batch != nil || !hasJSONOutput(cmd) {
 		return nil
 	}
@@ -39,7 +39,7 @@ func (inv *Invocation) newPager(cmd *cobra.Command) *pager {
 	case "batch", "shell":
 		return nil
 	}
-	if fm, err := inv.OutputFormat(); err != nil || fm != output.Table {
+	if format != "" && format != string(output.Table) {
 		return nil
 	}
 	line := inv.pagerCommand()

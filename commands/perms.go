@@ -30,7 +30,7 @@ closest identifiers suggested.`,
 		newCmdPermsShow(inv, nil),
 		newCmdPermsGrant(inv, true, nil),
 		newCmdPermsGrant(inv, false, nil),
-		newPermsAuditCmd(inv),
+		newCmdPermsAudit(inv, nil),
 		newCmdPermsExport(inv, nil),
 	)
 	return cmd

@@ -17,10 +17,10 @@ import (
 // and BuildInfo falls back to what the Go toolchain stamped into the
 // binary (module version, VCS revision and time, unless -buildvcs=false).
 var (
-	buildVersion string // git describe, or a release tag
-	buildCommit  string // full commit hash
-	buildDate    string // RFC 3339 UTC
-	buildDirty   string // "true" when the work tree had uncommitted changes
+	stampVersion string // git describe, or a release tag
+	stampCommit  string // full commit hash
+	stampDate    string // RFC 3339 UTC
+	stampDirty   string // "true" when the work tree had uncommitted changes
 )
 
 // BuildInfo is what `b2badmin version` prints: enough to paste into a bug
@@ -40,7 +40,7 @@ var buildInfo = sync.OnceValue(readBuildInfo)
 
 // readBuildInfo merges the linker-set values with the toolchain's stamp.
 func readBuildInfo() BuildInfo {
-	b := BuildInfo{Version: buildVersion, Commit: buildCommit, BuildDate: buildDate,
+	b := BuildInfo{Version: stampVersion, Commit: stampCommit, BuildDate: stampDate,
 		GoVersion: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if b.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
@@ -61,7 +61,7 @@ func readBuildInfo() BuildInfo {
 			}
 		}
 	}
-	if buildDirty == "true" || strings.HasSuffix(b.Version, "-dirty") {
+	if stampDirty == "true" || strings.HasSuffix(b.Version, "-dirty") {
 		b.Modified = true
 	}
 	if b.Version == "" {

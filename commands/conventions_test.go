@@ -365,3 +365,13 @@ func TestAuditJQAndYAML(t *testing.T) {
 	}
 	assertOneLineError(t, runCLI(t, dsn, "perms", "audit", "--policy", policy, "-o", "sarif", "--jq", "."), ExitUsage)
 }
+
+// batch --jq filters the batch's results, not each line's output.
+func TestBatchJQFiltersItsResults(t *testing.T) {
+	dsn, db := writeDB(t)
+	fixture.AddUser(t, db, fixture.User{Email: "b1@example.com"})
+	r := cliRun{DSN: dsn, Stdin: "users update b1@example.com --first-name A\ngroups list\n"}.run(t, "batch", "-", "--jq", ".[] | [.line, .status] | @tsv")
+	if r.Code != 0 || r.Stdout != "1\tok\n2\tok\n" {
+		t.Fatalf("batch --jq: %d %q %q", r.Code, r.Stdout, r.Stderr)
+	}
+}

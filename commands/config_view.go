@@ -61,7 +61,7 @@ where each setting comes from:
   read_only  --read-only, the profile's read_only
 Passwords inside connection strings print as xxxxx. Nothing connects to a
 database. -o json prints one object.`,
-		Example: "  b2badmin config view\n  b2badmin --profile staging config view -o json --jq .target",
+		Example: "  b2badmin config view\n  b2badmin config view -o json --jq .target",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCmd(cmd, inv, o, runF, runConfigView)

@@ -33,7 +33,7 @@ func newCmdDBMigrate(inv *Invocation, runF func(context.Context, *dbMigrateOptio
 	return &cobra.Command{
 		Use:     "migrate",
 		Short:   "Apply pending schema migrations (each in its own transaction)",
-		Example: "  b2badmin db migrate && b2badmin db status",
+		Example: "  b2badmin db migrate",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCmd(cmd, inv, o, runF, runDBMigrate)

@@ -105,7 +105,7 @@ func newCmdPermsShow(inv *Invocation, runF func(context.Context, *permsShowOptio
 	return withColumns(&cobra.Command{
 		Use:         "show USER",
 		Short:       "A user's extra permissions (USER: ID, email or UUID)",
-		Example:     "  b2badmin perms show alice@example.com\n  b2badmin perms show 42 -o ids",
+		Example:     "  b2badmin perms show 42\n  b2badmin perms show 42 -o ids",
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -51,7 +51,7 @@ func newCmdTwoFAStatus(inv *Invocation, runF func(context.Context, *twoFAStatusO
 		Use:         "status USER…",
 		Short:       "Whether 2FA is enabled, which devices (totp, email), confirmed, last used",
 		Long:        "USER is an ID, an email or a UUID; - reads one per line from stdin. Enabled means a confirmed device exists (what django-otp checks at login). Keys are never shown.",
-		Example:     "  b2badmin 2fa status alice@example.com 42\n  b2badmin users list --group API -o ids --all | b2badmin 2fa status - -o csv",
+		Example:     "  b2badmin 2fa status 42 17\n  b2badmin users list --group API -o ids --all | b2badmin 2fa status - -o csv",
 		Args:        cobra.MinimumNArgs(1),
 		Annotations: argsAnnotation(ArgUser),
 		RunE: func(cmd *cobra.Command, args []string) error {

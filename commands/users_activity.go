@@ -80,7 +80,7 @@ func newCmdUsersSessions(inv *Invocation, runF func(context.Context, *usersSessi
 	cmd := &cobra.Command{
 		Use:         "sessions USER",
 		Short:       "The API sessions list: login attempts (IP, time, result, device, geolocation), newest first",
-		Example:     "  b2badmin users sessions alice@example.com --since 30d --result failure",
+		Example:     "  b2badmin users sessions 42 --since 30d --result failure",
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
 		PreRunE:     func(*cobra.Command, []string) error { return o.validate() },
@@ -130,7 +130,7 @@ func newCmdUsersTokens(inv *Invocation, runF func(context.Context, *usersTokensO
 	cmd := &cobra.Command{
 		Use:         "tokens USER",
 		Short:       "The list of sent tokens (time, email or phone, token masked unless --reveal, status), newest first",
-		Example:     "  b2badmin users tokens alice@example.com --status used --limit 10",
+		Example:     "  b2badmin users tokens 42 --status used --limit 10",
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
 		PreRunE:     func(*cobra.Command, []string) error { return o.validate() },

@@ -25,13 +25,18 @@ type mutateFlags struct {
 }
 
 func addMutateFlags(cmd *cobra.Command, m *mutateFlags) {
+	addSafetyFlags(cmd, m)
+	cmd.Flags().BoolVar(&m.SkipMissing, "skip-missing", false, "change the users that exist and list the missing ones on stderr (else a missing user refuses all, exit 3)")
+}
+
+// addSafetyFlags are --dry-run, --yes, --max-affected and --reason.
+func addSafetyFlags(cmd *cobra.Command, m *mutateFlags) {
 	withColumns(cmd, changeColumns) // what --dry-run and -o print (changes.go)
 	fl := cmd.Flags()
 	fl.BoolVar(&m.DryRun, "dry-run", false, "show the exact change list and change nothing (the same statements run, then roll back)")
 	fl.BoolVarP(&m.Yes, "yes", "y", false, "confirm a change to more than one user without a prompt")
 	fl.IntVar(&m.MaxAffected, "max-affected", 0, "refuse a change that would change more than N users (0 = no limit)")
 	fl.StringVar(&m.Reason, "reason", "", "why: recorded in the operation log")
-	fl.BoolVar(&m.SkipMissing, "skip-missing", false, "change the users that exist and list the missing ones on stderr (else a missing user refuses all, exit 3)")
 }
 
 // validate checks the flags' values before anything runs.

@@ -230,6 +230,10 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 		if err := p.writes.send(ctx, tx); err != nil {
 			return err
 		}
+		if a.Run != nil && a.Run.Totals != nil {
+			a.Run.Totals.Changes += int64(len(p.changes))
+			a.Run.Totals.Effects.add(p.totals)
+		}
 		res.Changes, res.Unchanged, res.Missing = p.changes, p.unchanged, missing
 		res.Effects, res.Lost, res.Secrets = p.totals, p.lost, p.secrets
 		if o.DryRun {

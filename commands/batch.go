@@ -269,6 +269,7 @@ type batchRun struct {
 	src        batchSource
 	runID      string
 	started    time.Time
+	totals     *client.RunTotals // --atomic and --dry-run: the lines' counts
 	resumed    *client.Run // the run this one continues
 	runner     *lineRunner
 	pool       *client.Client
@@ -297,6 +298,7 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 	}
 	var tx pgx.Tx
 	if b.o.atomic || b.o.dryRun {
+		b.totals = &client.RunTotals{}
 		var err error
 		if tx, err = b.pool.DB().Begin(ctx); err != nil {
 			return err
@@ -367,8 +369,15 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, bc *batchCommand) (int
 		w = &buf
 	}
 	meta := &BatchLine{Run: client.RunLine{ID: b.runID, StartedAt: b.started, Mode: b.mode(), File: b.src.name,
-		SHA256: b.src.sha256, Line: bc.Line}, Confirmed: true}
+		SHA256: b.src.sha256, Line: bc.Line, Totals: b.totals}, Confirmed: true}
+	var saved client.RunTotals
+	if b.totals != nil {
+		saved = *b.totals
+	}
 	code, msg := b.runner.run(ctx, bc.Args, meta, lineIO{in: strings.NewReader(""), out: w})
+	if code != ExitOK && b.totals != nil {
+		*b.totals = saved // the line's savepoint is rolled back with its counts
+	}
 	var changes any
 	if sp != nil {
 		if b.o.dryRun && code == ExitOK {
@@ -422,7 +431,7 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, fir
 	case tx != nil:
 		// Not cancellable: once COMMIT is sent, wait for its outcome so the
 		// summary is true either way.
-		recorded, err := b.pool.WithDB(tx).FinishRun(bg, b.runID, client.RunCommitted)
+		recorded, err := b.pool.WithDB(tx).FinishRun(bg, b.runID, client.RunCommitted, b.totals)
 		if err != nil {
 			return err
 		}
@@ -447,7 +456,7 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, fir
 	if outcome != "" {
 		fctx, cancel := context.WithTimeout(bg, 10*time.Second)
 		defer cancel()
-		recorded, err := b.pool.FinishRun(fctx, b.runID, outcome)
+		recorded, err := b.pool.FinishRun(fctx, b.runID, outcome, nil)
 		if err != nil {
 			fmt.Fprintf(errOut, "b2badmin: could not record how run %s ended: %v\n", b.runID, client.Scrub(err.Error()))
 		}

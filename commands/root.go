@@ -40,7 +40,9 @@ func nouns() []noun {
 		{[]string{"access"}, newAccessCmd},
 		{[]string{"batch"}, newBatchCmd},
 		{[]string{"shell"}, newShellCmd},
-		{[]string{"completion"}, newCompletionCmd},
+		{[]string{"completion"}, func(inv *Invocation) *cobra.Command { return newCmdCompletion(inv, nil) }},
+		{[]string{"version"}, func(inv *Invocation) *cobra.Command { return newCmdVersion(inv, nil) }},
+		{[]string{"config"}, newConfigCmd},
 	}
 }
 
@@ -76,9 +78,14 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			return inv.loadProfile()
+			if err := inv.loadProfile(); err != nil {
+				return err
+			}
+			return inv.setupOutput(cmd)
 		},
+		Version: buildInfo().String(),
 	}
+	root.SetVersionTemplate("b2badmin {{.Version}}\n")
 	root.SetIn(inv.IO.In)
 	root.SetOut(inv.IO.Out)
 	root.SetErr(inv.IO.ErrOut)
@@ -96,6 +103,7 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 	pf.StringVar(&g.Actor, "actor", "", "who the operation log records (else B2BADMIN_ACTOR, else $USER@host)")
 	pf.DurationVar(&g.Timeout, "timeout", 0, "give up after this long (e.g. 30s; 0 = no limit)")
 	pf.BoolVar(&g.ReadOnly, "read-only", false, "refuse every change; the connection is read-only too")
+	addOutputFlags(pf, g)
 	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return output.FormatNames(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -145,6 +153,7 @@ func (inv *Invocation) loadProfile() error {
 // Main runs b2badmin with args and returns the process exit code.
 func Main(args []string) int {
 	f := NewFactory(SystemStreams(), os.Getenv)
+	f.LookupEnv = os.LookupEnv
 	defer f.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -270,7 +270,7 @@ type batchRun struct {
 	runID      string
 	started    time.Time
 	totals     *client.RunTotals // --atomic and --dry-run: the lines' counts
-	resumed    *client.Run // the run this one continues
+	resumed    *client.Run       // the run this one continues
 	runner     *lineRunner
 	pool       *client.Client
 	structured bool

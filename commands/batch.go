@@ -264,21 +264,21 @@ func refuseReadOnlyBatch(*Invocation, *batchOptions) error { return nil }
 // batchRun is one execution of a checked batch: one run, whose id every
 // line's changes carry.
 type batchRun struct {
-	inv        *Invocation
-	o          *batchOptions
-	src        batchSource
-	runID      string
-	started    time.Time
+	inv     *Invocation
+	o       *batchOptions
+	src     batchSource
+	runID   string
+	started time.Time
 	// heldFailure is the earlier line whose held writes failed as the
 	// line just run sent them (0: none).
 	heldFailure int
-	totals     *client.RunTotals // --atomic and --dry-run: the lines' counts
-	resumed    *client.Run       // the run this one continues
-	runner     *lineRunner
-	pool       *client.Client
-	structured bool
-	results    output.RowWriter
-	changes    []client.BatchChange // dry run, table output
+	totals      *client.RunTotals // --atomic and --dry-run: the lines' counts
+	resumed     *client.Run       // the run this one continues
+	runner      *lineRunner
+	pool        *client.Client
+	structured  bool
+	results     output.RowWriter
+	changes     []client.BatchChange // dry run, table output
 }
 
 func (b *batchRun) mode() string {

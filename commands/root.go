@@ -104,7 +104,7 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 	pf.DurationVar(&g.Timeout, "timeout", 0, "give up after this long (e.g. 30s; 0 = no limit)")
 	pf.BoolVar(&g.ReadOnly, "read-only", false, "refuse every change; the connection is read-only too")
 	addOutputFlags(pf, g)
-	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	completeFlag(inv, root, "output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return output.FormatNames(), cobra.ShellCompDirectiveNoFileComp
 	})
 

@@ -127,16 +127,16 @@ func (c *Client) ApplyAccess(ctx context.Context, a Audit, f *access.File, prune
 	current := map[int64][]string{}
 	held := map[int64][]int32{}
 	reads := []followUp{
-		{sql: func(ids string, _ func(any) string) string {
-			return `SELECT ug.user_id, g.name FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id IN (` + ids + `)`
+		{sql: func(targets func(string) string, _ func(any) string) string {
+			return `SELECT ug.user_id, g.name FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id WHERE ` + targets("ug.user_id")
 		}, read: func(rows pgx.Rows) error {
 			var uid int64
 			var name string
 			_, err := pgx.ForEachRow(rows, []any{&uid, &name}, func() error { current[uid] = append(current[uid], name); return nil })
 			return err
 		}},
-		{sql: func(ids string, _ func(any) string) string {
-			return `SELECT user_id, permission_id FROM rbac_user_user_permissions WHERE user_id IN (` + ids + `)`
+		{sql: func(targets func(string) string, _ func(any) string) string {
+			return `SELECT user_id, permission_id FROM rbac_user_user_permissions WHERE ` + targets("user_id")
 		}, read: func(rows pgx.Rows) error {
 			var uid int64
 			var pid int32

@@ -137,11 +137,11 @@ func (c *Client) SetCommissionPlans(ctx context.Context, a Audit, t Targets, in 
 	}
 	plans := map[int64]existing{}
 	readPlans := followUp{
-		sql: func(ids string, arg func(any) string) string {
+		sql: func(targets func(string) string, arg func(any) string) string {
 			return `
 SELECT DISTINCT ON (uc.user_id) uc.user_id, c.id, c.percent::text, c.fixed_fee::text, c.min_fee::text, c.max_fee::text
 FROM commissions_usercommission uc JOIN commissions_commission c ON c.id = uc.commission_id
-WHERE uc.user_id IN (` + ids + `) AND c.operation = ` + arg(in.Operation) + ` AND c.currency = ` + arg(in.Currency) + `
+WHERE ` + targets("uc.user_id") + ` AND c.operation = ` + arg(in.Operation) + ` AND c.currency = ` + arg(in.Currency) + `
 ORDER BY uc.user_id, c.id`
 		},
 		read: func(rows pgx.Rows) error {

@@ -66,10 +66,10 @@ func (c *Client) ChangeGroups(ctx context.Context, a Audit, t Targets, mode Grou
 	}
 	current := map[int64][]string{}
 	readGroups := followUp{
-		sql: func(ids string, _ func(any) string) string {
+		sql: func(targets func(string) string, _ func(any) string) string {
 			return `
 SELECT ug.user_id, g.name FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id
-WHERE ug.user_id IN (` + ids + `)`
+WHERE ` + targets("ug.user_id")
 		},
 		read: func(rows pgx.Rows) error {
 			var uid int64

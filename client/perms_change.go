@@ -28,8 +28,8 @@ func (c *Client) changePerms(ctx context.Context, a Audit, t Targets, perms []ca
 	action := map[bool]string{true: "perms.grant", false: "perms.revoke"}[grant]
 	held := map[int64][]int32{}
 	readHeld := followUp{
-		sql: func(ids string, _ func(any) string) string {
-			return `SELECT user_id, permission_id FROM rbac_user_user_permissions WHERE user_id IN (` + ids + `)`
+		sql: func(targets func(string) string, _ func(any) string) string {
+			return `SELECT user_id, permission_id FROM rbac_user_user_permissions WHERE ` + targets("user_id")
 		},
 		read: func(rows pgx.Rows) error {
 			var uid int64

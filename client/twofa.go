@@ -111,12 +111,12 @@ type device struct {
 // readDevices reads the targets' TOTP and email devices (never the keys).
 func readDevices(into map[int64][]device) followUp {
 	return followUp{
-		sql: func(ids string, _ func(any) string) string {
+		sql: func(targets func(string) string, _ func(any) string) string {
 			return `
 SELECT user_id, id, kind, name, confirmed FROM (
-    SELECT user_id, id::bigint, 'totp' AS kind, name, confirmed FROM otp_totp_totpdevice WHERE user_id IN (` + ids + `)
+    SELECT user_id, id::bigint, 'totp' AS kind, name, confirmed FROM otp_totp_totpdevice WHERE ` + targets("user_id") + `
     UNION ALL
-    SELECT user_id, id::bigint, 'email', name, confirmed FROM otp_email_emaildevice WHERE user_id IN (` + ids + `)
+    SELECT user_id, id::bigint, 'email', name, confirmed FROM otp_email_emaildevice WHERE ` + targets("user_id") + `
 ) d ORDER BY user_id, kind DESC, id`
 		},
 		read: func(rows pgx.Rows) error {

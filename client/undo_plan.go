@@ -54,8 +54,8 @@ func (st *undoState) reads() []followUp {
 	var out []followUp
 	if st.needs["groups"] {
 		out = append(out, followUp{
-			sql: func(ids string, _ func(any) string) string {
-				return `SELECT ug.user_id, g.name FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id IN (` + ids + `)`
+			sql: func(targets func(string) string, _ func(any) string) string {
+				return `SELECT ug.user_id, g.name FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id WHERE ` + targets("ug.user_id")
 			},
 			read: func(rows pgx.Rows) error {
 				var uid int64
@@ -67,8 +67,8 @@ func (st *undoState) reads() []followUp {
 	}
 	if st.needs["permissions"] {
 		out = append(out, followUp{
-			sql: func(ids string, _ func(any) string) string {
-				return `SELECT user_id, permission_id FROM rbac_user_user_permissions WHERE user_id IN (` + ids + `)`
+			sql: func(targets func(string) string, _ func(any) string) string {
+				return `SELECT user_id, permission_id FROM rbac_user_user_permissions WHERE ` + targets("user_id")
 			},
 			read: func(rows pgx.Rows) error {
 				var uid int64
@@ -83,12 +83,12 @@ func (st *undoState) reads() []followUp {
 	}
 	if st.needs["commission_plan"] {
 		out = append(out, followUp{
-			sql: func(ids string, _ func(any) string) string {
+			sql: func(targets func(string) string, _ func(any) string) string {
 				return `
 SELECT DISTINCT ON (uc.user_id, c.operation, c.currency) uc.user_id, c.operation, c.currency, c.percent::text,
        c.fixed_fee::text, c.min_fee::text, c.max_fee::text
 FROM commissions_usercommission uc JOIN commissions_commission c ON c.id = uc.commission_id
-WHERE uc.user_id IN (` + ids + `) ORDER BY uc.user_id, c.operation, c.currency, c.id`
+WHERE ` + targets("uc.user_id") + ` ORDER BY uc.user_id, c.operation, c.currency, c.id`
 			},
 			read: func(rows pgx.Rows) error {
 				var uid int64
@@ -117,7 +117,7 @@ WHERE uc.user_id IN (` + ids + `) ORDER BY uc.user_id, c.operation, c.currency, 
 			}
 		}
 		out = append(out, followUp{
-			sql: func(_ string, arg func(any) string) string {
+			sql: func(_ func(string) string, arg func(any) string) string {
 				return `SELECT o.id, b.id IS NOT NULL, o.expires_at <= now() FROM token_blacklist_outstandingtoken o
 LEFT JOIN token_blacklist_blacklistedtoken b ON b.token_id = o.id WHERE o.id = ANY(` + arg(toks) + `)`
 			},

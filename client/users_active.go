@@ -58,10 +58,10 @@ type revocation struct {
 func (r *revocation) read() followUp {
 	r.tokens = map[int64][]int64{}
 	return followUp{
-		sql: func(ids string, _ func(any) string) string {
+		sql: func(targets func(string) string, _ func(any) string) string {
 			return `
 SELECT t.user_id, array_agg(t.id ORDER BY t.id) FROM token_blacklist_outstandingtoken t
-WHERE t.user_id IN (` + ids + `)
+WHERE ` + targets("t.user_id") + `
   AND NOT EXISTS (SELECT 1 FROM token_blacklist_blacklistedtoken b WHERE b.token_id = t.id)
 GROUP BY t.user_id`
 		},

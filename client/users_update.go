@@ -83,7 +83,7 @@ func (c *Client) UpdateUsers(ctx context.Context, a Audit, t Targets, u UserUpda
 	var holder *int64
 	if u.Email != nil {
 		spec.reads = append(spec.reads, followUp{
-			sql: func(_ string, arg func(any) string) string {
+			sql: func(_ func(string) string, arg func(any) string) string {
 				return `SELECT id FROM rbac_user WHERE lower(email) = lower(` + arg(*u.Email) + `)`
 			},
 			read: func(rows pgx.Rows) error {

@@ -91,6 +91,9 @@ type Factory struct {
 	// shared is set by batch: every line runs on this client (a pool or a
 	// transaction) and Close leaves it open.
 	shared *client.Client
+	// targets memoises DescribeDSN: every change (every batch line) names
+	// its target, and parsing a DSN costs more than many a line's work.
+	targets map[string]string
 }
 
 // NewFactory builds a factory on the given streams.
@@ -218,7 +221,18 @@ func (inv *Invocation) Target() string {
 	if inv.profile != nil && inv.profile.Name != "" {
 		return "profile " + inv.profile.Name
 	}
-	return client.DescribeDSN(inv.connectOptions().DSN)
+	dsn := inv.connectOptions().DSN
+	f := inv.Factory
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t, ok := f.targets[dsn]; ok {
+		return t
+	}
+	if f.targets == nil {
+		f.targets = map[string]string{}
+	}
+	f.targets[dsn] = client.DescribeDSN(dsn)
+	return f.targets[dsn]
 }
 
 // Actor is who the operation log records: --actor, B2BADMIN_ACTOR, the

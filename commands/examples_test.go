@@ -370,11 +370,11 @@ func tailOf(s string, n int) string {
 // exit code. The database is seeded once, by the Makefile's own demo
 // commands; each command's examples then run on a copy of it.
 func TestHelpExamplesRun(t *testing.T) {
+	admin := pgtest.AdminDSN(t) // skips under -short
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Fatal("bash is needed to run the help examples")
 	}
 	examples := helpExamples(t)
-	admin := pgtest.AdminDSN(t) // skips under -short
 	seeded := pgtest.NewDatabase(t)
 	seededName := mustDatabaseName(t, seeded)
 

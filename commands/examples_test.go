@@ -396,7 +396,6 @@ func TestHelpExamplesRun(t *testing.T) {
 	}
 	t.Logf("seeded like make demo in %v", time.Since(start).Round(time.Millisecond))
 
-	// The harness itself: a user the demo lacks is exit 3, not a pass.
 	// The harness itself: a user the demo lacks is exit 3, not a pass, and
 	// so is a failing b2badmin inside $(…), which bash alone would hide.
 	dir := t.TempDir()

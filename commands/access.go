@@ -23,9 +23,11 @@ extra permissions each should hold:
   scope:                  # optional: the users the file speaks for (group, type, company)
     group: API
   users:
-    "alice@example.com":
+    "harris.isabella12@yahoo.com":
       groups: [Merchant owner, API]
       permissions: [api.view_wallet, api.charge_wallet]
+
+(examples/access.yaml is a whole one, for make demo's data.)
 
 Status groups (Email/Phone/KYC not verified) are verification state, not
 access: a file never names them and applying it leaves them as they are.
@@ -159,8 +161,9 @@ statements apply runs and rolls them back, so it needs write access.
 Exit 0 when the database already matches, 5 when there are changes (the
 "differences found" code, like audit findings), 4 for an invalid file or a
 change that would break a group rule.`,
-		Example: "  b2badmin access plan -f access.yaml\n  b2badmin access plan -f access.yaml --prune -o json",
-		Args:    cobra.NoArgs,
+		Example: "  b2badmin access plan -f examples/access.yaml     # exit 5: the demo differs from the file\n" +
+			"  b2badmin access plan -f examples/access.yaml --prune -o json     # exit 5",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Mutate.DryRun, o.OutputSet = true, true
 			return runCmd(cmd, inv, o, runF, runAccessApply)
@@ -183,7 +186,8 @@ permissions (status groups stay as they are), in one transaction, as one run
 (undoable with "b2badmin undo RUN"). Group rules are enforced: a change that
 would break one refuses everything (exit 4). --dry-run prints the plan.
 More than one changed user needs --yes off a terminal; --max-affected applies.`,
-		Example: "  b2badmin access apply -f access.yaml --yes --reason 'ACCESS-7 reviewed'",
+		Example: "  b2badmin access apply -f examples/access.yaml --yes --reason 'ACCESS-7 reviewed'\n" +
+			"  b2badmin access plan -f examples/access.yaml",
 		Args:    cobra.NoArgs,
 		PreRunE: func(*cobra.Command, []string) error { return o.Mutate.validate() },
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -77,9 +77,10 @@ func newBatchCmd(inv *Invocation) *cobra.Command {
 		Use:   "batch [FILE|-]",
 		Short: "Run many commands from a file, checked first, on one connection",
 		Long:  batchLong,
-		Example: `  b2badmin batch changes.txt
-  b2badmin batch --atomic -o jsonl changes.txt
-  b2badmin batch --csv offboard.csv --template 'users deactivate {id} --reason {reason}'`,
+		Example: `  b2badmin batch --dry-run examples/changes.txt
+  b2badmin batch examples/changes.txt
+  b2badmin batch --atomic -o jsonl examples/changes.txt
+  b2badmin batch --csv examples/offboard.csv --template 'users deactivate {id} --reason {reason}'`,
 		Args:        cobra.MaximumNArgs(1),
 		Annotations: map[string]string{annotColumns: strings.Join(batchResultColumns.Keys(), ",")},
 		RunE: func(cmd *cobra.Command, args []string) error {

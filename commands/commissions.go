@@ -59,7 +59,7 @@ func newCmdCommissionsShow(inv *Invocation, runF func(context.Context, *commissi
 		Long: "Turnover is SUM(amount_usd) over the transfers of the user's company in half-open UTC calendar months. " +
 			"-o json|jsonl prints one object (turnovers as exact decimal strings); table prints a turnover summary " +
 			"and then the plans; csv, tsv and ids print the plans as rows and the summary on stderr.",
-		Example:     "  b2badmin commissions show 42\n  b2badmin commissions show 42 --as-of 2024-05-31 -o json",
+		Example:     "  b2badmin commissions show amelia.morris4@harbortower.com\n  b2badmin commissions show 4 --as-of 30d -o json",
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
 		PreRunE: func(*cobra.Command, []string) error {
@@ -166,7 +166,7 @@ func newCmdCommissionsTransfers(inv *Invocation, runF func(context.Context, *com
 	cmd := &cobra.Command{
 		Use:         "transfers USER",
 		Short:       "The company transfers behind the turnover for one UTC calendar month (default this month)",
-		Example:     "  b2badmin commissions transfers 42 --month 2024-05 -o csv",
+		Example:     "  b2badmin commissions transfers amelia.morris4@harbortower.com\n  b2badmin commissions transfers 4 --month 2026-11 -o csv",
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
 		PreRunE: func(*cobra.Command, []string) error {

@@ -31,8 +31,9 @@ func newCmdCommissionsSet(inv *Invocation, runF func(context.Context, *commissio
 			"Validated (exit 4): percent 0-100 (4 decimals), fees ≥ 0 (8 decimals), min ≤ max, currency like USDT. " +
 			"- reads users from stdin and gives each the same plan. Logged as commissions.set, one row per user " +
 			"with the plan before and after.",
-		Example: "  b2badmin commissions set alice@example.com --operation deposit --currency USDT --percent 0.5 --fixed 1\n" +
-			"  b2badmin commissions set - --operation payout --currency BTC --max none --yes < vip.txt",
+		Example: "  b2badmin commissions set michal42@ukr.net --operation deposit --currency USDT --percent 0.5 --fixed 1\n" +
+			"  b2badmin commissions set - --operation payout --currency BTC --percent 0.8 --fixed 0 --max 25 --yes < examples/users.txt\n" +
+			"  b2badmin commissions set - --operation payout --currency BTC --max none --yes < examples/users.txt",
 		Annotations: selectsAnnotation(ArgUser),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			// Cobra checks required flags after PreRunE; their values are judged here.

@@ -68,8 +68,11 @@ batch file and line.
 (a day given to --until is included whole). --action takes the full name
 (users.deactivate) or the verb (deactivate). --run lists exactly one run's
 rows (all of them unless --limit). "b2badmin log runs" lists the runs.`,
-		Example: "  b2badmin log --user alice@example.com\n  b2badmin log --action deactivate --since 7d -o jsonl | jq .reason\n  b2badmin log --run 0193a1b2 -o json",
-		Args:    cobra.NoArgs,
+		Example: "  b2badmin users deactivate michal42@ukr.net --reason 'OPS-1234 duplicate account'\n" +
+			"  b2badmin log --user michal42@ukr.net\n" +
+			"  b2badmin log --action deactivate --since 7d --jq '.[].reason'\n" +
+			"  b2badmin log --run \"$(b2badmin log runs --limit 1 --jq '.[0].id')\" -o json",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.limitSet = cmd.Flags().Changed("limit")
 			return runCmd(cmd, inv, o, nil, runLog)
@@ -188,8 +191,10 @@ with its last committed line; unfinished: still running, or killed), how
 many users and log rows it changed, its side effects, and the run it
 reverts (an undo). A dry run writes no run.
 --since and --until take ` + timeHelp + `.`,
-		Example: "  b2badmin log runs --since 7d\n  b2badmin log runs --command deactivate --actor ops-cron -o json",
-		Args:    cobra.NoArgs,
+		Example: "  b2badmin log runs --since 7d\n" +
+			"  b2badmin --actor ops-cron users deactivate 42 --reason OPS-1234\n" +
+			"  b2badmin log runs --command deactivate --actor ops-cron -o json",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runCmd(cmd, inv, o, nil, runLogRuns)
 		},

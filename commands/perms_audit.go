@@ -70,10 +70,13 @@ stderr gets one summary line: N findings (U unchanged, W new, R resolved) over
 M users. Exit codes: 0 clean (or --fail-on not met), 5 findings, 4 invalid
 policy or baseline (every problem, FILE:LINE each), 1 a file or the database
 cannot be read.`,
-		Example: `  b2badmin perms audit --policy examples/policy.yaml -o json
-  b2badmin perms audit --policy policy.yaml -o sarif > findings.sarif
-  b2badmin perms audit --policy policy.yaml -o csv > baseline.csv
-  b2badmin perms audit --policy policy.yaml --baseline baseline.csv --fail-on new -o junit`,
+		Example: `  b2badmin perms audit --policy examples/policy.yaml -o json     # exit 5: the demo's users hold grants it forbids
+  b2badmin perms audit --policy examples/policy.yaml -o sarif > findings.sarif     # exit 5
+  b2badmin perms audit --policy examples/policy.yaml -o csv > baseline.csv     # exit 5
+  b2badmin perms audit --policy examples/policy.yaml --baseline baseline.csv --fail-on new -o junit
+  b2badmin perms audit --policy examples/policy-clean.yaml -o csv > findings.csv     # exit 5
+  b2badmin batch --atomic --quiet --csv findings.csv --template 'perms revoke {user_id} {permission} --reason CLEANUP-1'
+  b2badmin perms audit --policy examples/policy-clean.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			g := inv.Global

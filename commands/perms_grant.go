@@ -23,13 +23,14 @@ type permsGrantOptions struct {
 func newCmdPermsGrant(inv *Invocation, grant bool, runF func(context.Context, *permsGrantOptions) error) *cobra.Command {
 	o := &permsGrantOptions{Invocation: inv, Grant: grant}
 	verb, short, example := "grant", "Give users extra permissions (users already holding them are reported, not an error)",
-		`  b2badmin perms grant alice@example.com api.charge_wallet 'api.view_*'
-  b2badmin perms grant 42 "api | wallet | Can charge wallet"
-  b2badmin perms grant - api.view_wallet --yes < users.txt     # one ID/email/UUID per line`
+		`  b2badmin perms grant michal42@ukr.net api.charge_wallet 'api.view_*'
+  b2badmin perms grant 17 "api | wallet | Can charge wallet"
+  b2badmin perms grant - api.view_wallet --yes < examples/users.txt     # one ID/email/UUID per line`
 	if !grant {
 		verb, short, example = "revoke", "Take extra permissions away (users not holding them are reported, not an error)",
-			`  b2badmin perms revoke alice@example.com 'auth.*'
-  b2badmin perms revoke - api.charge_wallet --dry-run < users.txt`
+			`  b2badmin perms revoke gang639@qq.com 'auth.*'
+  b2badmin perms revoke --perm 'auth.*' 'auth.*' --yes --reason 'OPS-1234 nobody holds auth.*'
+  b2badmin perms revoke - api.charge_wallet --dry-run < examples/users.txt`
 	}
 	cmd := &cobra.Command{
 		Use:   verb + " USER|- PERM... | FILTERS PERM...",

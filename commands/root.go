@@ -84,6 +84,18 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 			return inv.setupOutput(cmd)
 		},
 		Version: buildInfo().String(),
+		Long: `Administer the Users area of a B2BinPay-style back office from the terminal.
+
+Every example of this help runs as written on the data "make demo" seeds
+(users such as 42, michal42@ukr.net), from the repository's directory (files
+under examples/); an example that exits non-zero on purpose says so in a
+trailing "# exit N" comment.`,
+		// commands/examples_test.go runs every Example of the tree.
+		Example: `  b2badmin users list --group 'Merchant owner' --active --limit 5
+  b2badmin users show michal42@ukr.net
+  b2badmin users deactivate 42 --reason OPS-1234 --dry-run
+  b2badmin perms audit --policy examples/policy.yaml -o github     # exit 5: findings
+  b2badmin help users`,
 	}
 	root.SetVersionTemplate("b2badmin {{.Version}}\n")
 	root.SetIn(inv.IO.In)

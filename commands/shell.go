@@ -39,6 +39,8 @@ func newShellCmd(inv *Invocation) *cobra.Command {
 The prompt is shown when stdin and stderr are terminals; otherwise the
 shell reads commands from stdin silently. It exits 0 on exit, quit or end
 of input (exit CODE leaves with CODE).`,
+		Example: "  b2badmin shell\n" +
+			"  printf '%s\\n' 'users show 42 --section info' 'groups list' | b2badmin shell",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s := &shellSession{inv: inv, runner: newLineRunner(inv, cmd)}

@@ -23,7 +23,8 @@ func newCmdTwoFADisable(inv *Invocation, runF func(context.Context, *twoFADisabl
 		Long: "Deletes every TOTP and email device of each user, as django-two-factor-auth's disable does " +
 			"(deleting also un-verifies the user's live sessions). One operation-log row per user that had a device, " +
 			"naming each device deleted (id, kind, name; never its key): a deleted device cannot be restored by undo.",
-		Example:     "  b2badmin 2fa disable alice@example.com --reason 'lost phone, ticket SUP-881'",
+		Example: "  b2badmin 2fa disable harris.isabella12@yahoo.com --reason 'lost phone, ticket SUP-881'\n" +
+			"  b2badmin 2fa disable --inactive --2fa --reason 'OPS-1234 inactive accounts keep no devices' --yes",
 		Annotations: selectsAnnotation(ArgUser),
 		PreRunE:     func(*cobra.Command, []string) error { return o.Mutate.validate() },
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -43,7 +43,7 @@ func newCmdTwoFAEnable(inv *Invocation, runF func(context.Context, *twoFAEnableO
 			"The device is created confirmed: django-otp ignores unconfirmed devices, and the user never runs the " +
 			"setup wizard that would confirm an admin-made one. A user with a confirmed device is refused (exit 4) " +
 			"unless --replace, which deletes every existing device in the same transaction.",
-		Example: "  b2badmin 2fa enable alice@example.com --method totp\n" +
+		Example: "  b2badmin 2fa enable michal42@ukr.net --method totp\n" +
 			"  b2badmin users list --group API --no-2fa -o ids --all | b2badmin 2fa enable - --method totp -o jsonl --yes > enrolments.jsonl",
 		Annotations: selectsAnnotation(ArgUser),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {

@@ -46,9 +46,10 @@ they are named, not refused. Refresh tokens a deactivation blacklisted are
 un-blacklisted only with --restore-tokens, and only those still blacklisted
 and unexpired. Undoing an activation deactivates again, revoking API access
 as users deactivate does.`,
-		Example: "  b2badmin log runs --command deactivate --since 1d\n" +
-			"  b2badmin undo 01936f2c --dry-run\n" +
-			"  b2badmin undo 01936f2c --restore-tokens --yes --reason 'OPS-42 rollback'",
+		Example: "  b2badmin users deactivate --last-login-before 18d --type merchant --active --reason OPS-42 --yes\n" +
+			"  b2badmin log runs --command deactivate --since 1d\n" +
+			"  b2badmin undo \"$(b2badmin log runs --command deactivate --limit 1 --jq '.[0].id')\" --dry-run\n" +
+			"  b2badmin undo \"$(b2badmin log runs --command deactivate --limit 1 --jq '.[0].id')\" --restore-tokens --yes --reason 'OPS-42 rollback'",
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgOther),
 		PreRunE:     func(*cobra.Command, []string) error { return o.Mutate.validate() },

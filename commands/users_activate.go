@@ -38,8 +38,13 @@ unless --skip-missing. Users already ` + state + ` are reported on stderr and
 get no log row. Set-based: a few statements whatever the number of users.
 --max-affected and the confirmation count the users that would change,
 while their rows are locked.` + deactivateHelp(active),
-		Example: "  b2badmin users " + verb + " 17 bob@example.com\n  cut -d, -f1 accounts.csv | b2badmin users " + verb + " - --yes --reason OPS-1234" +
-			map[bool]string{false: "\n  b2badmin users deactivate --last-login-before 180d --type merchant --active --reason OPS-42 --yes --max-affected 5000", true: ""}[active],
+		Example: map[bool]string{
+			true: "  b2badmin users activate 17 --reason 'OPS-1234 back from leave'\n" +
+				"  b2badmin users activate - --yes --reason OPS-1234 < examples/users.txt",
+			false: "  b2badmin users deactivate michal42@ukr.net --reason OPS-1234\n" +
+				"  tail -n +2 examples/offboard.csv | cut -d, -f1 | b2badmin users deactivate - --yes --reason OPS-1234\n" +
+				"  b2badmin users deactivate --last-login-before 180d --type merchant --active --reason OPS-42 --yes --max-affected 5000",
+		}[active],
 		Annotations: selectsAnnotation(ArgUser),
 		PreRunE:     func(*cobra.Command, []string) error { return opts.Mutate.validate() },
 		RunE: func(cmd *cobra.Command, args []string) error {

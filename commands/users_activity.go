@@ -80,7 +80,7 @@ func newCmdUsersSessions(inv *Invocation, runF func(context.Context, *usersSessi
 	cmd := &cobra.Command{
 		Use:         "sessions USER",
 		Short:       "The API sessions list: login attempts (IP, time, result, device, geolocation), newest first",
-		Example:     "  b2badmin users sessions 42 --since 30d --result failure",
+		Example:     "  b2badmin users sessions 16 --result failure\n  b2badmin users sessions 34 --since 30d -o json",
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
 		PreRunE:     func(*cobra.Command, []string) error { return o.validate() },

@@ -34,9 +34,19 @@ func newCmdUsersGroup(inv *Invocation, mode client.GroupMode, runF func(context.
 		client.GroupsRemove: "Remove users from groups",
 		client.GroupsRole:   "Replace users' role group (owner/staff), keeping their status groups and API",
 	}[mode]
-	use, example := string(mode)+" USER|- GROUP... | FILTERS GROUP...", "  b2badmin users add-group alice@example.com 'Merchant owner' API\n  b2badmin users remove-group - 'KYC not verified' --yes < verified.txt"
+	use := string(mode) + " USER|- GROUP... | FILTERS GROUP..."
+	example := map[client.GroupMode]string{
+		client.GroupsSet: "  b2badmin users set-group michal42@ukr.net 'Merchant staff' 'Phone not verified'\n" +
+			"  b2badmin users set-group 42 'Merchant owner' API     # exit 4: API needs a company, 42 has none",
+		client.GroupsAdd: "  b2badmin users add-group king.matthew5@gmail.com API 'Phone not verified'\n" +
+			"  b2badmin users add-group --no-group --type merchant 'KYC not verified' --yes",
+		client.GroupsRemove: "  b2badmin users remove-group michal42@ukr.net 'KYC not verified'\n" +
+			"  b2badmin users remove-group - 'KYC not verified' --yes < examples/users.txt",
+		client.GroupsRole: "  b2badmin users set-role michal42@ukr.net 'Legal merchant owner'\n" +
+			"  b2badmin users set-role - 'Merchant staff' --yes < examples/users.txt",
+	}[mode]
 	if mode == client.GroupsRole {
-		use, example = "set-role USER|- ROLE | FILTERS ROLE", "  b2badmin users set-role alice@example.com 'Legal merchant owner'\n  b2badmin users set-role - 'Merchant staff' --yes < staff.txt"
+		use = "set-role USER|- ROLE | FILTERS ROLE"
 	}
 	var names []string
 	for _, g := range catalog.Groups() {

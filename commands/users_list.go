@@ -85,7 +85,7 @@ set-group, perms grant, …): see docs/selectors.md.
 Exit codes: 2 for a malformed flag value (date, ID, type, sort key, column,
 cursor); 4 for a group name that does not exist.`,
 		Example: `  b2badmin users list --group 'Merchant owner' --active --registered-from 2024-01-01
-  b2badmin users list --email @example.com --sort -date_joined -o json
+  b2badmin users list --email @falconsquare.com --sort -date_joined -o json
   b2badmin users list --all -o csv > users.csv
   b2badmin users list --last-login-before 180d --type merchant --active --count
   b2badmin users list --inactive -o ids --all | b2badmin users activate - --yes`,

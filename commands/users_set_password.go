@@ -48,7 +48,7 @@ filters), each getting its own random value. The operation log records that the 
 never the hash, so a password change cannot be undone. Changing the hash
 also ends the user's Django sessions: each session carries an HMAC of the
 old hash.`, client.MinPasswordLength),
-		Example: "  printf '%s\\n' \"$NEW_PASSWORD\" | b2badmin users set-password alice@example.com --password-stdin\n" +
+		Example: "  printf '%s\\n' \"$NEW_PASSWORD\" | b2badmin users set-password michal42@ukr.net --password-stdin\n" +
 			"  b2badmin users set-password 42 --unusable --reason 'account handed over'",
 		Annotations: selectsAnnotation(ArgUser),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {

@@ -34,8 +34,9 @@ Sections: ` + strings.Join(client.UserSections, ", ") + `. --section picks some
 section; -o csv and -o tsv print section,field,value rows. Sent tokens are
 masked (••••1234) unless --reveal; password hashes and 2FA keys are never
 read. Exit 3 when the user does not exist.`,
-		Example: `  b2badmin users show alice@example.com
-  b2badmin users show 42 --section commissions -o json`,
+		Example: `  b2badmin users show harris.isabella12@yahoo.com
+  b2badmin users show 4 --section commissions -o json
+  b2badmin users show f05f1109-444f-4708-a7d8-bfc7c1a0d6c7 --section info,two_factor`,
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
 		PreRunE: func(*cobra.Command, []string) error {

@@ -46,7 +46,7 @@ fields update sets (--email, --first-name, --last-name, --language,
                             duplicates dropped, joined with ","; "" clears
   --language, --communication-language   one of the supported codes (en, de, ...)
   --active true|false       false also revokes API tokens and sessions, as deactivate`,
-		Example:     "  b2badmin users update alice@example.com --phone '+44 20 7946 0958' --ip-whitelist '10.0.0.0/8,2001:db8::1'\n  b2badmin users list --type merchant -o ids --all | b2badmin users update - --language de --yes",
+		Example:     "  b2badmin users update michal42@ukr.net --phone '+44 20 7946 0958' --ip-whitelist '10.0.0.0/8,2001:db8::1'\n  b2badmin users list --company GmbH -o ids --all | b2badmin users update - --language de --yes",
 		Annotations: selectsAnnotation(ArgUser),
 		// PreRunE validates the values without a database, so a batch
 		// checks them before it runs anything.

@@ -105,7 +105,7 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 	}
 	cmd.InitDefaultHelpFlag()
 	if err := cmd.ParseFlags(rest); err != nil {
-		return nil, bad(problemUsage, "%s: %s", cmd.CommandPath(), firstLine(err.Error()))
+		return nil, bad(problemUsage, "%s", firstLine(flagError(cmd, err).Error()))
 	}
 	if h := cmd.Flags().Lookup("help"); h != nil && h.Changed {
 		return nil, bad(problemUsage, "--help is not available inside a batch")
@@ -125,11 +125,11 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 		}
 	}
 	pos := cmd.Flags().Args()
-	if !cmd.Runnable() {
+	if isParent(cmd) {
 		if len(pos) > 0 {
-			return nil, bad(problemUsage, "unknown command %q for %q", pos[0], cmd.CommandPath())
+			return nil, bad(problemUsage, "%s", unknownCommand(cmd, pos[0]))
 		}
-		return nil, bad(problemUsage, "%q needs a subcommand", cmd.CommandPath())
+		return nil, bad(problemUsage, "%s", needsSubcommand(cmd))
 	}
 	for _, check := range []func() error{func() error { return cmd.ValidateArgs(pos) }, cmd.ValidateRequiredFlags, cmd.ValidateFlagGroups} {
 		if err := check(); err != nil {
@@ -157,7 +157,7 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 			users = append(users, userArg{ref: a, line: bc.Line})
 		case ArgGroup:
 			if _, ok := catalog.LookupGroup(a); !ok {
-				probs = append(probs, bad(problemRefused, "group %q not found (groups: %s)", a, strings.Join(groupNames(), ", "))...)
+				probs = append(probs, bad(problemRefused, "%s", catalog.UnknownGroup(a))...)
 			}
 		case ArgPerm:
 			if !permExists(a) {

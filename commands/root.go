@@ -80,7 +80,7 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 	root.SetIn(inv.IO.In)
 	root.SetOut(inv.IO.Out)
 	root.SetErr(inv.IO.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err.Error()) })
+	root.SetFlagErrorFunc(flagError)
 
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.DSN, "dsn", "", "PostgreSQL connection string (else B2BADMIN_DSN, DATABASE_URL, PG* variables)")
@@ -105,6 +105,7 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 			root.AddCommand(n.build(inv))
 		}
 	}
+	requireSubcommands(root)
 	installCompletions(root, inv)
 	return root
 }

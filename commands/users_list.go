@@ -228,7 +228,7 @@ func (o *usersListOptions) filter() (client.UserFilter, error) {
 		}
 		g, ok := catalog.LookupGroup(name)
 		if !ok {
-			return fl, client.Refused("unknown group %q (groups: %s)", name, strings.Join(groupNames(), ", "))
+			return fl, client.Refused("%s", catalog.UnknownGroup(name))
 		}
 		fl.Groups = append(fl.Groups, g.Name)
 	}

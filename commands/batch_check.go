@@ -43,6 +43,11 @@ type userArg struct {
 // may not set them again (a line's --read-only=false must not undo the
 // batch's --read-only).
 func checkCommands(ctx context.Context, inv *Invocation, file string, cmds []batchCommand, refused map[string]string, fixed []string) ([]lineProblem, error) {
+	// Every line that writes records this actor: one the engine would
+	// refuse must stop the batch before its first line.
+	if err := client.CheckActor(inv.Actor()); err != nil {
+		return nil, err
+	}
 	var probs []lineProblem
 	var users []userArg
 	for _, bc := range cmds {
@@ -93,7 +98,8 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 	if why, ok := refused[bc.Args[0]]; ok {
 		return nil, bad(problemUsage, "%s", why)
 	}
-	root := lineRoot(checkInvocation(), bc.Args)
+	inv := checkInvocation()
+	root := lineRoot(inv, bc.Args)
 	cmd, rest, err := root.Find(bc.Args)
 	if err != nil {
 		return nil, bad(problemUsage, "%s", firstLine(err.Error()))
@@ -125,6 +131,12 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 		}
 	}
 	pos := cmd.Flags().Args()
+	// The checks every command line gets before it runs (encoding, global
+	// values), so that a NUL in line 900's --reason stops line 1.
+	if err := checkLine(inv, cmd, pos); err != nil {
+		code, msg := classify(err)
+		return nil, bad(code, "%s", msg)
+	}
 	if isParent(cmd) {
 		if len(pos) > 0 {
 			return nil, bad(problemUsage, "%s", unknownCommand(cmd, pos[0]))

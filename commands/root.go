@@ -74,6 +74,9 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkLine(inv, cmd, args); err != nil {
+				return err
+			}
 			return inv.loadProfile()
 		},
 	}

@@ -93,7 +93,10 @@ cursor); 4 for a group name that does not exist.`,
   b2badmin users list --all -o csv > users.csv
   b2badmin users list --inactive -o ids --all | b2badmin users activate -`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runUsersList(cmd, inv, o) },
+		// The filters are checked without a database here too, so that
+		// the batch pre-check refuses a malformed one before line 1 runs.
+		PreRunE: func(*cobra.Command, []string) error { _, err := o.filter(); return err },
+		RunE:    func(cmd *cobra.Command, _ []string) error { return runUsersList(cmd, inv, o) },
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVar(&o.ids, "id", nil, "user IDs (repeatable or comma-separated)")
@@ -259,6 +262,9 @@ func (o *usersListOptions) filter() (client.UserFilter, error) {
 			return fl, usageErrorf("invalid --type %q: want enterprise or merchant", o.typ)
 		}
 		fl.Type = t
+	}
+	if err := fl.Validate(); err != nil {
+		return fl, usageError(err.Error())
 	}
 	return fl, nil
 }

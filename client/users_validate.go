@@ -4,7 +4,6 @@ import (
 	"net/mail"
 	"net/netip"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/b2badmin/b2badmin/client/catalog"
@@ -119,20 +118,14 @@ func NormalizeLanguage(flag, s string) (string, error) {
 	return code, nil
 }
 
-// NormalizeName checks a first or last name: valid UTF-8, no control
-// characters, at most 150 characters (the column's size). "" is allowed.
+// NormalizeName checks a first or last name: valid UTF-8, at most 150
+// characters (the column's size), no control or bidirectional-override
+// characters (CheckText: one definition for every free-text value; a name
+// holding U+202E displays as something else). "" is allowed.
 func NormalizeName(flag, s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) {
-		return "", Refused("invalid %s: not valid UTF-8", flag)
-	}
-	if utf8.RuneCountInString(s) > 150 {
-		return "", Refused("invalid %s: longer than 150 characters", flag)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "", Refused("invalid %s %q: contains a control character", flag, clip(s))
-		}
+	if err := CheckText(flag, s, 150); err != nil {
+		return "", err
 	}
 	return s, nil
 }

@@ -47,6 +47,7 @@ type GlobalOptions struct {
 	Output    string
 	Columns   []string
 	NoHeaders bool
+	Raw       bool
 	Debug     bool
 	Actor     string
 	Timeout   time.Duration
@@ -239,6 +240,7 @@ func (inv *Invocation) OutputFormat() (output.Format, error) {
 func (inv *Invocation) OutputOptions() output.Options {
 	return output.Options{
 		NoHeaders: inv.Global.NoHeaders,
+		Raw:       inv.Global.Raw,
 		TTY:       inv.IO.OutTTY,
 		NoColor:   inv.Getenv("NO_COLOR") != "" || inv.Getenv("TERM") == "dumb",
 	}

@@ -93,6 +93,7 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 	pf.StringVarP(&g.Output, "output", "o", "table", "output format: "+strings.Join(output.FormatNames(), "|"))
 	pf.StringSliceVar(&g.Columns, "columns", nil, "columns to print, in order (comma-separated)")
 	pf.BoolVar(&g.NoHeaders, "no-headers", false, "omit the header row of table, CSV and TSV output")
+	pf.BoolVar(&g.Raw, "raw", false, "CSV/TSV: write values exactly as stored (no ' before a formula, no \\xNN for control characters)")
 	pf.BoolVar(&g.Debug, "debug", false, "log each SQL statement and its duration to stderr")
 	pf.StringVar(&g.Actor, "actor", "", "who the operation log records (else B2BADMIN_ACTOR, else $USER@host)")
 	pf.DurationVar(&g.Timeout, "timeout", 0, "give up after this long (e.g. 30s; 0 = no limit)")

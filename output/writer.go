@@ -17,6 +17,9 @@ type Options struct {
 	// NoColor) colour; otherwise plain aligned text.
 	TTY     bool
 	NoColor bool
+	// Raw writes CSV and TSV values exactly as stored: no formula guard,
+	// no escaping of control characters (escape.go).
+	Raw bool
 }
 
 // RowWriter receives rows (in the full Columns order) one at a time.

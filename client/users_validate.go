@@ -1,36 +1,12 @@
 package client
 
 import (
-	"net/mail"
 	"net/netip"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/b2badmin/b2badmin/client/catalog"
 )
-
-// NormalizeEmail validates an address and returns it as stored: the local
-// part as given, the domain lower-cased (Django's normalize_email does the
-// same). Display names, comments and missing domains are refused.
-func NormalizeEmail(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", Refused("invalid email: empty")
-	}
-	if !utf8.ValidString(s) || len(s) > 254 {
-		return "", Refused("invalid email %q: not valid UTF-8 or longer than 254 bytes", clip(s))
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return "", Refused("invalid email %q: want local@domain", clip(s))
-	}
-	at := strings.LastIndex(s, "@")
-	local, domain := s[:at], strings.ToLower(s[at+1:])
-	if local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.HasPrefix(domain, "[") {
-		return "", Refused("invalid email %q: the domain needs a dot (example.com)", clip(s))
-	}
-	return local + "@" + domain, nil
-}
 
 // NormalizePhone validates an E.164 number: "+", then 8 to 15 digits, the
 // first not 0. Spaces, dots, dashes and parentheses are dropped first, so

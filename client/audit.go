@@ -2,121 +2,71 @@ package client
 
 import (
 	"context"
-	"fmt"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/b2badmin/b2badmin/client/permref"
 	"github.com/b2badmin/b2badmin/client/policy"
 )
 
-// UserGrants is one user with extra permissions, as the grants stream yields it.
-type UserGrants struct {
-	UserID int64
-	Email  string
-	Type   string
-	Groups []string  // group names, sorted
-	Perms  []PermRef // sorted by identifier
-}
-
-// EachUserGrants streams every user holding an extra permission, by
-// ascending user id, in ONE query over rbac_user_user_permissions joined to
-// the users and their groups: no per-user round trip, memory flat in the
-// number of users. fn must not keep u past its call.
-func (c *Client) EachUserGrants(ctx context.Context, fn func(u *UserGrants) error) error {
-	t, err := c.permTable(ctx, c.db)
-	if err != nil {
-		return err
-	}
-	groups, err := groupNamesByID(ctx, c.db)
-	if err != nil {
-		return err
-	}
-	// Permissions are aggregated per user straight off the (user_id,
-	// permission_id) unique index; groups come from the per-user index.
-	const q = `
-SELECT u.id, u.email, u.type, p.perms,
-       ARRAY(SELECT ug.group_id FROM rbac_user_groups ug WHERE ug.user_id = u.id)
-FROM (SELECT user_id, array_agg(permission_id) AS perms
-      FROM rbac_user_user_permissions GROUP BY user_id) p
-JOIN rbac_user u ON u.id = p.user_id
-ORDER BY u.id`
-	rows, err := c.db.Query(ctx, q)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	var u UserGrants
-	var permIDs, groupIDs []int32
-	for rows.Next() {
-		permIDs, groupIDs = permIDs[:0], groupIDs[:0]
-		if err := rows.Scan(&u.UserID, &u.Email, &u.Type, &permIDs, &groupIDs); err != nil {
-			return err
-		}
-		u.Perms = u.Perms[:0]
-		for _, id := range permIDs {
-			u.Perms = append(u.Perms, t.ref(id))
-		}
-		sortRefs(u.Perms)
-		u.Groups = u.Groups[:0]
-		for _, id := range groupIDs {
-			u.Groups = append(u.Groups, groups[id])
-		}
-		sort.Strings(u.Groups)
-		if err := fn(&u); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
-}
-
-func groupNamesByID(ctx context.Context, db DBTX) (map[int32]string, error) {
-	rows, err := db.Query(ctx, `SELECT id, name FROM auth_group`)
-	if err != nil {
-		return nil, err
-	}
-	out := map[int32]string{}
-	var id int32
-	var name string
-	_, err = pgx.ForEachRow(rows, []any{&id, &name}, func() error { out[id] = name; return nil })
-	return out, err
-}
-
-// Finding is one grant the policy does not allow (or, with a baseline, one
-// grant added or removed since it).
+// Finding is one grant the policy does not allow. With a baseline it is
+// also marked unchanged or new, and a finding of the baseline that is one
+// no longer comes back with Change "resolved" (information, not a finding).
 type Finding struct {
-	UserID     int64    `json:"user_id"`
-	Email      string   `json:"email"`
-	Groups     []string `json:"groups"`
-	Type       string   `json:"type"`
-	Permission string   `json:"permission"`
-	Label      string   `json:"label"`
-	Rule       string   `json:"rule"`        // e.g. deny "auth.*"; "" for a removed grant
-	PolicyLine int      `json:"policy_line"` // line of the deny rule, 0 otherwise
-	Change     string   `json:"change"`      // "added" or "removed" with a baseline, else ""
+	UserID     int64
+	Email      string
+	Groups     []string
+	Type       string
+	Permission string
+	Label      string
+	RuleID     string // "deny:<pattern>" or "not-allowed" (policy.NotAllowed)
+	Rule       string // e.g. deny "auth.*"
+	PolicyLine int    // the line of the rule that decided; 0 when unknown
+	Change     string // "" without a baseline; ChangeUnchanged, ChangeNew or ChangeResolved
 }
+
+// How a finding compares with the baseline.
+const (
+	ChangeUnchanged = "unchanged"
+	ChangeNew       = "new"
+	ChangeResolved  = "resolved"
+)
 
 // AuditOptions tune an audit run.
 type AuditOptions struct {
 	AsOf     time.Time // the day exceptions are judged on (UTC); zero = now
-	Baseline *Baseline // when set, report only changes since it
+	Baseline *Baseline // when set, findings are compared with it
 	// Warn receives notes (expired exceptions, unknown exception users).
 	Warn func(msg string)
+	// Pass, when set, is called for each user holding extra permissions
+	// none of which is a finding (reports that list passing tests use it).
+	// It must not keep u past its call.
+	Pass func(u *UserGrants) error
 }
 
 // AuditStats count what an audit saw.
 type AuditStats struct {
-	Users, Grants, Findings, Excused, Removed int64
+	Users    int64 // every user of the database: the audit covers them all
+	Holders  int64 // users holding extra permissions, the ones with something to check
+	Grants   int64
+	Findings int64 // current findings (with a baseline: Unchanged + New)
+	Excused  int64
+	BaselineCounts
 }
 
 // Audit checks every user's extra permissions against p, calling emit for
-// each finding in user-id order. A grant is a finding when a deny pattern
-// matches it or no allow of the user's groups or type covers it; a live
-// exception for the user covering the permission excuses it, whichever
-// rule it breaks (an exception is a named, dated, reasoned sign-off).
+// each finding in user-id order, then (with a baseline) for each resolved
+// one in user-id order. A grant is a finding when a deny pattern matches
+// it or no allow of the user's groups or type covers it; a live exception
+// for the user covering the permission excuses it, whichever rule it
+// breaks (an exception is a named, dated, reasoned sign-off).
+//
+// With a baseline, a finding whose (user, permission) the baseline has is
+// unchanged, else new. Resolved: with a report baseline, each of its
+// findings that is not a finding now; with a perms export snapshot, each
+// grant it has that is no longer held and that the policy would flag on
+// the user as they are now (the snapshot does not say whether it was a
+// finding then; a grant still held and allowed now is not counted).
 func (c *Client) Audit(ctx context.Context, p *policy.Policy, o AuditOptions, emit func(*Finding) error) (AuditStats, error) {
 	var st AuditStats
 	if o.AsOf.IsZero() {
@@ -126,173 +76,134 @@ func (c *Client) Audit(ctx context.Context, p *policy.Policy, o AuditOptions, em
 	if warn == nil {
 		warn = func(string) {}
 	}
+	var err error
+	if st.Users, err = c.countUsers(ctx); err != nil {
+		return st, err
+	}
 	excuses, err := c.liveExceptions(ctx, p, o.AsOf, warn)
 	if err != nil {
 		return st, err
 	}
-	check := func(u *UserGrants, pr PermRef) *Finding {
-		f := &Finding{UserID: u.UserID, Email: u.Email, Groups: u.Groups, Type: u.Type, Permission: pr.ID, Label: pr.Label}
-		if r := p.DenyRule(pr.Index); r != nil {
-			f.Rule, f.PolicyLine = fmt.Sprintf("deny %q", r.Glob), r.Line
-		} else if !p.Allowed(pr.Index, u.Groups, u.Type) {
-			f.Rule = fmt.Sprintf("not allowed for groups [%s] / type %s", strings.Join(u.Groups, ", "), u.Type)
-		} else {
-			return nil
+	// judge is the policy's verdict on user uid holding catalog entry i,
+	// nil when allowed or excused.
+	judge := func(uid int64, groups []string, typ string, i int) (*policy.Verdict, bool) {
+		v := p.Check(i, groups, typ)
+		if v == nil {
+			return nil, false
 		}
-		for _, e := range excuses[u.UserID] {
-			if e.Covers(pr.Index) {
-				st.Excused++
-				return nil
+		for _, e := range excuses[uid] {
+			if e.Covers(i) {
+				return nil, true
 			}
 		}
-		return f
+		return v, false
 	}
 	b := o.Baseline
-	removed := func(r baselineRow, u *UserGrants) error {
-		st.Removed++
-		f := &Finding{UserID: r.userID, Email: r.email, Groups: []string{}, Permission: r.perm, Change: "removed"}
-		if u != nil {
-			f.Groups, f.Type = u.Groups, u.Type
-		}
-		if i, ok := labelOf(r.perm); ok {
-			f.Label = i
-		}
-		return emit(f)
-	}
-	err = c.EachUserGrants(ctx, func(u *UserGrants) error {
-		st.Users++
-		st.Grants += int64(len(u.Perms))
-		var before map[string]baselineRow
-		if b != nil {
-			// Baseline users below this one hold nothing any more.
-			for {
-				r, ok, err := b.peek()
-				if err != nil {
-					return err
-				}
-				if !ok || r.userID >= u.UserID {
-					break
-				}
-				b.next()
-				if err := removed(r, nil); err != nil {
-					return err
-				}
+	var resolved []*Finding  // emitted after the current findings
+	var absent []baselineRow // snapshot grants of users holding nothing now
+	// gone handles a baseline row that is not a finding now; u is the user
+	// as the stream has them, nil when they hold no extra permission.
+	gone := func(r baselineRow, u *UserGrants) {
+		switch {
+		case b.Report:
+			f := &Finding{UserID: r.userID, Email: r.email, Groups: []string{}, Permission: r.key,
+				RuleID: policy.RuleID(r.rule), Rule: r.rule, PolicyLine: r.line, Change: ChangeResolved}
+			if u != nil {
+				f.Email, f.Groups, f.Type = u.Email, append([]string{}, u.Groups...), u.Type
 			}
-			rs, err := b.takeUser(u.UserID)
-			if err != nil {
+			f.Label, _ = labelOf(r.key)
+			resolved = append(resolved, f)
+		case u == nil:
+			absent = append(absent, r)
+		case !u.holds(r.key):
+			if f := resolvedGrant(r, u.Email, u.Groups, u.Type, judge); f != nil {
+				resolved = append(resolved, f)
+			}
+		}
+	}
+	goneNow := func(r baselineRow) { gone(r, nil) }
+	err = c.EachUserGrants(ctx, func(u *UserGrants) error {
+		st.Holders++
+		st.Grants += int64(len(u.Perms))
+		before, err := b.forUser(u.UserID, goneNow)
+		if err != nil {
+			return err
+		}
+		clean := true
+		for _, pr := range u.Perms {
+			v, excused := judge(u.UserID, u.Groups, u.Type, pr.Index)
+			if excused {
+				st.Excused++
+			}
+			if v == nil {
+				continue
+			}
+			clean = false
+			f := &Finding{UserID: u.UserID, Email: u.Email, Groups: u.Groups, Type: u.Type, Permission: pr.ID, Label: pr.Label,
+				RuleID: v.RuleID, Rule: v.Text, PolicyLine: v.Line, Change: before.mark(pr.ID)}
+			st.count(f.Change)
+			st.Findings++
+			if err := emit(f); err != nil {
 				return err
 			}
-			before = make(map[string]baselineRow, len(rs))
-			for _, r := range rs {
-				before[r.perm] = r
-			}
 		}
-		for _, pr := range u.Perms {
-			if b != nil {
-				if _, had := before[pr.ID]; had {
-					delete(before, pr.ID)
-					continue
-				}
-			}
-			if f := check(u, pr); f != nil {
-				if b != nil {
-					f.Change = "added"
-				}
-				st.Findings++
-				if err := emit(f); err != nil {
-					return err
-				}
-			}
-		}
-		if len(before) > 0 {
-			gone := make([]string, 0, len(before))
-			for k := range before {
-				gone = append(gone, k)
-			}
-			sort.Strings(gone)
-			for _, k := range gone {
-				if err := removed(before[k], u); err != nil {
-					return err
-				}
-			}
+		before.rest(func(r baselineRow) { gone(r, u) })
+		if clean && o.Pass != nil {
+			return o.Pass(u)
 		}
 		return nil
 	})
+	if err == nil {
+		err = b.drain(goneNow)
+	}
 	if err != nil {
 		return st, err
 	}
-	for b != nil {
-		r, ok, err := b.peek()
+	if len(absent) > 0 {
+		now, err := c.usersNow(ctx, absent)
 		if err != nil {
 			return st, err
 		}
-		if !ok {
-			break
+		for _, r := range absent {
+			u := now[r.userID] // zero when the user is gone: nothing allows a deleted user anything
+			email := u.email
+			if email == "" {
+				email = r.email
+			}
+			if f := resolvedGrant(r, email, u.groups, u.typ, judge); f != nil {
+				resolved = append(resolved, f)
+			}
 		}
-		b.next()
-		if err := removed(r, nil); err != nil {
+	}
+	sort.SliceStable(resolved, func(i, j int) bool {
+		if resolved[i].UserID != resolved[j].UserID {
+			return resolved[i].UserID < resolved[j].UserID
+		}
+		return resolved[i].Permission < resolved[j].Permission
+	})
+	for _, f := range resolved {
+		st.count(f.Change)
+		if err := emit(f); err != nil {
 			return st, err
 		}
 	}
 	return st, nil
 }
 
-// liveExceptions resolves the exceptions' users (ID, email or UUID) in one
-// query and keeps those still live on asOf. An exception naming no user or
-// already expired excuses nothing; both are worth a note, not a failure.
-func (c *Client) liveExceptions(ctx context.Context, p *policy.Policy, asOf time.Time, warn func(string)) (map[int64][]*policy.Exception, error) {
-	out := map[int64][]*policy.Exception{}
-	if len(p.Exceptions) == 0 {
-		return out, nil
+// resolvedGrant judges a snapshot grant no longer held: resolved when the
+// policy would flag it on the user as they are now.
+func resolvedGrant(r baselineRow, email string, groups []string, typ string,
+	judge func(int64, []string, string, int) (*policy.Verdict, bool)) *Finding {
+	i, known := permref.Index(r.key)
+	if !known {
+		i = -1 // not in the catalog: no allow can name it
 	}
-	// Each kind of reference goes to its own index (pkey, lower(email), uuid).
-	var ids []int64
-	var emails, uuids []string
-	for _, e := range p.Exceptions {
-		k := strings.ToLower(e.User)
-		switch {
-		case isDigits(k):
-			if n, err := strconv.ParseInt(k, 10, 64); err == nil {
-				ids = append(ids, n)
-			}
-		case looksLikeUUID(k):
-			uuids = append(uuids, k)
-		default:
-			emails = append(emails, k)
-		}
-	}
-	const q = `
-SELECT id, id::text, lower(email), uuid::text FROM rbac_user
-WHERE id = ANY($1) OR lower(email) = ANY($2) OR uuid = ANY($3::uuid[])`
-	rows, err := c.db.Query(ctx, q, ids, emails, uuids)
-	if err != nil {
-		return nil, err
-	}
-	byKey := map[string]int64{}
-	var id int64
-	var idText, email, uuid string
-	if _, err := pgx.ForEachRow(rows, []any{&id, &idText, &email, &uuid}, func() error {
-		byKey[idText], byKey[email], byKey[uuid] = id, id, id
+	v, _ := judge(r.userID, groups, typ, i)
+	if v == nil {
 		return nil
-	}); err != nil {
-		return nil, err
 	}
-	for _, e := range p.Exceptions {
-		k := strings.ToLower(e.User)
-		if isDigits(k) {
-			if n, err := strconv.ParseInt(k, 10, 64); err == nil {
-				k = strconv.FormatInt(n, 10)
-			}
-		}
-		uid, ok := byKey[k]
-		switch {
-		case !ok:
-			warn(fmt.Sprintf("%s:%d: exception for %s: no such user; it excuses nothing", p.File, e.Line, e.User))
-		case !e.Live(asOf):
-			warn(fmt.Sprintf("%s:%d: exception for %s expired on %s; it excuses nothing", p.File, e.Line, e.User, e.Expires.Format("2006-01-02")))
-		default:
-			out[uid] = append(out[uid], e)
-		}
-	}
-	return out, nil
+	f := &Finding{UserID: r.userID, Email: email, Groups: append([]string{}, groups...), Type: typ, Permission: r.key,
+		RuleID: v.RuleID, Rule: v.Text, PolicyLine: v.Line, Change: ChangeResolved}
+	f.Label, _ = labelOf(r.key)
+	return f
 }

@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -134,32 +133,20 @@ func roleGroups() []string {
 	return out
 }
 
-// checkGroupRules applies SPEC §2 to the groups a user would end with.
-// Only what this change adds is judged, so fixing one problem of a user
-// whose data already broke a rule is not blocked by the other.
+// checkGroupRules applies SPEC §2 (catalog.CheckGroups, the rules
+// `groups audit` reports) to the groups a user would end with. Only what
+// this change adds is judged, so fixing one problem of a user whose data
+// already broke a rule is not blocked by the other.
 func checkGroupRules(u lockedUser, final, added []string) error {
-	var roles []string
-	addsRole := false
-	for _, g := range final {
-		if cg, _ := catalog.LookupGroup(g); cg.Role {
-			roles = append(roles, g)
+	for _, v := range catalog.CheckGroups(u.Type, u.CompanyID != nil, final) {
+		if len(diffGroups(v.Groups, added)) == len(v.Groups) {
+			continue // a problem the user had before this change
 		}
-	}
-	for _, g := range added {
-		cg, _ := catalog.LookupGroup(g)
-		addsRole = addsRole || cg.Role
-		if cg.RequiredType != "" && cg.RequiredType != u.Type {
-			return Refused("refused: group %q needs a user of type %s, and user %d (%s) is %s (rule: role groups match the user type)",
-				cg.Name, cg.RequiredType, u.ID, u.Email, u.Type)
+		hint := ""
+		if v.Rule == catalog.RuleOneRoleGroup {
+			hint = "; use set-role to replace the role group"
 		}
-		if cg.NeedsCompany && u.CompanyID == nil {
-			return Refused("refused: group %q needs a user linked to a company, and user %d (%s) has none (rule: API users belong to a company)",
-				cg.Name, u.ID, u.Email)
-		}
-	}
-	if addsRole && len(roles) > 1 {
-		return Refused("refused: user %d (%s) would hold %d role groups (%s) (rule: at most one owner/staff role group; use set-role to replace it)",
-			u.ID, u.Email, len(roles), strings.Join(orderGroups(roles), ", "))
+		return Refused("refused: user %d (%s) %s (rule %s)%s", u.ID, u.Email, v.Message, v.Rule, hint)
 	}
 	return nil
 }
@@ -198,17 +185,9 @@ func diffGroups(a, b []string) []string {
 	return out
 }
 
-// orderGroups sorts names in the catalog's (the seed's) order; never nil,
+// orderGroups lists names in the catalog's (the seed's) order; never nil,
 // so the log shows [] rather than null for "no groups".
-func orderGroups(names []string) []string {
-	rank := map[string]int{}
-	for i, g := range catalog.Groups() {
-		rank[g.Name] = i
-	}
-	out := append(make([]string, 0, len(names)), names...)
-	sort.SliceStable(out, func(i, j int) bool { return rank[out[i]] < rank[out[j]] })
-	return out
-}
+func orderGroups(names []string) []string { return catalog.InSeedOrder(names) }
 
 // groupIDs returns the group ids by name, cached like the permission table.
 func (c *Client) groupIDs(ctx context.Context, db DBTX) (map[string]int32, error) {

@@ -30,11 +30,31 @@ type UserFilter struct {
 	Company   string
 	Active    *bool
 	Type      string // enterprise or merchant
+
+	// LastLoginBefore is exclusive and LastLoginAfter inclusive; users who
+	// never logged in match neither (NeverLoggedIn selects them).
+	LastLoginBefore *time.Time
+	LastLoginAfter  *time.Time
+	NeverLoggedIn   bool
+	TwoFA           *bool    // has (true) or lacks (false) a confirmed 2FA device
+	Perms           []string // holds any of these extra permissions (identifiers)
+	NoPerms         bool     // holds no extra permission
+	NoGroup         bool     // is in no group
+	NotGroups       []string // is in none of these groups
+	AllGroups       []string // is in every one of these groups
+	CompanyOwner    *bool
+	Language        string // preferred interface language, exact
+	Staff           bool   // is_staff
+	Superuser       bool   // is_superuser
+	EmailDomain     string // the address's domain, exact, case-insensitive
 }
 
 func (f *UserFilter) isZero() bool {
 	return len(f.IDs) == 0 && f.Email == "" && len(f.Groups) == 0 && f.FirstName == "" && f.LastName == "" &&
-		f.JoinedFrom == nil && f.JoinedBefore == nil && f.CompanyID == nil && f.Company == "" && f.Active == nil && f.Type == ""
+		f.JoinedFrom == nil && f.JoinedBefore == nil && f.CompanyID == nil && f.Company == "" && f.Active == nil && f.Type == "" &&
+		f.LastLoginBefore == nil && f.LastLoginAfter == nil && !f.NeverLoggedIn && f.TwoFA == nil && len(f.Perms) == 0 &&
+		!f.NoPerms && !f.NoGroup && len(f.NotGroups) == 0 && len(f.AllGroups) == 0 && f.CompanyOwner == nil &&
+		f.Language == "" && !f.Staff && !f.Superuser && f.EmailDomain == ""
 }
 
 // UserRow is one line of the users list. ListUsers reuses one UserRow for
@@ -295,7 +315,7 @@ func buildUserList(q UserQuery) (string, []any) {
 	} else if q.Filter.isZero() && need("groups") {
 		groups, groupsJoin = "coalesce(gr.names, '{}')", groupsJoinSQL
 	}
-	var b sqlBuilder
+	b := sqlBuilder{page: q.Limit > 0}
 	sql := `SELECT u.id, u.email, u.first_name, u.last_name, u.is_active, u.type, u.date_joined, ` +
 		pick("groups", groups, `'{}'::text[]`) + `, u.phone, ` +
 		pick("company", "c.name", "NULL::text") + `, u.company_id, u.uuid::text, u.last_login, ` +
@@ -329,6 +349,7 @@ FROM rbac_user u LEFT JOIN rbac_company c ON c.id = u.company_id` + groupsJoin +
 type sqlBuilder struct {
 	args  []any
 	conds int
+	page  bool // the query reads one page (LIMIT): per-row probes beat whole-table reads
 }
 
 func (b *sqlBuilder) arg(v any) string {
@@ -405,5 +426,82 @@ func (b *sqlBuilder) userConds(f UserFilter) []string {
 	if f.Type != "" {
 		w = append(w, "u.type = "+b.arg(f.Type))
 	}
+	// Last login is compared through the expression rbac_user_last_login_id_idx
+	// indexes (never logged in = -infinity), so that a dormant-accounts
+	// selector is an index range, never-logged-in users excluded.
+	const lastLogin = "coalesce(u.last_login, '-infinity')"
+	if f.LastLoginBefore != nil {
+		w = append(w, lastLogin+" > '-infinity' AND "+lastLogin+" < "+b.arg(*f.LastLoginBefore))
+	}
+	if f.LastLoginAfter != nil {
+		w = append(w, lastLogin+" >= "+b.arg(*f.LastLoginAfter))
+	}
+	if f.NeverLoggedIn {
+		w = append(w, lastLogin+" = '-infinity'")
+	}
+	if f.TwoFA != nil {
+		// A page probes the device indexes for its few rows (twoFAPageSQL);
+		// a whole scan reads the device tables once (a hashed semi-join).
+		has := `u.id IN (SELECT d.user_id FROM otp_totp_totpdevice d WHERE d.confirmed
+        UNION ALL SELECT d.user_id FROM otp_email_emaildevice d WHERE d.confirmed)`
+		if b.page {
+			has = twoFAPageSQL
+		}
+		if !*f.TwoFA {
+			has = "NOT " + has
+		}
+		w = append(w, has)
+	}
+	if len(f.Perms) > 0 {
+		// The identifiers become permission ids once (an InitPlan), so the
+		// grants are read through their permission_id index.
+		w = append(w, `u.id IN (SELECT up.user_id FROM rbac_user_user_permissions up
+        WHERE up.permission_id = ANY(ARRAY(SELECT p.id FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id
+                                           WHERE ct.app_label || '.' || p.codename = ANY(`+b.arg(f.Perms)+`))))`)
+	}
+	if f.NoPerms {
+		w = append(w, `NOT EXISTS (SELECT 1 FROM rbac_user_user_permissions up WHERE up.user_id = u.id)`)
+	}
+	if f.NoGroup {
+		w = append(w, `NOT EXISTS (SELECT 1 FROM rbac_user_groups ug WHERE ug.user_id = u.id)`)
+	}
+	if len(f.NotGroups) > 0 {
+		w = append(w, `NOT EXISTS (SELECT 1 FROM rbac_user_groups ug
+        WHERE ug.user_id = u.id AND ug.group_id = ANY(ARRAY(SELECT id FROM auth_group WHERE lower(name) = ANY(`+b.arg(lowerAll(f.NotGroups))+`))))`)
+	}
+	if len(f.AllGroups) > 0 {
+		names := lowerAll(f.AllGroups)
+		w = append(w, `(SELECT count(*) FROM rbac_user_groups ug
+        WHERE ug.user_id = u.id AND ug.group_id = ANY(ARRAY(SELECT id FROM auth_group WHERE lower(name) = ANY(`+b.arg(names)+`)))) = `+b.arg(int64(len(names))))
+	}
+	if f.CompanyOwner != nil {
+		w = append(w, "u.is_company_owner = "+b.arg(*f.CompanyOwner))
+	}
+	if f.Language != "" {
+		w = append(w, "u.language = "+b.arg(f.Language))
+	}
+	if f.Staff {
+		w = append(w, "u.is_staff")
+	}
+	if f.Superuser {
+		w = append(w, "u.is_superuser")
+	}
+	if f.EmailDomain != "" {
+		w = append(w, `lower(u.email) LIKE `+b.arg("%@"+likeEscaper.Replace(strings.ToLower(f.EmailDomain)))+` ESCAPE '\'`)
+	}
 	return w
+}
+
+// lowerAll lower-cases names (deduplicated, in order).
+func lowerAll(names []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range names {
+		l := strings.ToLower(n)
+		if !seen[l] {
+			seen[l] = true
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -52,6 +52,9 @@ type UserInfo struct {
 	Language         string            `json:"language"`
 	IsActive         bool              `json:"is_active"`
 	Groups           []GroupMembership `json:"groups"`
+	// GroupRuleViolations: the group rules this user's groups break (a state
+	// the web side or psql can create; `groups audit` lists every such user).
+	GroupRuleViolations []catalog.Violation `json:"group_rule_violations"`
 }
 
 // PermissionRef is one extra permission: identifier and the seed's label.
@@ -214,6 +217,10 @@ WHERE u.id = $1`
 	}
 	for _, g := range catalog.Groups() {
 		in.Groups = append(in.Groups, GroupMembership{Name: g.Name, Member: member[g.Name]})
+	}
+	in.GroupRuleViolations = catalog.CheckGroups(ad.Type, ad.CompanyID != nil, groups)
+	if in.GroupRuleViolations == nil {
+		in.GroupRuleViolations = []catalog.Violation{}
 	}
 	if info {
 		d.Info = &in

@@ -30,9 +30,13 @@ func argsAnnotation(kinds ...string) map[string]string {
 }
 
 // argKindAt says what the i-th positional argument of cmd names ("" when
-// the command does not declare its arguments).
+// the command does not declare its arguments). Given a selector, a bulk
+// command's users are the selection: its leading user argument is gone.
 func argKindAt(cmd *cobra.Command, i int) string {
 	kinds := strings.Fields(cmd.Annotations[annotArgs])
+	if len(kinds) > 1 && kinds[0] == ArgUser && selectorGiven(cmd) {
+		kinds = kinds[1:]
+	}
 	if len(kinds) == 0 {
 		return ""
 	}
@@ -40,4 +44,12 @@ func argKindAt(cmd *cobra.Command, i int) string {
 		return kinds[len(kinds)-1]
 	}
 	return kinds[i]
+}
+
+// selectsAnnotation is argsAnnotation for a bulk command whose users a
+// selector (the users list filters) can choose instead.
+func selectsAnnotation(kinds ...string) map[string]string {
+	a := argsAnnotation(kinds...)
+	a[annotSelects] = "true"
+	return a
 }

@@ -51,7 +51,11 @@ func reportChange(inv *Invocation, outputSet bool, res client.ChangeResult, r ch
 			if r.extraRow != nil {
 				extra = r.extraRow(ch)
 			}
-			for _, k := range ch.Fields() {
+			fields := ch.Fields()
+			if fm == output.IDs {
+				fields = fields[:1] // each changed user once
+			}
+			for _, k := range fields {
 				if err := w.Write(append([]any{ch.UserID, ch.Email, k, ch.Before[k], ch.After[k]}, extra...)); err != nil {
 					return err
 				}
@@ -63,6 +67,9 @@ func reportChange(inv *Invocation, outputSet bool, res client.ChangeResult, r ch
 	}
 	if len(res.Missing) > 0 {
 		inv.notef("%s not found, skipped (--skip-missing): %s", plural(len(res.Missing), "user"), refList(res.Missing))
+		if len(res.Changes)+len(res.Unchanged) == 0 {
+			return client.NotFound("none of the users named exists")
+		}
 	}
 	if len(res.Unchanged) > 0 {
 		inv.notef("%s %s: %s", plural(len(res.Unchanged), "user"), r.unchanged, userList(res.Unchanged, len(res.Unchanged)))

@@ -13,6 +13,7 @@ import (
 type commissionsSetOptions struct {
 	*Invocation
 	Mutate                   mutateFlags
+	Select                   selector
 	operation, currency      string
 	percent, fixed, min, max string
 	Plan                     client.PlanInput // validated (PreRunE)
@@ -23,7 +24,7 @@ type commissionsSetOptions struct {
 func newCmdCommissionsSet(inv *Invocation, runF func(context.Context, *commissionsSetOptions) error) *cobra.Command {
 	o := &commissionsSetOptions{Invocation: inv}
 	cmd := &cobra.Command{
-		Use:   "set USER… | - --operation KIND --currency CUR [--percent P] [--fixed F] [--min M] [--max X]",
+		Use:   "set USER… | - | FILTERS --operation KIND --currency CUR [--percent P] [--fixed F] [--min M] [--max X]",
 		Short: "Create or change users' personal commission plan for one operation and currency",
 		Long: "Operations: " + strings.Join(client.CommissionOperations, ", ") + ". A new plan needs --percent and --fixed; " +
 			"changing a plan keeps the values not given. --min/--max none removes a bound. " +
@@ -32,7 +33,7 @@ func newCmdCommissionsSet(inv *Invocation, runF func(context.Context, *commissio
 			"with the plan before and after.",
 		Example: "  b2badmin commissions set alice@example.com --operation deposit --currency USDT --percent 0.5 --fixed 1\n" +
 			"  b2badmin commissions set - --operation payout --currency BTC --max none --yes < vip.txt",
-		Annotations: argsAnnotation(ArgUser),
+		Annotations: selectsAnnotation(ArgUser),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			// Cobra checks required flags after PreRunE; their values are judged here.
 			if err := validateFlagRules(cmd); err != nil {
@@ -63,6 +64,7 @@ func newCmdCommissionsSet(inv *Invocation, runF func(context.Context, *commissio
 		return client.CommissionOperations, cobra.ShellCompDirectiveNoFileComp
 	})
 	addMutateFlags(cmd, &o.Mutate)
+	addSelectorFlags(cmd, &o.Select)
 	return cmd
 }
 
@@ -96,7 +98,7 @@ func runCommissionsSet(ctx context.Context, o *commissionsSetOptions) error {
 	if err := refuseReadOnly(o.Invocation); err != nil {
 		return err
 	}
-	t, err := userTargets(o.Invocation, o.Args, &o.Mutate)
+	t, err := userTargets(o.Invocation, o.Args, &o.Mutate, &o.Select)
 	if err != nil {
 		return err
 	}

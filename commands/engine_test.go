@@ -367,7 +367,7 @@ func TestSetRoleKeepsStatusGroups(t *testing.T) {
 	}
 	r := runCLI(t, e.dsn, "users", "add-group", "ann@example.com", "Merchant staff")
 	assertOneLineError(t, r, ExitRefused)
-	if !strings.Contains(r.Stderr, "use set-role to replace it") {
+	if !strings.Contains(r.Stderr, "use set-role to replace the role group") {
 		t.Fatalf("add-group refusal does not name set-role: %q", r.Stderr)
 	}
 	mustRun(t, e.dsn, "users", "set-role", "ann@example.com", "legal merchant owner")

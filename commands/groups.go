@@ -8,8 +8,8 @@ import (
 )
 
 func newGroupsCmd(inv *Invocation) *cobra.Command {
-	cmd := &cobra.Command{Use: "groups", Aliases: []string{"group"}, Short: "The ten user groups"}
-	cmd.AddCommand(newGroupsListCmd(inv))
+	cmd := &cobra.Command{Use: "groups", Aliases: []string{"group"}, Short: "The ten user groups: list them, audit the rules on them"}
+	cmd.AddCommand(newGroupsListCmd(inv), newCmdGroupsAudit(inv, nil))
 	return cmd
 }
 

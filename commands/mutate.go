@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,12 +25,17 @@ type mutateFlags struct {
 }
 
 func addMutateFlags(cmd *cobra.Command, m *mutateFlags) {
+	addSafetyFlags(cmd, m)
+	cmd.Flags().BoolVar(&m.SkipMissing, "skip-missing", false, "change the users that exist and list the missing ones on stderr (else a missing user refuses all, exit 3)")
+}
+
+// addSafetyFlags are --dry-run, --yes, --max-affected and --reason.
+func addSafetyFlags(cmd *cobra.Command, m *mutateFlags) {
 	fl := cmd.Flags()
 	fl.BoolVar(&m.DryRun, "dry-run", false, "show the exact change list and change nothing (the same statements run, then roll back)")
 	fl.BoolVarP(&m.Yes, "yes", "y", false, "confirm a change to more than one user without a prompt")
 	fl.IntVar(&m.MaxAffected, "max-affected", 0, "refuse a change that would change more than N users (0 = no limit)")
 	fl.StringVar(&m.Reason, "reason", "", "why: recorded in the operation log")
-	fl.BoolVar(&m.SkipMissing, "skip-missing", false, "change the users that exist and list the missing ones on stderr (else a missing user refuses all, exit 3)")
 }
 
 // validate checks the flags' values before anything runs.
@@ -112,18 +118,53 @@ func readRefLines(in io.Reader) ([]string, error) {
 	return out, nil
 }
 
-// userTargets reads the target users of a mutating command from its user
-// arguments; no user at all is a usage error (exit 2): nobody changes
-// every account by leaving a variable empty.
-func userTargets(inv *Invocation, args []string, m *mutateFlags) (client.Targets, error) {
+// userTargets reads the target users of a mutating command: its user
+// arguments, or the users its selector (the users list filters) matches,
+// never both. No user and no filter is a usage error (exit 2): nobody
+// changes every account by leaving a variable empty.
+func userTargets(inv *Invocation, args []string, m *mutateFlags, sel *selector) (client.Targets, error) {
+	if sel != nil && sel.given() {
+		if len(args) > 0 {
+			return client.Targets{}, usageErrorf("give users (%s) or filters, not both: to narrow a list, pipe users list FILTERS -o ids --all into -", strings.Join(args, " "))
+		}
+		f, err := sel.filter(time.Now())
+		if err != nil {
+			return client.Targets{}, err
+		}
+		t := client.Targets{Filter: &f}
+		if t.Empty() {
+			return client.Targets{}, usageError("the filters given select nothing in particular (empty values): name the users to change")
+		}
+		return t, nil
+	}
 	refs, err := readUserArgs(inv, args)
 	if err != nil {
 		return client.Targets{}, err
 	}
 	if len(refs) == 0 {
-		return client.Targets{}, usageError("no users given: pass IDs, emails or UUIDs, or - to read them from stdin")
+		return client.Targets{}, usageError("no users given: pass IDs, emails or UUIDs, - to read them from stdin, or filters (see users list --help)")
 	}
 	return client.Targets{Refs: refs, SkipMissing: m.SkipMissing}, nil
+}
+
+// minArgs is cobra.MinimumNArgs(n) for a USER ARG... command, n-1 when a
+// selector replaces the user.
+func minArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if selectorGiven(cmd) {
+			n--
+		}
+		return cobra.MinimumNArgs(n)(cmd, args)
+	}
+}
+
+// splitUserArgs splits a USER ARG... command's positionals into the user
+// and the rest; given a selector, every positional is of the rest.
+func splitUserArgs(cmd *cobra.Command, args []string) (users, rest []string) {
+	if selectorGiven(cmd) || len(args) == 0 {
+		return nil, args
+	}
+	return args[:1], args[1:]
 }
 
 // confirmChange applies the blast-radius rule to a change of p.Users

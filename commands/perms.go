@@ -30,7 +30,7 @@ closest identifiers suggested.`,
 		newPermsShowCmd(inv),
 		newCmdPermsGrant(inv, true, nil),
 		newCmdPermsGrant(inv, false, nil),
-		newPermsAuditCmd(inv),
+		newCmdPermsAudit(inv, nil),
 		newPermsExportCmd(inv),
 	)
 	return cmd

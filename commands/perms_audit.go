@@ -1,8 +1,11 @@
 package commands
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,6 +13,7 @@ import (
 	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/client/policy"
 	"github.com/b2badmin/b2badmin/output"
+	"github.com/b2badmin/b2badmin/output/findings"
 )
 
 // auditColumns are the fields of a finding; change appears only with --baseline.
@@ -27,178 +31,179 @@ var auditColumns = output.Columns{
 var auditChangeColumn = output.Column{Key: "change", Header: "Change", Default: true}
 
 type permsAuditOptions struct {
-	policy   string
-	baseline string
-	asOf     string
+	inv *Invocation
+	ctx context.Context
+
+	Policy string
+	AsOf   time.Time // the day exceptions are judged on
+	auditFlags
+
+	Format  output.Format
+	Columns []string // --columns
 }
 
-func newPermsAuditCmd(inv *Invocation) *cobra.Command {
-	o := &permsAuditOptions{}
+func newCmdPermsAudit(inv *Invocation, runF func(*permsAuditOptions) error) *cobra.Command {
+	opts := &permsAuditOptions{inv: inv}
+	var asOf string
 	cmd := &cobra.Command{
 		Use:   "audit --policy FILE",
 		Short: "Check every user's extra permissions against a policy file (exit 5 on findings)",
 		Long: `Check every user's extra permissions against a policy (SPEC §3, see
-examples/policy.yaml), in one pass over the grants table.
+examples/policy.yaml and docs/ci-audit.md), in one pass over the grants table.
 
 A grant is a finding when it matches a deny pattern, or when no allow of the
 user's groups or type covers it. A live exception (until and including its
 expires day, UTC) for that user and permission excuses it, whichever of the two
 rules it breaks. Expired exceptions and exceptions naming no user are noted on
-stderr and excuse nothing.
+stderr and excuse nothing. Each finding names the policy line that decided it.
 
-With --baseline (a CSV written by "perms export"), grants present in the
-baseline are not reported: only grants added since then that break the policy
-(change "added"), and grants removed since then (change "removed", listed for
-information; they do not count as findings).
+-o junit, sarif, github and tap write the findings in the formats CI systems
+read natively (test reports, code scanning, workflow annotations, TAP); they
+carry the same findings as -o json.
 
-Exit codes: 0 clean, 5 findings, 4 invalid policy or baseline (FILE:LINE).`,
+With --baseline (the -o csv of an earlier audit, or a "perms export" snapshot)
+each finding is marked unchanged or new (change column), and findings of the
+baseline that are none now are listed as resolved, for information.
+--fail-on new then exits 5 only for new findings.
+
+stderr gets one summary line: N findings (U unchanged, W new, R resolved) over
+M users. Exit codes: 0 clean (or --fail-on not met), 5 findings, 4 invalid
+policy or baseline (every problem, FILE:LINE each), 1 a file or the database
+cannot be read.`,
 		Example: `  b2badmin perms audit --policy examples/policy.yaml -o json
-  b2badmin perms export > perms-snapshot.csv
-  b2badmin perms audit --policy policy.yaml --baseline perms-snapshot.csv -o csv`,
+  b2badmin perms audit --policy policy.yaml -o sarif > findings.sarif
+  b2badmin perms audit --policy policy.yaml -o csv > baseline.csv
+  b2badmin perms audit --policy policy.yaml --baseline baseline.csv --fail-on new -o junit`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runPermsAudit(cmd, inv, o)
+			g := inv.Global
+			fm, err := opts.parse(g.Columns)
+			if err != nil {
+				return err
+			}
+			opts.Format, opts.Columns = fm, g.Columns
+			opts.AsOf = time.Now().UTC()
+			if asOf != "" {
+				if opts.AsOf, err = time.Parse("2006-01-02", asOf); err != nil {
+					return usageErrorf("--as-of: invalid date %q (want YYYY-MM-DD)", asOf)
+				}
+			}
+			ctx, cancel := commandContext(cmd, inv)
+			defer cancel()
+			opts.ctx = ctx
+			if runF != nil {
+				return runF(opts)
+			}
+			return runPermsAudit(opts)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.policy, "policy", "", "policy file (YAML, see examples/policy.yaml)")
-	fl.StringVar(&o.baseline, "baseline", "", "snapshot from `perms export`: report only grants added or removed since")
-	fl.StringVar(&o.asOf, "as-of", "", "judge exception expiry on this day (YYYY-MM-DD, default today UTC)")
+	fl.StringVar(&opts.Policy, "policy", "", "policy file (YAML, see examples/policy.yaml)")
+	fl.StringVar(&asOf, "as-of", "", "judge exception expiry on this day (YYYY-MM-DD, default today UTC)")
+	bindAuditFlags(cmd, &opts.auditFlags, "`FILE`: an earlier audit's -o csv, or a perms export snapshot; marks findings unchanged or new")
 	_ = cmd.MarkFlagRequired("policy")
 	_ = cmd.MarkFlagFilename("policy", "yaml", "yml")
-	_ = cmd.MarkFlagFilename("baseline", "csv")
-	return withColumns(cmd, auditColumns)
+	return withColumns(cmd, append(append(output.Columns{}, auditColumns...), auditChangeColumn))
 }
 
-func runPermsAudit(cmd *cobra.Command, inv *Invocation, o *permsAuditOptions) error {
-	start := time.Now()
-	asOf := time.Now().UTC()
-	if o.asOf != "" {
-		d, err := time.Parse("2006-01-02", o.asOf)
-		if err != nil {
-			return usageErrorf("--as-of: invalid date %q (want YYYY-MM-DD)", o.asOf)
-		}
-		asOf = d
-	}
+func runPermsAudit(opts *permsAuditOptions) error {
+	inv, ctx := opts.inv, opts.ctx
 	// The policy is checked before connecting: a broken file fails fast, offline.
-	pol, err := policy.Load(o.policy)
+	pol, err := policy.Load(opts.Policy)
 	if err != nil {
-		return client.Refused("%s", err.Error())
+		return policyError(inv, err)
 	}
-	cols := auditColumns
-	var base *client.Baseline
-	if o.baseline != "" {
-		fh, err := os.Open(o.baseline)
-		if err != nil {
-			return client.Refused("baseline %s: cannot read: %v", o.baseline, unwrapPath(err))
-		}
-		defer fh.Close()
-		if base, err = client.OpenBaseline(fh, o.baseline); err != nil {
-			return err
-		}
-		cols = append(append(output.Columns{}, auditColumns...), auditChangeColumn)
-	}
-	fm, proj, err := inv.selectColumns(cols)
+	base, closeBase, err := openBaseline(opts.Baseline, client.BaselinePerms)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := commandContext(cmd, inv)
-	defer cancel()
+	defer closeBase()
+	cols := withChange(auditColumns, base)
+	rep := &findings.Report{Command: "perms audit", File: pol.File, Omit: []string{"label", "rule", "policy_line"}}
+	for _, r := range pol.Rules() {
+		rep.Rules = append(rep.Rules, findings.Rule{ID: r.ID, Text: r.Text, Line: r.Line})
+	}
+	sink, err := newAuditSink(inv, opts.Format, opts.Columns, cols, rep, opts.FailOn)
+	if err != nil {
+		return err
+	}
 	c, err := inv.ReadClient(ctx)
 	if err != nil {
 		return err
 	}
-	w := output.NewRowWriter(fm, inv.IO.Out, proj, inv.OutputOptions())
 	row := make([]any, 0, len(cols))
+	var rf findings.Finding // reused: a report writer keeps nothing of it
 	st, err := c.Audit(ctx, pol, client.AuditOptions{
-		AsOf:     asOf,
+		AsOf:     opts.AsOf,
 		Baseline: base,
-		Warn:     func(msg string) { fmt.Fprintln(inv.IO.ErrOut, "b2badmin: note: "+msg) },
+		Warn:     func(msg string) { inv.notef("note: %s", msg) },
+		Pass: func(u *client.UserGrants) error {
+			if !sink.reporting() {
+				return nil
+			}
+			return sink.pass(userSubject(u.UserID, u.Email), userSubjectID(u.UserID))
+		},
 	}, func(x *client.Finding) error {
 		var line any
 		if x.PolicyLine > 0 {
 			line = x.PolicyLine
 		}
 		row = append(row[:0], x.UserID, x.Email, x.Groups, x.Type, x.Permission, x.Label, x.Rule, line, x.Change)
-		return w.Write(row)
+		return sink.finding(x.UserID, x.Change == client.ChangeResolved, row, func() *findings.Finding {
+			subject := userSubject(x.UserID, x.Email)
+			rf = findings.Finding{RuleID: x.RuleID, Rule: x.Rule, Subject: subject, SubjectID: userSubjectID(x.UserID),
+				Item: x.Permission, Message: subject + " holds " + x.Permission + ": " + x.Rule, Line: x.PolicyLine, State: x.Change, Values: row}
+			return &rf
+		})
 	})
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	return baselineCounts(st.Findings, st.Users, st.BaselineCounts, base).end(inv, sink, opts.FailOn, err,
+		findings.Count{Name: "users_with_extra_permissions", Value: st.Holders},
+		findings.Count{Name: "grants", Value: st.Grants}, findings.Count{Name: "excused", Value: st.Excused})
+}
+
+// userSubject names a user in a report; userSubjectID is its stable form.
+func userSubject(id int64, email string) string {
+	return email + " (user " + strconv.FormatInt(id, 10) + ")"
+}
+
+func userSubjectID(id int64) string { return "user/" + strconv.FormatInt(id, 10) }
+
+// policyError reports an invalid policy: every problem on its own line,
+// FILE:LINE each, the last as the command's error (exit 4). A file that
+// cannot be read at all is an I/O failure (exit 1).
+func policyError(inv *Invocation, err error) error {
+	var es policy.Errors
+	if !errors.As(err, &es) || len(es) == 0 {
 		return err
 	}
-	took := time.Since(start).Round(time.Millisecond)
-	summary := fmt.Sprintf("%d grants of %d users checked in %s", st.Grants, st.Users, took)
-	if st.Excused > 0 {
-		summary += fmt.Sprintf(", %d excused by exceptions", st.Excused)
+	for _, e := range es[:len(es)-1] {
+		fmt.Fprintln(inv.IO.ErrOut, "b2badmin: "+oneLine(e.Error()))
 	}
-	if base != nil {
-		summary += fmt.Sprintf(", %d removed since the baseline", st.Removed)
+	return client.Refused("%s", es[len(es)-1].Error())
+}
+
+// openBaseline opens --baseline (nil without one). A file that cannot be
+// opened is an I/O failure (exit 1); a malformed one is refused (exit 4).
+func openBaseline(path, keyCol string) (*client.Baseline, func(), error) {
+	if path == "" {
+		return nil, func() {}, nil
 	}
-	if st.Findings > 0 {
-		return &ExitError{Code: ExitFindings, Msg: fmt.Sprintf("%d findings (%s)", st.Findings, summary)}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("baseline %s: cannot read: %v", path, unwrapPath(err))
 	}
-	fmt.Fprintf(inv.IO.ErrOut, "b2badmin: clean: %s\n", summary)
-	return nil
+	b, err := client.OpenBaseline(fh, path, keyCol)
+	if err != nil {
+		fh.Close()
+		return nil, nil, err
+	}
+	return b, func() { fh.Close() }, nil
 }
 
 func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
 		return pe.Err
 	}
 	return err
-}
-
-var exportColumns = output.Columns{
-	{Key: "user_id", Header: "User ID", Default: true},
-	{Key: "email", Header: "Email", Default: true},
-	{Key: "permission", Header: "Permission", Default: true},
-}
-
-func newPermsExportCmd(inv *Invocation) *cobra.Command {
-	return withColumns(&cobra.Command{
-		Use:   "export",
-		Short: "Write every user's extra permissions as CSV (a baseline for perms audit)",
-		Long: `Write every user's extra permissions, one row per grant (user_id, email,
-permission), in ascending user_id order and identifier order within a user,
-streaming. CSV unless -o says otherwise. The file is what
-"perms audit --baseline" reads.`,
-		Example: `  b2badmin perms export > perms-$(date +%F).csv`,
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fm := output.CSV
-			if fl := cmd.Flag("output"); fl != nil && fl.Changed {
-				var err error
-				if fm, err = inv.OutputFormat(); err != nil {
-					return err
-				}
-			}
-			proj, err := exportColumns.Select(inv.Global.Columns, fm)
-			if err != nil {
-				return usageError(err.Error())
-			}
-			ctx, cancel := commandContext(cmd, inv)
-			defer cancel()
-			c, err := inv.ReadClient(ctx)
-			if err != nil {
-				return err
-			}
-			w := output.NewRowWriter(fm, inv.IO.Out, proj, inv.OutputOptions())
-			row := make([]any, 3)
-			err = c.EachUserGrants(ctx, func(u *client.UserGrants) error {
-				for _, p := range u.Perms {
-					row[0], row[1], row[2] = u.UserID, u.Email, p.ID
-					if err := w.Write(row); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			return err
-		},
-	}, exportColumns)
 }

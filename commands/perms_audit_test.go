@@ -106,7 +106,7 @@ func TestPermsAuditMatchesSQL(t *testing.T) {
 	if strings.Join(pairsOf(got), "\n") != strings.Join(want, "\n") {
 		t.Fatalf("audit pairs:\n%s\nSQL pairs:\n%s", strings.Join(pairsOf(got), "\n"), strings.Join(want, "\n"))
 	}
-	if !strings.Contains(r.Stderr, permsItoa(int64(len(want)))+" findings") {
+	if r.Stderr != "b2badmin: "+permsItoa(int64(len(want)))+" findings over 6 users\n" {
 		t.Fatalf("stderr %q", r.Stderr)
 	}
 	// The fields of one finding, exactly.
@@ -156,7 +156,7 @@ func TestPermsAuditCleanAndExamples(t *testing.T) {
 	mustRun(t, d.dsn, "perms", "revoke", "bob@example.com", "node.*")
 	mustRun(t, d.dsn, "perms", "revoke", "carol@example.com", "api.view_wallet")
 	r := runCLI(t, d.dsn, "perms", "audit", "--policy", "../examples/policy-clean.yaml", "-o", "json")
-	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "[]" || !strings.HasPrefix(r.Stderr, "b2badmin: clean:") {
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "[]" || r.Stderr != "b2badmin: 0 findings over 4 users\n" {
 		t.Fatalf("clean policy: exit %d\nstdout %s\nstderr %s", r.Code, r.Stdout, r.Stderr)
 	}
 	// The documented example policy: bob's API deposit grants are fine; give
@@ -184,6 +184,7 @@ func TestPermsAuditInvalidPolicy(t *testing.T) {
 		{"bad expiry", "exceptions:\n  - user: alice@example.com\n    allow: [api.charge_wallet]\n    reason: X\n    expires: 31/01/2027\n", ":5: "},
 		{"missing reason", "deny: []\nexceptions:\n  - user: alice@example.com\n    allow: [api.charge_wallet]\n    expires: 2027-01-31\n", ":3: "},
 		{"yaml syntax", "deny:\n  - auth.*\ngroups:\n  API:\n    allow: [a\n  b: c\n", ":4: "},
+		{"group with an empty body", "deny: [auth.*]\ngroups:\n  API:\n  Merchant owner:\n    allow: [api.view_wallet]\n", ":3: "},
 	}
 	before := fixture.DumpAll(t, d.conn)
 	for _, c := range cases {
@@ -197,8 +198,13 @@ func TestPermsAuditInvalidPolicy(t *testing.T) {
 			t.Errorf("%s: stdout %q", c.name, r.Stdout)
 		}
 	}
+	// A policy that cannot be read is an I/O failure, not an invalid policy.
 	r := runCLI(t, d.dsn, "perms", "audit", "--policy", filepath.Join(t.TempDir(), "missing.yaml"))
-	assertOneLineError(t, r, ExitRefused)
+	assertOneLineError(t, r, ExitFailure)
+	if !strings.Contains(r.Stderr, "missing.yaml: cannot read policy: no such file or directory") {
+		t.Errorf("missing policy: %q", r.Stderr)
+	}
+	assertOneLineError(t, runCLI(t, d.dsn, "perms", "audit", "--policy", t.TempDir()), ExitFailure)
 	assertOneLineError(t, runCLI(t, d.dsn, "perms", "audit"), ExitUsage)
 	if fixture.DumpAll(t, d.conn) != before {
 		t.Fatal("audit changed the database")
@@ -253,49 +259,115 @@ func TestPermsAuditExceptionExpiry(t *testing.T) {
 	assertOneLineError(t, runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--as-of", "tomorrow"), ExitUsage)
 }
 
+// sqlGrant and sqlRevoke change grants behind the tool's back, as the web
+// side would.
+func sqlGrant(t *testing.T, d permsDB, uid int64, perm string) {
+	t.Helper()
+	mustExec(t, d.conn, `INSERT INTO rbac_user_user_permissions (user_id, permission_id)
+SELECT $1, p.id FROM auth_permission p JOIN django_content_type ct ON ct.id = p.content_type_id
+WHERE ct.app_label || '.' || p.codename = $2`, uid, perm)
+}
+
+func sqlRevoke(t *testing.T, d permsDB, uid int64, perm string) {
+	t.Helper()
+	mustExec(t, d.conn, `DELETE FROM rbac_user_user_permissions up USING auth_permission p, django_content_type ct
+WHERE p.id = up.permission_id AND ct.id = p.content_type_id AND up.user_id = $1 AND ct.app_label || '.' || p.codename = $2`, uid, perm)
+}
+
+func changesOf(fs []findingJSON) []string {
+	var out []string
+	for _, f := range fs {
+		if f.Change != "unchanged" {
+			out = append(out, f.Change+" "+f.Email+" "+f.Permission+" "+f.Rule)
+		}
+	}
+	return out
+}
+
+// Both kinds of baseline: a perms export snapshot (grants) and an earlier
+// audit's -o csv (findings). Findings are unchanged or new against either;
+// resolved differs where the snapshot cannot know: a grant still held that
+// a group change made allowed.
 func TestPermsExportAndBaseline(t *testing.T) {
 	d := newPermsDB(t)
+	erin := fixture.AddUser(t, d.conn, fixture.User{Email: "erin@example.com", Type: "enterprise", Perms: []string{"auth.add_group"}})
 	r := mustRun(t, d.dsn, "perms", "export")
 	recs := permsReadCSV(t, r.Stdout)
-	if strings.Join(recs[0], ",") != "user_id,email,permission" || len(recs) != 1+3+4+1 {
+	if strings.Join(recs[0], ",") != "user_id,email,permission" || len(recs) != 1+3+4+1+1 {
 		t.Fatalf("export: %v", recs)
 	}
 	if recs[1][1] != "alice@example.com" || recs[1][2] != "api.charge_wallet" {
 		t.Fatalf("export order: %v", recs[1])
 	}
-	base := writeFile(t, "base.csv", r.Stdout)
+	snapshot := writeFile(t, "snapshot.csv", r.Stdout)
 	pol := writeFile(t, "p.yaml", auditTestPolicy)
+	r = runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "-o", "csv")
+	report := writeFile(t, "report.csv", r.Stdout)
 
-	// Nothing changed since the baseline: clean, even though findings exist.
-	r = runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--baseline", base, "-o", "json")
-	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "[]" {
-		t.Fatalf("unchanged since baseline: exit %d %s %s", r.Code, r.Stdout, r.Stderr)
+	// Nothing changed: every finding is unchanged; only --fail-on any fails.
+	for _, base := range []string{snapshot, report} {
+		r = runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--baseline", base, "-o", "json")
+		fs := permsDecodeJSON[[]findingJSON](t, r.Stdout)
+		assertOneLineError(t, r, ExitFindings)
+		if len(fs) != 5 || len(changesOf(fs)) != 0 || r.Stderr != "b2badmin: 5 findings (5 unchanged, 0 new, 0 resolved) over 5 users\n" {
+			t.Fatalf("unchanged since %s: %v %q", base, changesOf(fs), r.Stderr)
+		}
+		r = runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--baseline", base, "--fail-on", "new", "-o", "json")
+		if r.Code != 0 || r.Stderr != "b2badmin: 5 findings (5 unchanged, 0 new, 0 resolved) over 5 users\n" {
+			t.Fatalf("--fail-on new, nothing new: exit %d %q", r.Code, r.Stderr)
+		}
 	}
-	// One forbidden grant added, one allowed one added, one removed, and a
-	// user removed from the grants entirely.
-	mustRun(t, d.dsn, "perms", "grant", "dan@example.com", "auth.view_group", "api.view_wallet")
-	mustRun(t, d.dsn, "perms", "grant", "bob@example.com", "api.view_wallet")
-	mustRun(t, d.dsn, "perms", "revoke", "bob@example.com", "kyc.view_kycuser")
-	mustRun(t, d.dsn, "perms", "revoke", "carol@example.com", "api.view_wallet")
-	r = runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--baseline", base, "-o", "json")
-	fs := permsDecodeJSON[[]findingJSON](t, r.Stdout)
-	var got []string
-	for _, f := range fs {
-		got = append(got, f.Change+" "+f.Email+" "+f.Permission)
+	// Two forbidden grants made, an allowed one made and one revoked, a
+	// denied one revoked, a user's only (forbidden) grant revoked, and a
+	// group added that allows what carol holds.
+	sqlGrant(t, d, d.dan, "auth.view_group")
+	sqlGrant(t, d, d.dan, "api.view_wallet")
+	sqlGrant(t, d, d.bob, "api.view_wallet")
+	sqlRevoke(t, d, d.bob, "kyc.view_kycuser")
+	sqlRevoke(t, d, d.alice, "auth.view_group")
+	sqlRevoke(t, d, erin, "auth.add_group")
+	mustExec(t, d.conn, `INSERT INTO rbac_user_groups (user_id, group_id) SELECT $1, id FROM auth_group WHERE name = 'Merchant owner'`, d.carol)
+
+	added := []string{
+		"new dan@example.com api.view_wallet not allowed for groups [Merchant staff] / type merchant",
+		`new dan@example.com auth.view_group deny "auth.*"`,
 	}
-	want := []string{
-		"removed bob@example.com kyc.view_kycuser",
-		"removed carol@example.com api.view_wallet",
-		"added dan@example.com api.view_wallet",
-		"added dan@example.com auth.view_group",
+	for _, c := range []struct {
+		base     string
+		resolved []string
+		summary  string
+	}{
+		{snapshot, []string{`resolved alice@example.com auth.view_group deny "auth.*"`, `resolved erin@example.com auth.add_group deny "auth.*"`},
+			"4 findings (2 unchanged, 2 new, 2 resolved) over 5 users"},
+		{report, []string{`resolved alice@example.com auth.view_group deny "auth.*"`,
+			"resolved carol@example.com api.view_wallet not allowed for groups [] / type merchant", `resolved erin@example.com auth.add_group deny "auth.*"`},
+			"4 findings (2 unchanged, 2 new, 3 resolved) over 5 users"},
+	} {
+		want := append(append([]string{}, added...), c.resolved...)
+		for _, failOn := range []string{"any", "new"} {
+			r = runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--baseline", c.base, "--fail-on", failOn, "-o", "json")
+			assertOneLineError(t, r, ExitFindings)
+			got := changesOf(permsDecodeJSON[[]findingJSON](t, r.Stdout))
+			if strings.Join(got, "\n") != strings.Join(want, "\n") || r.Stderr != "b2badmin: "+c.summary+"\n" {
+				t.Fatalf("baseline %s, --fail-on %s: %q\ngot:\n%s\nwant:\n%s", c.base, failOn, r.Stderr, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		}
+		r = runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--baseline", c.base, "--fail-on", "none", "-o", "json")
+		if r.Code != 0 || r.Stderr != "b2badmin: "+c.summary+"\n" {
+			t.Fatalf("--fail-on none: exit %d %q", r.Code, r.Stderr)
+		}
 	}
-	if r.Code != ExitFindings || strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("exit %d, got:\n%s\nwant:\n%s", r.Code, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	// A report written with a baseline is itself a baseline: its resolved
+	// rows are skipped (they were no findings), whatever order they are in.
+	r = runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--baseline", report, "-o", "csv")
+	again := writeFile(t, "again.csv", r.Stdout)
+	r = runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--baseline", again, "--fail-on", "new", "-o", "json")
+	if r.Code != 0 || len(changesOf(permsDecodeJSON[[]findingJSON](t, r.Stdout))) != 0 {
+		t.Fatalf("baseline with resolved rows: exit %d %s %s", r.Code, r.Stdout, r.Stderr)
 	}
-	if !strings.Contains(r.Stderr, "2 findings") {
-		t.Fatalf("stderr %q", r.Stderr)
-	}
-	// A baseline out of order or malformed is refused, naming the line.
+
+	// A baseline out of order or malformed is refused, naming the line; one
+	// that cannot be read is an I/O failure.
 	bad := writeFile(t, "bad.csv", "user_id,email,permission\n5,a@b.c,api.view_wallet\n2,c@d.e,api.view_wallet\n")
 	r = runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--baseline", bad)
 	assertOneLineError(t, r, ExitRefused)
@@ -304,4 +376,5 @@ func TestPermsExportAndBaseline(t *testing.T) {
 	}
 	bad = writeFile(t, "bad2.csv", "id,mail\n1,x\n")
 	assertOneLineError(t, runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--baseline", bad), ExitRefused)
+	assertOneLineError(t, runCLI(t, d.dsn, "perms", "audit", "--policy", pol, "--baseline", bad+".missing"), ExitFailure)
 }

@@ -14,6 +14,7 @@ type permsGrantOptions struct {
 	*Invocation
 	Grant     bool
 	Mutate    mutateFlags
+	Select    selector
 	Perms     []catalog.Permission // resolved (PreRunE)
 	Args      []string
 	OutputSet bool
@@ -31,32 +32,37 @@ func newCmdPermsGrant(inv *Invocation, grant bool, runF func(context.Context, *p
   b2badmin perms revoke - api.charge_wallet --dry-run < users.txt`
 	}
 	cmd := &cobra.Command{
-		Use:   verb + " USER|- PERM...",
+		Use:   verb + " USER|- PERM... | FILTERS PERM...",
 		Short: short,
 		Long: short + `.
 
 USER is an ID, an email or a UUID, or - to read many users from stdin (one a
-line; blank lines and # comments skipped). Each changed user gets one
+line; blank lines and # comments skipped). Instead of USER, the users list
+filters can select the users: every argument is then a permission. Each
+changed user gets one
 operation-log row (its permissions before and after) in the same
 transaction; users whose permissions do not change get none. See
 "b2badmin perms --help" for the forms of PERM.`,
 		Example:     example,
-		Args:        cobra.MinimumNArgs(2),
-		Annotations: argsAnnotation(ArgUser, ArgPerm),
-		PreRunE: func(_ *cobra.Command, args []string) error {
+		Args:        minArgs(2),
+		Annotations: selectsAnnotation(ArgUser, ArgPerm),
+		PreRunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Mutate.validate(); err != nil {
 				return err
 			}
-			perms, err := client.ResolvePerms(args[1:])
+			_, words := splitUserArgs(cmd, args)
+			perms, err := client.ResolvePerms(words)
 			o.Perms = perms
 			return err
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Args, o.OutputSet = args[:1], cmd.Flags().Changed("output")
+			o.Args, _ = splitUserArgs(cmd, args)
+			o.OutputSet = cmd.Flags().Changed("output")
 			return runCmd(cmd, inv, o, runF, runPermsGrant)
 		},
 	}
 	addMutateFlags(cmd, &o.Mutate)
+	addSelectorFlags(cmd, &o.Select)
 	return cmd
 }
 
@@ -64,7 +70,7 @@ func runPermsGrant(ctx context.Context, o *permsGrantOptions) error {
 	if err := refuseReadOnly(o.Invocation); err != nil {
 		return err
 	}
-	t, err := userTargets(o.Invocation, o.Args, &o.Mutate)
+	t, err := userTargets(o.Invocation, o.Args, &o.Mutate, &o.Select)
 	if err != nil {
 		return err
 	}

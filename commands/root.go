@@ -36,6 +36,7 @@ func nouns() []noun {
 		{[]string{"2fa", "twofa"}, newTwoFACmd},
 		{[]string{"commissions", "commission"}, newCommissionsCmd},
 		{[]string{"log"}, newLogCmd},
+		{[]string{"undo"}, func(inv *Invocation) *cobra.Command { return newCmdUndo(inv, nil) }},
 		{[]string{"batch"}, newBatchCmd},
 		{[]string{"shell"}, newShellCmd},
 		{[]string{"completion"}, newCompletionCmd},

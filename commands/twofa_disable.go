@@ -10,6 +10,7 @@ import (
 type twoFADisableOptions struct {
 	*Invocation
 	Mutate    mutateFlags
+	Select    selector
 	Args      []string
 	OutputSet bool
 }
@@ -17,13 +18,13 @@ type twoFADisableOptions struct {
 func newCmdTwoFADisable(inv *Invocation, runF func(context.Context, *twoFADisableOptions) error) *cobra.Command {
 	o := &twoFADisableOptions{Invocation: inv}
 	cmd := &cobra.Command{
-		Use:   "disable USER… | -",
+		Use:   "disable USER… | - | FILTERS",
 		Short: "Delete users' 2FA devices (lost phone); users without 2FA are reported, not an error",
 		Long: "Deletes every TOTP and email device of each user, as django-two-factor-auth's disable does " +
 			"(deleting also un-verifies the user's live sessions). One operation-log row per user that had a device, " +
 			"naming each device deleted (id, kind, name; never its key): a deleted device cannot be restored by undo.",
 		Example:     "  b2badmin 2fa disable alice@example.com --reason 'lost phone, ticket SUP-881'",
-		Annotations: argsAnnotation(ArgUser),
+		Annotations: selectsAnnotation(ArgUser),
 		PreRunE:     func(*cobra.Command, []string) error { return o.Mutate.validate() },
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Args, o.OutputSet = args, cmd.Flags().Changed("output")
@@ -31,6 +32,7 @@ func newCmdTwoFADisable(inv *Invocation, runF func(context.Context, *twoFADisabl
 		},
 	}
 	addMutateFlags(cmd, &o.Mutate)
+	addSelectorFlags(cmd, &o.Select)
 	return cmd
 }
 
@@ -38,7 +40,7 @@ func runTwoFADisable(ctx context.Context, o *twoFADisableOptions) error {
 	if err := refuseReadOnly(o.Invocation); err != nil {
 		return err
 	}
-	t, err := userTargets(o.Invocation, o.Args, &o.Mutate)
+	t, err := userTargets(o.Invocation, o.Args, &o.Mutate, &o.Select)
 	if err != nil {
 		return err
 	}

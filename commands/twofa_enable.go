@@ -15,6 +15,7 @@ import (
 type twoFAEnableOptions struct {
 	*Invocation
 	Mutate    mutateFlags
+	Select    selector
 	Method    string
 	Issuer    string
 	Name      string
@@ -33,7 +34,7 @@ var twoFAURIColumn = output.Columns{{Key: "otpauth_uri", Header: "otpauth URI", 
 func newCmdTwoFAEnable(inv *Invocation, runF func(context.Context, *twoFAEnableOptions) error) *cobra.Command {
 	o := &twoFAEnableOptions{Invocation: inv}
 	cmd := &cobra.Command{
-		Use:   "enable USER… | - --method totp|email",
+		Use:   "enable USER… | - | FILTERS --method totp|email",
 		Short: "Create a confirmed 2FA device per user; for TOTP print its otpauth:// URI once",
 		Long: "totp: creates a django-otp TOTP device per user (random 20-byte key, 30 s step, 6 digits) and prints its " +
 			"otpauth:// URI once on stdout, one line per user (and a QR code when stdout is a terminal and there is one user); " +
@@ -44,7 +45,7 @@ func newCmdTwoFAEnable(inv *Invocation, runF func(context.Context, *twoFAEnableO
 			"unless --replace, which deletes every existing device in the same transaction.",
 		Example: "  b2badmin 2fa enable alice@example.com --method totp\n" +
 			"  b2badmin users list --group API --no-2fa -o ids --all | b2badmin 2fa enable - --method totp -o jsonl --yes > enrolments.jsonl",
-		Annotations: argsAnnotation(ArgUser),
+		Annotations: selectsAnnotation(ArgUser),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			// Cobra checks required flags after PreRunE; their values are judged here.
 			if err := validateFlagRules(cmd); err != nil {
@@ -74,6 +75,7 @@ func newCmdTwoFAEnable(inv *Invocation, runF func(context.Context, *twoFAEnableO
 		return []string{client.MethodTOTP, client.MethodEmail}, cobra.ShellCompDirectiveNoFileComp
 	})
 	addMutateFlags(cmd, &o.Mutate)
+	addSelectorFlags(cmd, &o.Select)
 	return cmd
 }
 
@@ -81,7 +83,7 @@ func runTwoFAEnable(ctx context.Context, o *twoFAEnableOptions) error {
 	if err := refuseReadOnly(o.Invocation); err != nil {
 		return err
 	}
-	t, err := userTargets(o.Invocation, o.Args, &o.Mutate)
+	t, err := userTargets(o.Invocation, o.Args, &o.Mutate, &o.Select)
 	if err != nil {
 		return err
 	}

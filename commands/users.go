@@ -10,7 +10,7 @@ import (
 // only the verb it runs (the users noun is the largest branch of the tree).
 func usersVerbs() []noun {
 	return []noun{
-		{[]string{"list"}, newUsersListCmd},
+		{[]string{"list"}, func(inv *Invocation) *cobra.Command { return newCmdUsersList(inv, nil) }},
 		{[]string{"show"}, newUsersShowCmd},
 		{[]string{"update"}, func(inv *Invocation) *cobra.Command { return newCmdUsersUpdate(inv, nil) }},
 		{[]string{"set-password"}, func(inv *Invocation) *cobra.Command { return newCmdUsersSetPassword(inv, nil) }},

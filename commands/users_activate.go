@@ -11,6 +11,7 @@ type usersActivateOptions struct {
 	*Invocation
 	Active       bool
 	Mutate       mutateFlags
+	Select       selector
 	KeepSessions bool
 	Args         []string
 	OutputSet    bool
@@ -25,18 +26,21 @@ func newCmdUsersActivate(inv *Invocation, active bool, runF func(context.Context
 		short = "Activate users"
 	}
 	cmd := &cobra.Command{
-		Use:   verb + " USER... | -",
+		Use:   verb + " USER... | - | FILTERS",
 		Short: short,
 		Long: short + `.
 
 USER is an ID, an email or a UUID; "-" reads one per line from stdin.
+Instead of users, the users list filters select them (--last-login-before
+180d --type merchant --active …): selected, locked and changed as one set.
 All or nothing: an unknown user among many (exit 3) changes nothing,
 unless --skip-missing. Users already ` + state + ` are reported on stderr and
 get no log row. Set-based: a few statements whatever the number of users.
 --max-affected and the confirmation count the users that would change,
 while their rows are locked.` + deactivateHelp(active),
-		Example:     "  b2badmin users " + verb + " 17 bob@example.com\n  cut -d, -f1 accounts.csv | b2badmin users " + verb + " - --yes --reason OPS-1234",
-		Annotations: argsAnnotation(ArgUser),
+		Example: "  b2badmin users " + verb + " 17 bob@example.com\n  cut -d, -f1 accounts.csv | b2badmin users " + verb + " - --yes --reason OPS-1234" +
+			map[bool]string{false: "\n  b2badmin users deactivate --last-login-before 180d --type merchant --active --reason OPS-42 --yes --max-affected 5000", true: ""}[active],
+		Annotations: selectsAnnotation(ArgUser),
 		PreRunE:     func(*cobra.Command, []string) error { return opts.Mutate.validate() },
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Args, opts.OutputSet = args, cmd.Flags().Changed("output")
@@ -47,6 +51,7 @@ while their rows are locked.` + deactivateHelp(active),
 		cmd.Flags().BoolVar(&opts.KeepSessions, "keep-sessions", false, "leave the users' Django sessions (tokens are still blacklisted)")
 	}
 	addMutateFlags(cmd, &opts.Mutate)
+	addSelectorFlags(cmd, &opts.Select)
 	return cmd
 }
 
@@ -54,7 +59,7 @@ func runUsersActivate(ctx context.Context, opts *usersActivateOptions) error {
 	if err := refuseReadOnly(opts.Invocation); err != nil {
 		return err
 	}
-	t, err := userTargets(opts.Invocation, opts.Args, &opts.Mutate)
+	t, err := userTargets(opts.Invocation, opts.Args, &opts.Mutate, &opts.Select)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ type usersGroupOptions struct {
 	*Invocation
 	Mode      client.GroupMode
 	Mutate    mutateFlags
+	Select    selector
 	Groups    []string // canonical names (PreRunE)
 	Args      []string
 	OutputSet bool
@@ -33,9 +34,9 @@ func newCmdUsersGroup(inv *Invocation, mode client.GroupMode, runF func(context.
 		client.GroupsRemove: "Remove users from groups",
 		client.GroupsRole:   "Replace users' role group (owner/staff), keeping their status groups and API",
 	}[mode]
-	use, example := string(mode)+" USER|- GROUP...", "  b2badmin users add-group alice@example.com 'Merchant owner' API\n  b2badmin users remove-group - 'KYC not verified' --yes < verified.txt"
+	use, example := string(mode)+" USER|- GROUP... | FILTERS GROUP...", "  b2badmin users add-group alice@example.com 'Merchant owner' API\n  b2badmin users remove-group - 'KYC not verified' --yes < verified.txt"
 	if mode == client.GroupsRole {
-		use, example = "set-role USER|- ROLE", "  b2badmin users set-role alice@example.com 'Legal merchant owner'\n  b2badmin users set-role - 'Merchant staff' --yes < staff.txt"
+		use, example = "set-role USER|- ROLE | FILTERS ROLE", "  b2badmin users set-role alice@example.com 'Legal merchant owner'\n  b2badmin users set-role - 'Merchant staff' --yes < staff.txt"
 	}
 	var names []string
 	for _, g := range catalog.Groups() {
@@ -47,7 +48,9 @@ func newCmdUsersGroup(inv *Invocation, mode client.GroupMode, runF func(context.
 		Long: short + `.
 
 USER is an ID, an email or a UUID, or "-" to read many users from stdin
-(one per line). Group names are case-insensitive; quote names with spaces.
+(one per line). Instead of USER, the users list filters can select the
+users: every argument is then a group (users add-group --type merchant
+--no-group 'KYC not verified'). Group names are case-insensitive; quote names with spaces.
 Rules (refused with exit 4, naming the rule; nothing changes for anyone):
   - a user holds at most one role group (Enterprise/Legal merchant/Merchant
     owner or staff); status groups and API combine freely;
@@ -61,26 +64,29 @@ rule together. --max-affected and the confirmation count the users that
 would change.
 Groups: ` + strings.Join(names, ", "),
 		Example:     example,
-		Args:        cobra.MinimumNArgs(2),
-		Annotations: argsAnnotation(ArgUser, ArgGroup),
-		PreRunE: func(_ *cobra.Command, args []string) error {
+		Args:        minArgs(2),
+		Annotations: selectsAnnotation(ArgUser, ArgGroup),
+		PreRunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Mutate.validate(); err != nil {
 				return err
 			}
-			if mode == client.GroupsRole && len(args) != 2 {
-				return usageError("set-role takes one user (or -) and one role group")
+			_, groups := splitUserArgs(cmd, args)
+			if mode == client.GroupsRole && len(groups) != 1 {
+				return usageError("set-role takes one user (or -, or filters) and one role group")
 			}
 			// An unknown group is exit 4 before stdin or SQL.
-			groups, err := client.CanonicalGroups(args[1:])
-			o.Groups = groups
+			canonical, err := client.CanonicalGroups(groups)
+			o.Groups = canonical
 			return err
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.Args, o.OutputSet = args[:1], cmd.Flags().Changed("output")
+			o.Args, _ = splitUserArgs(cmd, args)
+			o.OutputSet = cmd.Flags().Changed("output")
 			return runCmd(cmd, inv, o, runF, runUsersGroup)
 		},
 	}
 	addMutateFlags(cmd, &o.Mutate)
+	addSelectorFlags(cmd, &o.Select)
 	return cmd
 }
 
@@ -88,7 +94,7 @@ func runUsersGroup(ctx context.Context, o *usersGroupOptions) error {
 	if err := refuseReadOnly(o.Invocation); err != nil {
 		return err
 	}
-	t, err := userTargets(o.Invocation, o.Args, &o.Mutate)
+	t, err := userTargets(o.Invocation, o.Args, &o.Mutate, &o.Select)
 	if err != nil {
 		return err
 	}

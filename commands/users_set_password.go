@@ -19,6 +19,7 @@ import (
 type setPasswordOptions struct {
 	*Invocation
 	Mutate     mutateFlags
+	Select     selector
 	Stdin      bool
 	Unusable   bool
 	Iterations int
@@ -32,7 +33,7 @@ type setPasswordOptions struct {
 func newCmdUsersSetPassword(inv *Invocation, runF func(context.Context, *setPasswordOptions) error) *cobra.Command {
 	o := &setPasswordOptions{Invocation: inv}
 	cmd := &cobra.Command{
-		Use:   "set-password USER… | -",
+		Use:   "set-password USER… | - | FILTERS",
 		Short: "Set a user's password (prompted on a TTY, or --password-stdin); never from argv",
 		Long: fmt.Sprintf(`Set a user's password, stored as Django's PBKDF2 hasher stores it
 (pbkdf2_sha256$<iterations>$<salt>$<hash>, random 22-character salt), so
@@ -42,14 +43,14 @@ On a terminal the password is asked twice, without echo. Otherwise pass
 --password-stdin and send it as the first line of stdin. At least %d
 characters. --unusable stores an unusable password instead (the user can
 no longer log in with a password); with --unusable, many users may be
-given at once (arguments, or - to read them from stdin), each getting its
-own random value. The operation log records that the password changed,
+given at once (arguments, - to read them from stdin, or the users list
+filters), each getting its own random value. The operation log records that the password changed,
 never the hash, so a password change cannot be undone. Changing the hash
 also ends the user's Django sessions: each session carries an HMAC of the
 old hash.`, client.MinPasswordLength),
 		Example: "  printf '%s\\n' \"$NEW_PASSWORD\" | b2badmin users set-password alice@example.com --password-stdin\n" +
 			"  b2badmin users set-password 42 --unusable --reason 'account handed over'",
-		Annotations: argsAnnotation(ArgUser),
+		Annotations: selectsAnnotation(ArgUser),
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
 			// Cobra checks required flags after PreRunE; their values are judged here.
 			if err := validateFlagRules(cmd); err != nil {
@@ -71,6 +72,7 @@ old hash.`, client.MinPasswordLength),
 	fl.IntVar(&o.Iterations, "iterations", client.DefaultIterations, "PBKDF2 iterations (Django 5.2 LTS default)")
 	fl.BoolVar(&o.Force, "force", false, "allow --iterations below Django 4.2's default (600000)")
 	addMutateFlags(cmd, &o.Mutate)
+	addSelectorFlags(cmd, &o.Select)
 	cmd.MarkFlagsMutuallyExclusive("password-stdin", "unusable")
 	return cmd
 }
@@ -91,7 +93,7 @@ func runSetPassword(ctx context.Context, o *setPasswordOptions) error {
 	if err := refuseReadOnly(o.Invocation); err != nil {
 		return err
 	}
-	many := len(o.Args) != 1 || o.Args[0] == "-"
+	many := len(o.Args) != 1 || o.Args[0] == "-" || o.Select.given()
 	if many && !o.Unusable {
 		return usageError("several users (or -) need --unusable: one password for many accounts is refused")
 	}
@@ -108,7 +110,7 @@ func runSetPassword(ctx context.Context, o *setPasswordOptions) error {
 			return err
 		}
 	}
-	t, err := userTargets(o.Invocation, o.Args, &o.Mutate)
+	t, err := userTargets(o.Invocation, o.Args, &o.Mutate, &o.Select)
 	if err != nil {
 		return err
 	}

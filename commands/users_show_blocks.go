@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"strings"
+
 	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/output"
 )
@@ -51,12 +53,21 @@ func detailBlocks(d *client.UserDetails) []detailBlock {
 		for i, g := range in.Groups {
 			groups[i] = []any{g.Name, g.Member}
 		}
-		out = append(out, detailBlock{key: client.SectionInfo, title: "Info", pairs: []detailPair{
+		pairs := []detailPair{
 			{"id", "ID", d.ID}, {"email", "Email", in.Email}, {"first_name", "First name", in.FirstName},
 			{"last_name", "Last name", in.LastName}, {"phone", "Phone", in.Phone},
 			{"ip_white_list", "IP white list", in.IPWhiteList}, {"language", "Preferred language", in.Language},
 			{"is_active", "Active", in.IsActive},
-		}, lists: []detailList{
+		}
+		// Only a user whose groups break a rule gets the line: it is a flag.
+		if len(in.GroupRuleViolations) > 0 {
+			var problems []string
+			for _, v := range in.GroupRuleViolations {
+				problems = append(problems, v.Message+" ("+v.Rule+")")
+			}
+			pairs = append(pairs, detailPair{"group_rule_violations", "Group rules", "BROKEN: " + strings.Join(problems, "; ")})
+		}
+		out = append(out, detailBlock{key: client.SectionInfo, title: "Info", pairs: pairs, lists: []detailList{
 			{key: "groups", title: "User groups", cols: cols("name", "Group", "member", "Member"), rows: groups},
 			{key: "extra_permissions", title: "Extra permissions", cols: cols("id", "Identifier", "label", "Permission"), rows: perms},
 		}})

@@ -86,6 +86,11 @@ type showJSON struct {
 			Name   string `json:"name"`
 			Member bool   `json:"member"`
 		} `json:"groups"`
+		GroupRuleViolations []struct {
+			Rule    string   `json:"rule"`
+			Groups  []string `json:"groups"`
+			Message string   `json:"message"`
+		} `json:"group_rule_violations"`
 	} `json:"info"`
 	TwoFactor  *client.TwoFAStatus `json:"two_factor"`
 	Additional *struct {
@@ -149,6 +154,9 @@ func TestUsersShow(t *testing.T) {
 	}
 	if len(s.Info.Groups) != 10 || members != 2 {
 		t.Errorf("groups: %d listed, %d marked, want 10 and 2", len(s.Info.Groups), members)
+	}
+	if v := s.Info.GroupRuleViolations; v == nil || len(v) != 0 {
+		t.Errorf("group_rule_violations of a user keeping the rules: %+v, want []", v)
 	}
 	if !s.TwoFactor.Enabled || len(s.TwoFactor.Devices) != 2 || !s.Additional.TwoFactor {
 		t.Errorf("two_factor %+v", s.TwoFactor)
@@ -224,6 +232,43 @@ func TestUsersShow(t *testing.T) {
 	}
 	if r := mustRun(t, dsn, "users", "show", "olga@example.com", "-o", "ids"); strings.TrimSpace(r.Stdout) != "1" {
 		t.Errorf("-o ids: %q", r.Stdout)
+	}
+}
+
+// A user whose groups break a rule (planted with SQL, as the web side or
+// psql could) is flagged: a field in JSON, a line in the table.
+func TestUsersShowFlagsGroupRuleViolation(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn := fixture.Conn(t, dsn)
+	fixture.AddUser(t, conn, fixture.User{Email: "ok@example.com", Type: "merchant", Company: "Acme", Groups: []string{"Merchant owner", "API"}})
+	id := fixture.AddUser(t, conn, fixture.User{Email: "bad@example.com", Type: "merchant", Groups: []string{"Merchant owner"}})
+	mustExec(t, conn, `INSERT INTO rbac_user_groups (user_id, group_id) SELECT $1, id FROM auth_group WHERE name IN ('Enterprise staff', 'API')`, id)
+
+	s := decodeShow(t, mustRun(t, dsn, "users", "show", "bad@example.com", "--section", "info", "-o", "json").Stdout)
+	var got []string
+	for _, v := range s.Info.GroupRuleViolations {
+		got = append(got, v.Rule+": "+strings.Join(v.Groups, ", ")+": "+v.Message)
+	}
+	want := []string{
+		"one-role-group: Enterprise staff, Merchant owner: holds 2 role groups (Enterprise staff, Merchant owner); at most one is allowed",
+		"role-group-type: Enterprise staff: is of type merchant, but Enterprise staff needs type enterprise",
+		"api-needs-company: API: is in API but linked to no company",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("group_rule_violations:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	table := mustRun(t, dsn, "users", "show", "bad@example.com", "--section", "info").Stdout
+	var flag string
+	for _, l := range strings.Split(table, "\n") {
+		if strings.HasPrefix(l, "Group rules") {
+			flag = l
+		}
+	}
+	if !strings.Contains(flag, "BROKEN: holds 2 role groups") || !strings.Contains(flag, "(api-needs-company)") {
+		t.Fatalf("table flag line %q in:\n%s", flag, table)
+	}
+	if ok := mustRun(t, dsn, "users", "show", "ok@example.com", "--section", "info").Stdout; strings.Contains(ok, "Group rules") {
+		t.Fatalf("a user keeping the rules is flagged:\n%s", ok)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 type usersUpdateOptions struct {
 	*Invocation
 	Mutate                         mutateFlags
+	Select                         selector
 	email, first, last, phone, ips string
 	language, commLang, active     string
 	keepSessions                   bool
@@ -26,12 +27,15 @@ type usersUpdateOptions struct {
 func newCmdUsersUpdate(inv *Invocation, runF func(context.Context, *usersUpdateOptions) error) *cobra.Command {
 	o := &usersUpdateOptions{Invocation: inv}
 	cmd := &cobra.Command{
-		Use:   "update USER... | -",
+		Use:   "update USER... | - | FILTERS",
 		Short: "Change users' Info tab: email, name, phone, IP white list, languages, active",
 		Long: `Change the fields given; the others stay as they are. Only fields whose
 value really changes are written and logged; a user already as asked is
 left alone and reported. "-" reads users from stdin, one per line, and
-gives each the same values (an email can go to one user only).
+gives each the same values (an email can go to one user only). The users
+list filters can select the users instead, except those named like the
+fields update sets (--email, --first-name, --last-name, --language,
+--active): for those, pipe users list … -o ids --all into -.
 
   --email                   validated; unique case-insensitively (exit 4 when taken)
   --phone                   E.164: + then 8-15 digits; spaces, dashes, dots and
@@ -43,7 +47,7 @@ gives each the same values (an email can go to one user only).
   --language, --communication-language   one of the supported codes (en, de, ...)
   --active true|false       false also revokes API tokens and sessions, as deactivate`,
 		Example:     "  b2badmin users update alice@example.com --phone '+44 20 7946 0958' --ip-whitelist '10.0.0.0/8,2001:db8::1'\n  b2badmin users list --type merchant -o ids --all | b2badmin users update - --language de --yes",
-		Annotations: argsAnnotation(ArgUser),
+		Annotations: selectsAnnotation(ArgUser),
 		// PreRunE validates the values without a database, so a batch
 		// checks them before it runs anything.
 		PreRunE: func(cmd *cobra.Command, _ []string) error {
@@ -70,6 +74,7 @@ gives each the same values (an email can go to one user only).
 	fl.StringVar(&o.active, "active", "", "true or false")
 	fl.BoolVar(&o.keepSessions, "keep-sessions", false, "with --active false: leave the users' Django sessions")
 	addMutateFlags(cmd, &o.Mutate)
+	addSelectorFlags(cmd, &o.Select, "email", "first-name", "last-name", "language", "active")
 	return cmd
 }
 
@@ -110,11 +115,11 @@ func runUsersUpdate(ctx context.Context, o *usersUpdateOptions) error {
 	if err := refuseReadOnly(o.Invocation); err != nil {
 		return err
 	}
-	t, err := userTargets(o.Invocation, o.Args, &o.Mutate)
+	t, err := userTargets(o.Invocation, o.Args, &o.Mutate, &o.Select)
 	if err != nil {
 		return err
 	}
-	if o.Update.Email != nil && len(t.Refs) > 1 {
+	if o.Update.Email != nil && (len(t.Refs) > 1 || t.Filter != nil) {
 		return usageError("--email can change one user only (emails are unique)")
 	}
 	c, err := o.Client(ctx)

@@ -15,12 +15,14 @@ import (
 // timeHelp is the sentence every such flag's help ends with.
 const timeHelp = "YYYY-MM-DD (a whole UTC day), RFC 3339, or an age such as 90d, 12h, 2w, 30m"
 
-// bound says which end of a range a time flag is.
+// bound says which end of a range a time flag is. The time returned for an
+// upper bound is always exclusive.
 type bound int
 
 const (
-	lowerBound bound = iota // at or after: a day means its first instant
-	upperBound              // before: a day means the instant after it ends
+	lowerBound     bound = iota // at or after: a day means its first instant
+	upperBound                  // before: a day means the instant after it ends
+	upperInclusive              // at or before: a day counts whole, an instant too
 )
 
 // maxAge bounds ages, so that now minus the age stays a valid time.
@@ -39,13 +41,18 @@ func parseTime(flag, s string, b bound, now time.Time) (time.Time, error) {
 		return bad()
 	}
 	if t, err := time.Parse(time.DateOnly, v); err == nil {
-		if b == upperBound {
+		if b != lowerBound {
 			t = t.AddDate(0, 0, 1)
 		}
 		return t, nil
 	}
 	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return t.UTC(), nil
+		t = t.UTC()
+		if b == upperInclusive {
+			// The instant just after, at the database's precision.
+			t = t.Truncate(time.Microsecond).Add(time.Microsecond)
+		}
+		return t, nil
 	}
 	unit, ok := ageUnits[v[len(v)-1]]
 	if !ok {

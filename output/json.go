@@ -68,6 +68,13 @@ func (j *jsonWriter) Close() error {
 	return flushAndRelease(&j.w)
 }
 
+// AppendJSON appends the JSON encoding of v, as the json format writes a
+// field (for other encoders that embed rows: SARIF properties).
+func AppendJSON(b []byte, v any) ([]byte, error) { return appendJSONValue(b, Deref(v)) }
+
+// AppendJSONString appends s as a JSON string.
+func AppendJSONString(b []byte, s string) []byte { return appendJSONString(b, s) }
+
 // appendJSONValue encodes one value; times are RFC 3339 UTC, a zero time
 // is null, a nil []string is [] (a list field is always an array).
 func appendJSONValue(b []byte, v any) ([]byte, error) {

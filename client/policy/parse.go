@@ -6,43 +6,58 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/b2badmin/b2badmin/client/catalog"
-	"github.com/b2badmin/b2badmin/client/permref"
 )
 
-// parser carries the file name into every error.
-type parser struct{ file string }
+// parser carries the file name into every error and collects them: a
+// reviewer fixing a policy wants every problem of the file in one run, not
+// one per run.
+type parser struct {
+	file string
+	errs Errors
+}
 
-func (ps *parser) errf(n *yaml.Node, format string, args ...any) error {
+// errf records a problem at node n (line 0 when n is nil).
+func (ps *parser) errf(n *yaml.Node, format string, args ...any) {
 	line := 0
 	if n != nil {
 		line = n.Line
 	}
-	return &Error{File: ps.file, Line: line, Msg: fmt.Sprintf(format, args...)}
+	ps.errs = append(ps.errs, &Error{File: ps.file, Line: line, Msg: fmt.Sprintf(format, args...)})
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+// done returns the problems found, in line order, or nil.
+func (ps *parser) done() error {
+	if len(ps.errs) == 0 {
+		return nil
+	}
+	sort.SliceStable(ps.errs, func(i, j int) bool { return ps.errs[i].Line < ps.errs[j].Line })
+	return ps.errs
+}
 
-// Parse parses policy text; file names it in errors.
+const emptyPolicy = "policy is empty (want keys deny, groups, types, exceptions)"
+
+// Parse parses policy text; file names it in errors. An invalid policy
+// returns Errors: every problem found, each with its line.
 func Parse(file string, data []byte) (*Policy, error) {
 	ps := &parser{file: file}
 	if !utf8.Valid(data) {
-		return nil, &Error{File: file, Line: firstInvalidLine(data), Msg: "not valid UTF-8"}
+		return nil, Errors{{File: file, Line: firstInvalidLine(data), Msg: "not valid UTF-8"}}
 	}
+	// A syntax error stops the YAML library, so it is the one problem
+	// reported; everything after it is unparsed.
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: file, Line: 1, Msg: "policy is empty (want keys deny, groups, types, exceptions)"}
+			return nil, Errors{{File: file, Line: 1, Msg: emptyPolicy}}
 		}
-		return nil, ps.yamlError(err)
+		return nil, Errors{ps.yamlError(err, data)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -50,44 +65,49 @@ func Parse(file string, data []byte) (*Policy, error) {
 		if len(extra.Content) > 0 {
 			at = extra.Content[0]
 		}
-		return nil, ps.errf(at, "more than one YAML document; a policy is one document")
+		ps.errf(at, "more than one YAML document; a policy is one document")
 	} else if !errors.Is(err, io.EOF) {
-		return nil, ps.yamlError(err)
+		ps.errs = append(ps.errs, ps.yamlError(err, data))
 	}
 	root := &doc
 	if root.Kind == yaml.DocumentNode {
 		if len(root.Content) == 0 {
-			return nil, &Error{File: file, Line: 1, Msg: "policy is empty (want keys deny, groups, types, exceptions)"}
+			return nil, Errors{{File: file, Line: 1, Msg: emptyPolicy}}
 		}
 		root = root.Content[0]
 	}
 	if isNull(root) {
-		return nil, ps.errf(root, "policy is empty (want keys deny, groups, types, exceptions)")
+		ps.errf(root, emptyPolicy)
+		return nil, ps.done()
 	}
-	p := &Policy{File: file, Groups: map[string][]Rule{}, Types: map[string][]Rule{}}
-	err := ps.mapping(root, "policy", []string{"deny", "groups", "types", "exceptions"}, func(key string, k, v *yaml.Node) error {
-		var err error
+	p := &Policy{File: file, Groups: map[string][]Rule{}, Types: map[string][]Rule{},
+		GroupLines: map[string]int{}, TypeLines: map[string]int{}}
+	ps.mapping(root, "policy", []string{"deny", "groups", "types", "exceptions"}, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "deny":
-			p.Deny, err = ps.globs(v, "deny")
+			p.Deny = ps.globs(v, "deny")
 		case "groups":
-			err = ps.groups(v, p)
+			p.GroupsLine = k.Line
+			ps.groups(v, p)
 		case "types":
-			err = ps.types(v, p)
+			p.TypesLine = k.Line
+			ps.types(v, p)
 		case "exceptions":
-			err = ps.exceptions(v, p)
+			ps.exceptions(v, p)
 		}
-		return err
 	})
-	if err != nil {
+	if err := ps.done(); err != nil {
 		return nil, err
 	}
 	p.compile()
 	return p, nil
 }
 
-// yamlError turns the library's "yaml: line N: msg" into FILE:N: msg.
-func (ps *parser) yamlError(err error) error {
+var yamlLine = regexp.MustCompile(`^yaml: (?:line (\d+): )?(.*)$`)
+
+// yamlError turns the library's "yaml: line N: msg" into FILE:N: msg. For
+// the few messages that carry no line, the line is found in the text.
+func (ps *parser) yamlError(err error, data []byte) *Error {
 	var te *yaml.TypeError
 	msg := err.Error()
 	if errors.As(err, &te) && len(te.Errors) > 0 {
@@ -97,11 +117,45 @@ func (ps *parser) yamlError(err error) error {
 	if m == nil {
 		return &Error{File: ps.file, Line: 1, Msg: msg}
 	}
-	line := 1
+	line := 0
 	if m[1] != "" {
 		line, _ = strconv.Atoi(m[1])
+	} else {
+		line = locate(m[2], data)
 	}
 	return &Error{File: ps.file, Line: line, Msg: "invalid YAML: " + m[2]}
+}
+
+var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+
+// locate finds the line a line-less YAML error is about: the first control
+// character, the first alias of an unknown anchor, the first backslash
+// escape YAML does not define. Line 1 when none is found.
+func locate(msg string, data []byte) int {
+	lineOf := func(off int) int { return 1 + bytes.Count(data[:off], []byte{'\n'}) }
+	switch {
+	case strings.Contains(msg, "control characters"):
+		for i, c := range data {
+			if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f {
+				return lineOf(i)
+			}
+		}
+	case unknownAnchor.MatchString(msg):
+		name := unknownAnchor.FindStringSubmatch(msg)[1]
+		if i := bytes.Index(data, []byte("*"+name)); i >= 0 {
+			return lineOf(i)
+		}
+	case strings.Contains(msg, "escape"):
+		for i := 0; i+1 < len(data); i++ {
+			if data[i] == '\\' {
+				if !strings.ContainsRune("0abt\tnvfre \"/\\N_LPxuU", rune(data[i+1])) {
+					return lineOf(i)
+				}
+				i++
+			}
+		}
+	}
+	return 1
 }
 
 func firstInvalidLine(data []byte) int {
@@ -123,201 +177,62 @@ func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
-// check refuses node kinds a policy never uses, anchors and aliases
-// included: a policy is reviewed by people, and aliases hide what a key holds.
-func (ps *parser) check(n *yaml.Node) error {
+// ok refuses node kinds a policy never uses, anchors and aliases
+// included: a policy is reviewed by people, and aliases hide what a key
+// holds. It reports whether n may be read.
+func (ps *parser) ok(n *yaml.Node) bool {
 	if n.Kind == yaml.AliasNode || n.Anchor != "" {
-		return ps.errf(n, "YAML anchors and aliases are not allowed in a policy")
+		ps.errf(n, "YAML anchors and aliases are not allowed in a policy")
+		return false
 	}
-	return nil
+	return true
 }
 
-// mapping walks a mapping node, refusing unknown and repeated keys. A null
-// node (a key with nothing after it) is an empty mapping.
-func (ps *parser) mapping(n *yaml.Node, what string, known []string, fn func(key string, k, v *yaml.Node) error) error {
-	if err := ps.check(n); err != nil {
-		return err
-	}
-	if isNull(n) {
-		return nil
+// mapping walks a mapping node, reporting unknown and repeated keys and
+// going on with the others. A null node (a key with nothing after it) is an
+// empty mapping.
+func (ps *parser) mapping(n *yaml.Node, what string, known []string, fn func(key string, k, v *yaml.Node)) {
+	if !ps.ok(n) || isNull(n) {
+		return
 	}
 	if n.Kind != yaml.MappingNode {
-		return ps.errf(n, "%s: want a mapping, got %s", what, kindName(n))
+		ps.errf(n, "%s: want a mapping, got %s", what, kindName(n))
+		return
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if err := ps.check(k); err != nil {
-			return err
-		}
-		if err := ps.check(v); err != nil {
-			return err
+		if !ps.ok(k) {
+			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			return ps.errf(k, "%s: keys must be plain words", what)
+			ps.errf(k, "%s: keys must be plain words", what)
+			continue
 		}
 		key := k.Value
-		if known != nil {
-			ok := false
-			for _, kn := range known {
-				if kn == key {
-					ok = true
-				}
-			}
-			if !ok {
-				return ps.errf(k, "%s: unknown key %q (want %s)", what, key, strings.Join(known, ", "))
-			}
+		if known != nil && !contains(known, key) {
+			ps.errf(k, "%s: unknown key %q (want %s)", what, key, strings.Join(known, ", "))
+			continue
 		}
 		canon := strings.ToLower(strings.TrimSpace(key))
 		if line, dup := seen[canon]; dup {
-			return ps.errf(k, "%s: key %q repeated (first on line %d)", what, key, line)
+			ps.errf(k, "%s: key %q repeated (first on line %d)", what, key, line)
+			continue
 		}
 		seen[canon] = k.Line
-		if err := fn(key, k, v); err != nil {
-			return err
+		if ps.ok(v) {
+			fn(key, k, v)
 		}
 	}
-	return nil
 }
 
-// globs reads a list of permission globs; each must match something.
-func (ps *parser) globs(n *yaml.Node, what string) ([]Rule, error) {
-	if err := ps.check(n); err != nil {
-		return nil, err
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
 	}
-	if isNull(n) {
-		return nil, nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		return nil, ps.errf(n, "%s: want a list of permission patterns, e.g. [\"api.view_*\"], got %s", what, kindName(n))
-	}
-	var out []Rule
-	for _, g := range n.Content {
-		if err := ps.check(g); err != nil {
-			return nil, err
-		}
-		if g.Kind != yaml.ScalarNode || isNull(g) {
-			return nil, ps.errf(g, "%s: want a permission pattern (a string), got %s", what, kindName(g))
-		}
-		glob := strings.TrimSpace(g.Value)
-		var idx []int
-		var err error
-		if permref.IsGlob(glob) {
-			idx, err = permref.Glob(glob)
-		} else {
-			var i int
-			i, err = permref.Lookup(glob)
-			idx = []int{i}
-		}
-		if err != nil {
-			return nil, ps.errf(g, "%s: %v", what, err)
-		}
-		out = append(out, Rule{Glob: glob, Line: g.Line, Perms: idx})
-	}
-	return out, nil
-}
-
-// allowBlock reads `{allow: [...]}` under a group or a type.
-func (ps *parser) allowBlock(v *yaml.Node, what string) ([]Rule, error) {
-	var rules []Rule
-	err := ps.mapping(v, what, []string{"allow"}, func(_ string, _, av *yaml.Node) error {
-		var err error
-		rules, err = ps.globs(av, what+".allow")
-		return err
-	})
-	return rules, err
-}
-
-func (ps *parser) groups(n *yaml.Node, p *Policy) error {
-	return ps.mapping(n, "groups", nil, func(key string, k, v *yaml.Node) error {
-		g, ok := catalog.LookupGroup(key)
-		if !ok {
-			return ps.errf(k, "groups: unknown group %q (groups: %s)", key, groupNames())
-		}
-		rules, err := ps.allowBlock(v, fmt.Sprintf("groups.%q", g.Name))
-		if err != nil {
-			return err
-		}
-		p.Groups[g.Name] = rules
-		return nil
-	})
-}
-
-func (ps *parser) types(n *yaml.Node, p *Policy) error {
-	return ps.mapping(n, "types", nil, func(key string, k, v *yaml.Node) error {
-		t := strings.ToLower(strings.TrimSpace(key))
-		if t != catalog.TypeEnterprise && t != catalog.TypeMerchant {
-			return ps.errf(k, "types: unknown user type %q (types: %s)", key, strings.Join(catalog.Types, ", "))
-		}
-		rules, err := ps.allowBlock(v, "types."+t)
-		if err != nil {
-			return err
-		}
-		p.Types[t] = rules
-		return nil
-	})
-}
-
-func (ps *parser) exceptions(n *yaml.Node, p *Policy) error {
-	if err := ps.check(n); err != nil {
-		return err
-	}
-	if isNull(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		return ps.errf(n, "exceptions: want a list of {user, allow, reason, expires}, got %s", kindName(n))
-	}
-	for _, en := range n.Content {
-		e := &Exception{Line: en.Line}
-		var hasAllow, hasExpires bool
-		if isNull(en) || en.Kind != yaml.MappingNode {
-			return ps.errf(en, "exceptions: want a mapping with user, allow, reason, expires, got %s", kindName(en))
-		}
-		err := ps.mapping(en, "exception", []string{"user", "allow", "reason", "expires"}, func(key string, _, v *yaml.Node) error {
-			if key == "allow" {
-				var err error
-				e.Allow, err = ps.globs(v, "exception allow")
-				hasAllow = true
-				return err
-			}
-			if v.Kind != yaml.ScalarNode || isNull(v) {
-				return ps.errf(v, "exception: %s: want a value, got %s", key, kindName(v))
-			}
-			val := strings.TrimSpace(v.Value)
-			switch key {
-			case "user":
-				if val == "" || len(val) > 254 {
-					return ps.errf(v, "exception: user: want an ID, an email or a UUID")
-				}
-				e.User = val
-			case "reason":
-				e.Reason = val
-			case "expires":
-				d, err := time.Parse("2006-01-02", val)
-				if err != nil {
-					return ps.errf(v, "exception: expires: invalid date %q (want YYYY-MM-DD)", val)
-				}
-				e.Expires, hasExpires = d, true
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		switch {
-		case e.User == "":
-			return ps.errf(en, "exception: missing user (an ID, an email or a UUID)")
-		case !hasAllow || len(e.Allow) == 0:
-			return ps.errf(en, "exception for %s: missing allow (the permissions it excuses)", e.User)
-		case e.Reason == "":
-			return ps.errf(en, "exception for %s: missing reason (e.g. a ticket number)", e.User)
-		case !hasExpires:
-			return ps.errf(en, "exception for %s: missing expires (YYYY-MM-DD)", e.User)
-		}
-		p.Exceptions = append(p.Exceptions, e)
-	}
-	return nil
+	return false
 }
 
 func kindName(n *yaml.Node) string {

@@ -7,6 +7,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -15,10 +16,10 @@ import (
 	"github.com/b2badmin/b2badmin/client/catalog"
 )
 
-// Error is an invalid policy file: FILE:LINE: message. Callers map it to exit 4.
+// Error is one problem of a policy file: FILE:LINE: message.
 type Error struct {
 	File string
-	Line int // 0 when the problem has no line (unreadable file)
+	Line int // 0 when the problem has no line (a file too large to read)
 	Msg  string
 }
 
@@ -28,6 +29,37 @@ func (e *Error) Error() string {
 	}
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
+
+// Errors is every problem of an invalid policy file, in line order (never
+// empty). Callers map it to exit 4 and print one line per problem.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap lets errors.As find the individual problems.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
+
+// ReadError is a policy file that could not be read at all (missing,
+// unreadable, a directory): an I/O failure, exit 1, not an invalid policy.
+type ReadError struct {
+	File string
+	Err  error
+}
+
+func (e *ReadError) Error() string { return fmt.Sprintf("%s: cannot read policy: %v", e.File, e.Err) }
+func (e *ReadError) Unwrap() error { return e.Err }
 
 // Rule is one glob of the file, with the catalog entries it matches.
 type Rule struct {
@@ -66,6 +98,12 @@ type Policy struct {
 	Types      map[string][]Rule // user type → allow rules
 	Exceptions []*Exception
 
+	// Where things are written, for reports that point into the file.
+	GroupLines map[string]int // canonical group name → line of its key
+	TypeLines  map[string]int
+	GroupsLine int // line of the groups: key (0 = absent)
+	TypesLine  int
+
 	denyBy     []*Rule           // catalog index → first deny rule matching it
 	groupAllow map[string][]bool // canonical group name → catalog index → allowed
 	typeAllow  map[string][]bool
@@ -74,30 +112,32 @@ type Policy struct {
 // maxFileSize bounds what Load reads; a real policy is a few kilobytes.
 const maxFileSize = 4 << 20
 
-// Load reads and parses a policy file.
+// Load reads and parses a policy file. A file that cannot be read is a
+// *ReadError; an invalid one is Errors.
 func Load(file string) (*Policy, error) {
 	st, err := os.Stat(file)
 	if err != nil {
-		return nil, &Error{File: file, Msg: "cannot read policy: " + unwrapPathError(err)}
+		return nil, &ReadError{File: file, Err: unwrapPathError(err)}
 	}
 	if st.IsDir() {
-		return nil, &Error{File: file, Msg: "is a directory, not a policy file"}
+		return nil, &ReadError{File: file, Err: errors.New("is a directory, not a policy file")}
 	}
 	if st.Size() > maxFileSize {
-		return nil, &Error{File: file, Msg: fmt.Sprintf("policy file larger than %d bytes", maxFileSize)}
+		return nil, Errors{{File: file, Msg: fmt.Sprintf("policy file larger than %d bytes", maxFileSize)}}
 	}
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, &Error{File: file, Msg: "cannot read policy: " + unwrapPathError(err)}
+		return nil, &ReadError{File: file, Err: unwrapPathError(err)}
 	}
 	return Parse(file, data)
 }
 
-func unwrapPathError(err error) string {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err.Error()
+func unwrapPathError(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	return err.Error()
+	return err
 }
 
 // DenyRule returns the first deny rule matching catalog entry i, or nil.

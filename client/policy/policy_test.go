@@ -122,29 +122,164 @@ func TestMalformed(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := Parse("pol.yaml", []byte(c.text))
+			var es Errors
+			if !errors.As(err, &es) || len(es) == 0 {
+				t.Fatalf("want Errors, got %T %v", err, err)
+			}
+			found := false
+			for _, e := range es {
+				if !strings.HasPrefix(e.Error(), "pol.yaml:") || e.File != "pol.yaml" {
+					t.Fatalf("error %q does not start with FILE:LINE", e)
+				}
+				found = found || (e.Line == c.line && strings.Contains(e.Msg, c.want))
+			}
+			if !found {
+				t.Fatalf("got %q, want a problem on line %d containing %q", err.Error(), c.line, c.want)
+			}
 			var pe *Error
-			if !errors.As(err, &pe) {
-				t.Fatalf("want *Error, got %T %v", err, err)
-			}
-			if pe.Line != c.line || pe.File != "pol.yaml" || !strings.Contains(pe.Msg, c.want) {
-				t.Fatalf("got %q, want line %d containing %q", err.Error(), c.line, c.want)
-			}
-			if !strings.HasPrefix(err.Error(), "pol.yaml:") {
-				t.Fatalf("error %q does not start with FILE:LINE", err)
+			if !errors.As(err, &pe) || pe != es[0] {
+				t.Fatalf("errors.As does not reach the first problem")
 			}
 		})
 	}
 }
 
+// Every problem of a file is reported in one go, in line order, each with
+// the line the YAML library gives its node.
+func TestAllProblemsAtOnce(t *testing.T) {
+	text := `deny:
+  - "auth.*"
+  - "nothing.*"
+groups:
+  "Merchant ownr":
+    allow: ["api.view_*"]
+  API:
+types:
+  reseller:
+    allow: ["api.view_wallet"]
+exceptions:
+  - user: alice@example.com
+    allow: ["api.charge_wallet"]
+    reason: "OPS-1"
+    expires: 31/01/2027
+colour: blue
+`
+	_, err := Parse("p.yaml", []byte(text))
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("got %T %v", err, err)
+	}
+	want := []string{
+		`p.yaml:3: deny: `,
+		`p.yaml:5: groups: unknown group "Merchant ownr"`,
+		`p.yaml:7: groups."API": empty; want allow: [patterns]`,
+		`p.yaml:9: types: unknown user type "reseller"`,
+		`p.yaml:15: exception: expires: invalid date "31/01/2027"`,
+		`p.yaml:16: policy: unknown key "colour"`,
+	}
+	if len(es) != len(want) {
+		t.Fatalf("%d problems, want %d:\n%v", len(es), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(es[i].Error(), w) {
+			t.Errorf("problem %d: %q, want prefix %q", i+1, es[i].Error(), w)
+		}
+	}
+	if !strings.Contains(es[0].Msg, "matches no permission") {
+		t.Errorf("deny problem: %q", es[0].Msg)
+	}
+	if got := strings.Count(err.Error(), "\n") + 1; got != len(want) {
+		t.Errorf("Error() has %d lines, want one per problem", got)
+	}
+}
+
+// A group or type with nothing under it is refused (it is usually an
+// outdented allow line); allow: [] is the explicit way to allow nothing.
+func TestEmptyBody(t *testing.T) {
+	for _, text := range []string{"groups:\n  API:\n", "groups:\n  API: {}\n", "groups:\n  API:\n  allow: [api.view_wallet]\n", "types:\n  merchant:\n"} {
+		_, err := Parse("p.yaml", []byte(text))
+		var es Errors
+		if !errors.As(err, &es) || es[0].Line != 2 || !strings.Contains(es[0].Msg, "empty") {
+			t.Errorf("%q: got %v, want line 2 empty", text, err)
+		}
+	}
+	p, err := Parse("p.yaml", []byte("groups:\n  API:\n    allow: []\n"))
+	if err != nil || p.Groups["API"] != nil || p.GroupLines["API"] != 2 {
+		t.Fatalf("allow: [] is valid: %v %+v", err, p)
+	}
+}
+
+// Line-less YAML library messages get the line of what they are about.
+func TestYAMLErrorLines(t *testing.T) {
+	cases := []struct {
+		text string
+		line int
+	}{
+		{"deny: []\ngroups:\n  API: {allow: [\"a\x01\"]}\n", 3},
+		{"deny: []\ntypes: *nope\n", 2},
+		{"deny: []\n\ntypes: {merchant: {allow: [\"\\q\"]}}\n", 3},
+	}
+	for _, c := range cases {
+		_, err := Parse("p.yaml", []byte(c.text))
+		var es Errors
+		if !errors.As(err, &es) || len(es) != 1 || es[0].Line != c.line || !strings.Contains(es[0].Msg, "invalid YAML") {
+			t.Errorf("%q: got %v, want one invalid-YAML problem on line %d", c.text, err, c.line)
+		}
+	}
+}
+
+func TestVerdicts(t *testing.T) {
+	p, err := Parse("p.yaml", []byte(`deny: ["auth.*", "auth.*"]
+groups:
+  "Merchant owner":
+    allow: ["api.view_*"]
+types:
+  enterprise:
+    allow: ["api.view_wallet"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := p.Check(idx(t, "auth.view_group"), nil, catalog.TypeMerchant)
+	if v == nil || v.RuleID != "deny:auth.*" || v.Line != 1 || v.Text != `deny "auth.*"` || RuleID(v.Text) != v.RuleID {
+		t.Fatalf("deny verdict %+v", v)
+	}
+	if p.Check(idx(t, "api.view_wallet"), []string{catalog.GroupMerchantOwner}, catalog.TypeMerchant) != nil {
+		t.Fatal("allowed by group")
+	}
+	cases := []struct {
+		groups []string
+		typ    string
+		line   int
+	}{
+		{[]string{catalog.GroupAPI, catalog.GroupMerchantOwner}, catalog.TypeMerchant, 3}, // the first listed group's block
+		{[]string{catalog.GroupAPI}, catalog.TypeEnterprise, 6},                           // the type's block
+		{[]string{catalog.GroupAPI}, catalog.TypeMerchant, 2},                             // where a block would go
+	}
+	for _, c := range cases {
+		v := p.Check(idx(t, "node.add_address"), c.groups, c.typ)
+		if v == nil || v.RuleID != NotAllowed || v.Line != c.line || RuleID(v.Text) != NotAllowed {
+			t.Errorf("%v/%s: %+v, want line %d", c.groups, c.typ, v, c.line)
+		}
+	}
+	rules := p.Rules()
+	if len(rules) != 2 || rules[0].ID != "deny:auth.*" || rules[0].Line != 1 || rules[1].ID != NotAllowed {
+		t.Fatalf("rules %+v", rules)
+	}
+	if q, _ := Parse("q.yaml", []byte("deny: [auth.*]\n")); q.Check(idx(t, "api.view_wallet"), nil, "merchant").Line != 1 {
+		t.Fatal("a policy listing no allow points at line 1")
+	}
+}
+
 func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
-	var pe *Error
-	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "no such file") {
+	var re *ReadError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "no such file") {
 		t.Fatalf("got %v", err)
 	}
 	dir := t.TempDir()
-	if _, err := Load(dir); err == nil {
-		t.Fatal("a directory parsed as a policy")
+	if _, err := Load(dir); !errors.As(err, &re) {
+		t.Fatalf("a directory: %v", err)
 	}
 	f := filepath.Join(dir, "p.yaml")
 	os.WriteFile(f, []byte("deny: [auth.*]\n"), 0o600)
@@ -169,9 +304,14 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Parse("fuzz.yaml", data)
 		if err != nil {
-			var pe *Error
-			if !errors.As(err, &pe) || pe.Line < 0 {
+			var es Errors
+			if !errors.As(err, &es) || len(es) == 0 {
 				t.Fatalf("error of type %T: %v", err, err)
+			}
+			for _, e := range es {
+				if e.Line < 0 || e.File != "fuzz.yaml" {
+					t.Fatalf("problem %+v", e)
+				}
 			}
 			return
 		}

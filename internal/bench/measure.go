@@ -43,20 +43,27 @@ func RunProcess(stdin string, out io.Writer, name string, args ...string) (Measu
 
 // Median runs fn n times and returns the median wall time and the largest peak RSS.
 func Median(n int, fn func() (Measurement, error)) (time.Duration, int64, error) {
-	var walls []time.Duration
-	var peak int64
+	var ms []Measurement
 	for i := 0; i < n; i++ {
 		m, err := fn()
 		if err != nil {
 			return 0, 0, err
 		}
-		walls = append(walls, m.Wall)
-		if m.PeakRSS > peak {
-			peak = m.PeakRSS
-		}
+		ms = append(ms, m)
+	}
+	wall, peak := medianOf(ms)
+	return wall, peak, nil
+}
+
+// medianOf is the median wall time and the largest peak RSS of runs.
+func medianOf(ms []Measurement) (time.Duration, int64) {
+	walls := make([]time.Duration, len(ms))
+	var peak int64
+	for i, m := range ms {
+		walls[i], peak = m.Wall, max(peak, m.PeakRSS)
 	}
 	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
-	return walls[len(walls)/2], peak, nil
+	return walls[len(walls)/2], peak
 }
 
 // MiB formats bytes.

@@ -112,7 +112,14 @@ func (l *lineCounter) Write(p []byte) (int, error) {
 
 // runAllowing is RunProcess accepting the given exit codes (audit exits 5 on findings).
 func runAllowing(out io.Writer, ok []int, name string, args ...string) (Measurement, error) {
+	return runAllowingIn("", out, ok, name, args...)
+}
+
+// runAllowingIn is runAllowing in directory dir ("" = this one). An
+// *os.File out is the child's stdout itself, as a shell's > makes it.
+func runAllowingIn(dir string, out io.Writer, ok []int, name string, args ...string) (Measurement, error) {
 	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
 	var errBuf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = out, &errBuf
 	start := time.Now()

@@ -85,9 +85,8 @@ func (e *ConnectError) Error() string { return e.Msg }
 func Connect(ctx context.Context, o Options) (*Client, error) {
 	cfg, err := pgxpool.ParseConfig(o.DSN)
 	if err != nil {
-		return nil, &ConnectError{Msg: "invalid connection string: " + Scrub(describeParseError(err), passwordOf(o.DSN), RawPassword(o.DSN))}
+		return nil, &ConnectError{Msg: "invalid connection string: " + describeParseError(o.DSN, err)}
 	}
-	secret := cfg.ConnConfig.Password
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 5 * time.Second
 	}
@@ -113,31 +112,15 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, &ConnectError{Msg: Scrub(err.Error(), secret, passwordOf(o.DSN), RawPassword(o.DSN))}
+		return nil, &ConnectError{Msg: Scrub(err.Error())}
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, o.ConnectTimeout+time.Second)
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		return nil, &ConnectError{Msg: Scrub(describeConnectError(err, cfg.ConnConfig), secret, passwordOf(o.DSN), RawPassword(o.DSN))}
+		return nil, &ConnectError{Msg: Scrub(describeConnectError(err, cfg.ConnConfig))}
 	}
 	return &Client{db: pool, pool: pool, readOnly: o.ReadOnly, ref: &refCache{}}, nil
-}
-
-func passwordOf(dsn string) string {
-	cfg, err := pgconn.ParseConfig(dsn)
-	if err != nil {
-		return ""
-	}
-	return cfg.Password
-}
-
-func describeParseError(err error) string {
-	var pe *pgconn.ParseConfigError
-	if errors.As(err, &pe) {
-		return pe.Error()
-	}
-	return err.Error()
 }
 
 // describeConnectError turns pgconn's layered message into one line that

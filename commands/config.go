@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/b2badmin/b2badmin/client"
 )
 
 // Config is the user's config file: named connection profiles.
@@ -25,6 +27,7 @@ type Config struct {
 	DefaultProfile string              `yaml:"default_profile"`
 	Profiles       map[string]*Profile `yaml:"profiles"`
 	path           string
+	mode           os.FileMode
 }
 
 // Profile is one named connection.
@@ -67,6 +70,9 @@ func LoadConfig(path string, explicit bool) (*Config, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	cfg := &Config{path: path}
+	if st, err := os.Stat(path); err == nil {
+		cfg.mode = st.Mode().Perm()
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	// An empty file decodes to io.EOF: that is an empty config, not an error.
@@ -111,4 +117,19 @@ func (c *Config) Resolve(name string) (*Profile, error) {
 	}
 	p.Name = name
 	return p, nil
+}
+
+// exposedPasswords is the warning for a config file that holds a password
+// and that other users may read, as libpq warns about (and ignores) a
+// .pgpass with group or world access; "" when there is nothing to say.
+func (c *Config) exposedPasswords() string {
+	if c.mode&0o077 == 0 {
+		return ""
+	}
+	for _, p := range c.Profiles {
+		if p != nil && (client.HasPassword(p.DSN) || client.HasPassword(p.ReadDSN)) {
+			return fmt.Sprintf("%s holds a password and is readable by other users (mode %04o): chmod 600 %s", c.path, c.mode, c.path)
+		}
+	}
+	return ""
 }

@@ -271,19 +271,26 @@ func (f *Factory) Close() {
 func RedactCommandLine(args []string) string {
 	out := make([]string, 0, len(args)+1)
 	out = append(out, "b2badmin")
-	skip := false
+	skip := "" // the flag whose value a is
 	for _, a := range args {
 		switch {
-		case skip:
+		case skip == "password":
 			out = append(out, "xxxxx")
-			skip = false
-		case a == "--password" || a == "--dsn" || a == "--read-dsn":
+			skip = ""
+		case skip == "dsn":
+			out = append(out, shellQuote(client.RedactDSN(a)))
+			skip = ""
+		case a == "--password":
 			out = append(out, a)
-			skip = true
+			skip = "password"
+		case a == "--dsn" || a == "--read-dsn":
+			out = append(out, a)
+			skip = "dsn"
 		case strings.HasPrefix(a, "--password="):
 			out = append(out, "--password=xxxxx")
 		case strings.HasPrefix(a, "--dsn=") || strings.HasPrefix(a, "--read-dsn="):
-			out = append(out, client.RedactDSN(a))
+			name, v, _ := strings.Cut(a, "=")
+			out = append(out, name+"="+shellQuote(client.RedactDSN(v)))
 		default:
 			out = append(out, shellQuote(a))
 		}

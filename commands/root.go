@@ -128,6 +128,9 @@ func (inv *Invocation) loadProfile() error {
 			return usageError(err.Error())
 		}
 		f.config = cfg
+		if w := cfg.exposedPasswords(); w != "" {
+			fmt.Fprintln(inv.IO.ErrOut, "b2badmin: warning: "+w)
+		}
 	}
 	cfg := f.config
 	f.mu.Unlock()

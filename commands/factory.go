@@ -130,7 +130,7 @@ func (inv *Invocation) Client(ctx context.Context) (*client.Client, error) {
 	}
 	c, err := f.clientFor(ctx, inv.connectOptions())
 	if err != nil {
-		return nil, err
+		return nil, inv.connectHint(err)
 	}
 	f.client = c
 	return c, nil
@@ -154,7 +154,7 @@ func (inv *Invocation) ReadClient(ctx context.Context) (*client.Client, error) {
 	if f.readClient == nil {
 		c, err := f.clientFor(ctx, o)
 		if err != nil {
-			return nil, err
+			return nil, inv.connectHint(err)
 		}
 		f.readClient = c
 	}

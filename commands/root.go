@@ -200,6 +200,9 @@ func classify(err error) (int, string) {
 	case isCobraUsage(err):
 		return ExitUsage, err.Error()
 	}
+	if msg, ok := explain(err); ok {
+		return ExitFailure, msg
+	}
 	return ExitFailure, client.Scrub(err.Error())
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,6 +37,10 @@ type Options struct {
 	MaxConns       int32         // default 4: one CLI run needs one, a batch a few
 	Debug          io.Writer     // when set, every statement and its duration
 	AppName        string
+	// LockTimeout is the session's lock_timeout: a statement waiting
+	// longer for another session's lock fails (SQLSTATE 55P03). 0 leaves
+	// the server's setting (by default, wait for ever).
+	LockTimeout time.Duration
 }
 
 // Client is the service layer on one database handle.
@@ -106,6 +111,9 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	}
 	if o.ReadOnly {
 		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	if o.LockTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.FormatInt(max(o.LockTimeout.Milliseconds(), 1), 10)
 	}
 	if o.Debug != nil {
 		cfg.ConnConfig.Tracer = &debugTracer{w: o.Debug}

@@ -27,7 +27,7 @@ var notInBatch = map[string]string{
 
 // notInLine are global flags a line may not set: the batch's connection and
 // profile are fixed when it starts, so a line's own would silently be ignored.
-var notInLine = []string{"dsn", "read-dsn", "profile", "config"}
+var notInLine = []string{"dsn", "read-dsn", "profile", "config", "lock-timeout"}
 
 // userArg is one user reference of a line, checked in bulk.
 type userArg struct {

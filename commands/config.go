@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -23,6 +24,7 @@ import (
 //	    read_dsn: postgres://admin@db-staging-replica/backoffice
 //	    actor: alice
 //	    read_only: false
+//	    lock_timeout: 30s
 type Config struct {
 	DefaultProfile string              `yaml:"default_profile"`
 	Profiles       map[string]*Profile `yaml:"profiles"`
@@ -37,6 +39,10 @@ type Profile struct {
 	ReadDSN  string `yaml:"read_dsn"`
 	Actor    string `yaml:"actor"`
 	ReadOnly bool   `yaml:"read_only"`
+	// LockTimeout is a duration (30s, 2m; 0 = wait for ever), the
+	// default of --lock-timeout for this profile.
+	LockTimeout string `yaml:"lock_timeout"`
+	lockTimeout *time.Duration
 }
 
 // ConfigPath is --config, else B2BADMIN_CONFIG, else
@@ -116,6 +122,13 @@ func (c *Config) Resolve(name string) (*Profile, error) {
 		return nil, usageError(fmt.Sprintf("unknown profile %q in %s (known: %s)", name, c.path, strings.Join(names, ", ")))
 	}
 	p.Name = name
+	if p.LockTimeout != "" {
+		d, err := time.ParseDuration(strings.TrimSpace(p.LockTimeout))
+		if err != nil || d < 0 {
+			return nil, usageError(fmt.Sprintf("%s: profile %s: invalid lock_timeout %q: want a duration such as 30s (0 = wait for ever)", c.path, name, p.LockTimeout))
+		}
+		p.lockTimeout = &d
+	}
 	return p, nil
 }
 

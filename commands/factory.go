@@ -52,6 +52,11 @@ type GlobalOptions struct {
 	Actor     string
 	Timeout   time.Duration
 	ReadOnly  bool
+	// LockTimeout is the session's lock_timeout (--lock-timeout, else the
+	// profile's lock_timeout, else DefaultLockTimeout); LockTimeoutSet
+	// says the flag was given.
+	LockTimeout    time.Duration
+	LockTimeoutSet bool
 }
 
 // BatchLine is set while a batch runs one of its lines.
@@ -163,7 +168,7 @@ func (inv *Invocation) ReadClient(ctx context.Context) (*client.Client, error) {
 
 func (inv *Invocation) connectOptions() client.Options {
 	g := inv.Global
-	o := client.Options{DSN: client.ResolveDSN(g.DSN, inv.Getenv), ReadOnly: inv.ReadOnly()}
+	o := client.Options{DSN: client.ResolveDSN(g.DSN, inv.Getenv), ReadOnly: inv.ReadOnly(), LockTimeout: inv.lockTimeout()}
 	if g.DSN == "" && inv.profile != nil && inv.profile.DSN != "" {
 		o.DSN = inv.profile.DSN
 	}
@@ -171,6 +176,23 @@ func (inv *Invocation) connectOptions() client.Options {
 		o.Debug = inv.IO.ErrOut
 	}
 	return o
+}
+
+// DefaultLockTimeout is how long a statement waits for another session's
+// lock before it fails: an unattended job behind a forgotten open
+// transaction fails clearly instead of hanging for ever.
+const DefaultLockTimeout = 30 * time.Second
+
+// lockTimeout is --lock-timeout, else the profile's lock_timeout, else
+// the default (0 = wait as long as it takes).
+func (inv *Invocation) lockTimeout() time.Duration {
+	if inv.Global.LockTimeoutSet {
+		return inv.Global.LockTimeout
+	}
+	if inv.profile != nil && inv.profile.lockTimeout != nil {
+		return *inv.profile.lockTimeout
+	}
+	return DefaultLockTimeout
 }
 
 // ReadOnly reports whether mutations are refused (--read-only or a

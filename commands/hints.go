@@ -61,6 +61,8 @@ func explain(err error) (msg string, ok bool) {
 		// undefined table, column or function: the schema is missing or
 		// older than this b2badmin.
 		return fmt.Sprintf("the database lacks b2badmin's schema or part of it (%s): run b2badmin db migrate", client.Scrub(pg.Message)), true
+	case errors.As(err, &pg) && pg.Code == "55P03":
+		return "gave up waiting for a lock another session holds on these rows (lock_timeout, --lock-timeout): nothing was changed; retry when it is released, or give a longer --lock-timeout", true
 	case connectionLost(err):
 		return "the connection to the database was lost (" + lostCause(err) + "); the statement in progress was rolled back, nothing of it was committed", true
 	}

@@ -30,6 +30,9 @@ func checkLine(inv *Invocation, cmd *cobra.Command, args []string) error {
 	if g.Timeout < 0 {
 		return usageErrorf("invalid --timeout %s: want a positive duration such as 30s, or 0 for no limit", g.Timeout)
 	}
+	if g.LockTimeout < 0 {
+		return usageErrorf("invalid --lock-timeout %s: want a positive duration such as 30s, or 0 to wait for ever", g.LockTimeout)
+	}
 	if g.Actor != "" {
 		if err := client.CheckActor(strings.TrimSpace(g.Actor)); err != nil {
 			return err

@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -78,6 +76,7 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 			if err := checkLine(inv, cmd, args); err != nil {
 				return err
 			}
+			g.LockTimeoutSet = cmd.Flags().Changed("lock-timeout")
 			return inv.loadProfile()
 		},
 	}
@@ -98,6 +97,7 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 	pf.BoolVar(&g.Debug, "debug", false, "log each SQL statement and its duration to stderr")
 	pf.StringVar(&g.Actor, "actor", "", "who the operation log records (else B2BADMIN_ACTOR, else $USER@host)")
 	pf.DurationVar(&g.Timeout, "timeout", 0, "give up after this long (e.g. 30s; 0 = no limit)")
+	pf.DurationVar(&g.LockTimeout, "lock-timeout", DefaultLockTimeout, "fail a statement that waits longer than this for another session's lock (0 = wait for ever; else the profile's lock_timeout)")
 	pf.BoolVar(&g.ReadOnly, "read-only", false, "refuse every change; the connection is read-only too")
 	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return output.FormatNames(), cobra.ShellCompDirectiveNoFileComp
@@ -151,10 +151,12 @@ func (inv *Invocation) loadProfile() error {
 
 // Main runs b2badmin with args and returns the process exit code.
 func Main(args []string) int {
-	f := NewFactory(SystemStreams(), os.Getenv)
+	streams := processStreams()
+	f := NewFactory(streams, os.Getenv)
 	defer f.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(hardExit)
 	defer stop()
+	defer streams.watch(ctx)()
 	return Execute(ctx, f, args)
 }
 
@@ -169,11 +171,21 @@ func Execute(ctx context.Context, f *Factory, args []string) int {
 		return ExitOK
 	}
 	code, msg := classify(err)
+	if se := interruptedBy(ctx); se != nil {
+		// Whatever the command made of it, a run a signal ended exits as
+		// the shell expects of one: 130 for SIGINT, 143 for SIGTERM.
+		code = se.ExitCode()
+		if msg == interruptedMsg {
+			msg = "interrupted by " + signalName(se.sig) + "; nothing was committed by the interrupted statement"
+		}
+	}
 	if msg != "" {
 		fmt.Fprintln(f.IO.ErrOut, "b2badmin: "+oneLine(msg))
 	}
 	return code
 }
+
+const interruptedMsg = "interrupted; nothing was committed by the interrupted statement"
 
 // classify maps an error to its exit code and message.
 func classify(err error) (int, string) {
@@ -194,7 +206,7 @@ func classify(err error) (int, string) {
 	case client.IsRefused(err):
 		return ExitRefused, err.Error()
 	case errors.Is(err, context.Canceled):
-		return ExitFailure, "interrupted; nothing was committed by the interrupted statement"
+		return ExitFailure, interruptedMsg
 	case errors.Is(err, context.DeadlineExceeded):
 		return ExitFailure, "timed out (--timeout); the interrupted change was rolled back"
 	case isCobraUsage(err):
@@ -230,8 +242,13 @@ func commandContext(cmd *cobra.Command, inv *Invocation) (context.Context, conte
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	var cancel context.CancelFunc
 	if t := inv.Global.Timeout; t > 0 {
-		return context.WithTimeout(ctx, t)
+		ctx, cancel = context.WithTimeout(ctx, t)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
 	}
-	return context.WithCancel(ctx)
+	// Blocked output or input must not outlive --timeout (interrupt.go).
+	unwatch := inv.IO.watch(ctx)
+	return ctx, func() { unwatch(); cancel() }
 }

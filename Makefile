@@ -6,13 +6,27 @@ BIN        := bin/b2badmin
 DEMO_DIR   ?= /tmp/b2badmin-demo-$(shell id -u)
 DEMO_USERS ?= 20000
 GOFLAGS_TEST ?=
+# Installation layout (make install PREFIX=/usr DESTDIR=/tmp/pkg).
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
 
-.PHONY: all build demo demo-stop test test-short vet fuzz bench completions postgres clean
+# What `b2badmin version` reports. A release is a tag vX.Y.Z; between tags
+# the version is "dev" and the commit says which source it is.
+VERSION    ?= $(shell git describe --tags --match 'v[0-9]*' --dirty 2>/dev/null || echo dev)
+COMMIT     ?= $(shell git rev-parse HEAD 2>/dev/null)
+DIRTY      ?= $(shell git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo true)
+BUILD_DATE ?= $(shell date -u $${SOURCE_DATE_EPOCH:+-d @$$SOURCE_DATE_EPOCH} +%Y-%m-%dT%H:%M:%SZ)
+PKG        := github.com/b2badmin/b2badmin/commands
+LDFLAGS    := -X $(PKG).stampVersion=$(VERSION) -X $(PKG).stampCommit=$(COMMIT) -X $(PKG).stampDate=$(BUILD_DATE) -X $(PKG).stampDirty=$(DIRTY)
+
+.PHONY: all build demo demo-stop test test-short vet fuzz bench completions man docs install uninstall postgres clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/b2badmin
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/b2badmin
 
 # The PostgreSQL server binaries: present on CI machines; installed from
 # Debian's packages when missing and we are root.
@@ -59,8 +73,33 @@ completions: build
 	$(BIN) completion fish > completions/b2badmin.fish
 	$(BIN) completion powershell > completions/b2badmin.ps1
 
+# Man pages (man/, not committed: built from the command tree) and the
+# Markdown command reference (docs/commands/, committed; a test fails when
+# it is stale, as for completions).
+man:
+	$(GO) run ./internal/gendocs -man man
+
+docs:
+	$(GO) run ./internal/gendocs -markdown docs/commands
+
+# Installs the binary, its man pages and the completion scripts where each
+# shell looks for them (bash-completion, zsh site-functions, fish vendor
+# completions). PowerShell has no such place: see b2badmin completion --help.
+install: build man
+	install -Dm755 $(BIN) $(DESTDIR)$(BINDIR)/b2badmin
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -Dm644 completions/b2badmin.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/b2badmin
+	install -Dm644 completions/_b2badmin $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_b2badmin
+	install -Dm644 completions/b2badmin.fish $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/b2badmin.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/b2badmin $(DESTDIR)$(MANDIR)/man1/b2badmin.1 $(DESTDIR)$(MANDIR)/man1/b2badmin-*.1
+	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/b2badmin $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_b2badmin
+	rm -f $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/b2badmin.fish
+
 bench: build postgres
 	$(GO) run ./internal/bench
 
 clean:
-	rm -rf bin
+	rm -rf bin man

@@ -42,6 +42,9 @@ type Targets struct {
 	// SkipMissing changes the users that exist and reports the references
 	// that name nobody, instead of refusing the whole change (exit 3).
 	SkipMissing bool
+	// Union: with both Refs and Filter, the users either names (an access
+	// file's users and its scope's).
+	Union bool
 }
 
 // Empty reports whether t names nobody: a bulk change with neither
@@ -227,6 +230,10 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 		if err := p.writes.send(ctx, tx); err != nil {
 			return err
 		}
+		if a.Run != nil && a.Run.Totals != nil {
+			a.Run.Totals.Changes += int64(len(p.changes))
+			a.Run.Totals.Effects.add(p.totals)
+		}
 		res.Changes, res.Unchanged, res.Missing = p.changes, p.unchanged, missing
 		res.Effects, res.Lost, res.Secrets = p.totals, p.lost, p.secrets
 		if o.DryRun {
@@ -331,17 +338,21 @@ func (u lockedUser) ref() UserRef { return UserRef{ID: u.ID, Email: u.Email} }
 // that named nobody.
 func lockTargets(ctx context.Context, tx DBTX, t Targets, reads []followUp) ([]lockedUser, []string, error) {
 	var b sqlBuilder
-	var cond string
+	var conds []string
 	if len(t.Refs) > 0 {
 		keys, err := parseRefs(t.Refs)
 		if err != nil {
 			return nil, nil, err
 		}
-		cond = fmt.Sprintf("u.id = ANY(%s) OR lower(u.email) = ANY(%s) OR u.uuid = ANY(%s::uuid[])",
-			b.arg(keys.ids), b.arg(keys.emails), b.arg(keys.uuids))
-	} else {
-		cond = strings.Join(b.userConds(*t.Filter), "\n  AND ")
+		conds = append(conds, fmt.Sprintf("u.id = ANY(%s) OR lower(u.email) = ANY(%s) OR u.uuid = ANY(%s::uuid[])",
+			b.arg(keys.ids), b.arg(keys.emails), b.arg(keys.uuids)))
 	}
+	if t.Filter != nil && (len(t.Refs) == 0 || t.Union) {
+		if fc := b.userConds(*t.Filter); len(fc) > 0 {
+			conds = append(conds, strings.Join(fc, "\n  AND "))
+		}
+	}
+	cond := "(" + strings.Join(conds, ")\n   OR (") + ")"
 	from := "rbac_user u"
 	if t.Filter != nil && t.Filter.needsCompanyJoin() {
 		from += " LEFT JOIN rbac_company c ON c.id = u.company_id"

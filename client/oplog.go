@@ -35,6 +35,17 @@ type RunLine struct {
 	File      string
 	SHA256    string // of the batch's input
 	Line      int
+	// Totals, when set, collects the lines' counts for FinishRun instead
+	// of each line adding them to the run's row: a run of --atomic or
+	// --dry-run is one transaction, in which thousands of updates of one
+	// row would each walk all its earlier versions.
+	Totals *RunTotals
+}
+
+// RunTotals are a batch run's counts, collected line by line.
+type RunTotals struct {
+	Changes int64
+	Effects Effects
 }
 
 // Limits of the free text a change records (api_operationlog's columns).

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // A run is one invocation that wrote something: a command, or a whole
@@ -75,6 +76,16 @@ func (a Audit) queueRun(p *pipeline, changed int, e Effects) (string, error) {
 	if a.Reverts != "" {
 		reverts = a.Reverts
 	}
+	if r := a.Run; r != nil && r.Totals != nil {
+		// One transaction: the row is recorded once; FinishRun writes the counts.
+		const first = `
+INSERT INTO api_operationrun (id, started_at, ended_at, actor, command, target, mode, outcome, users_changed, changes,
+    tokens_blacklisted, sessions_deleted, devices_deleted, batch_file, batch_sha256, last_line, reverts_id)
+VALUES ($1::uuid, $2, now(), $3, $4, $5, $6, 'unfinished', NULL, 0, 0, 0, 0, $7, $8, NULL, NULL)
+ON CONFLICT (id) DO NOTHING`
+		p.exec(first, r.ID, r.StartedAt, a.Actor, a.Command, a.Target, r.Mode, r.File, r.SHA256)
+		return r.ID, nil
+	}
 	if r := a.Run; r != nil {
 		const line = `
 INSERT INTO api_operationrun AS r (id, started_at, ended_at, actor, command, target, mode, outcome, users_changed, changes,
@@ -103,14 +114,27 @@ VALUES ($1::uuid, now(), now(), $2, $3, $4, 'command', 'committed', $5, $5, $6, 
 	return id, nil
 }
 
-// FinishRun records how a batch run ended and how many users it changed;
-// it reports false when the batch wrote nothing, so has no run.
-func (c *Client) FinishRun(ctx context.Context, id, outcome string) (bool, error) {
+// FinishRun records how a batch run ended and how many users it changed
+// (and, given its lines' totals, its counts and last line); it reports
+// false when the batch wrote nothing, so has no run.
+func (c *Client) FinishRun(ctx context.Context, id, outcome string, t *RunTotals) (bool, error) {
 	const q = `
 UPDATE api_operationrun SET outcome = $2, ended_at = now(),
     users_changed = (SELECT count(DISTINCT target_user_id) FROM api_operationlog WHERE run_id = $1::uuid)
 WHERE id = $1::uuid`
-	tag, err := c.db.Exec(ctx, q, id, outcome)
+	const withTotals = `
+UPDATE api_operationrun SET outcome = $2, ended_at = now(),
+    users_changed = (SELECT count(DISTINCT target_user_id) FROM api_operationlog WHERE run_id = $1::uuid),
+    last_line = (SELECT max(batch_line) FROM api_operationlog WHERE run_id = $1::uuid),
+    changes = $3, tokens_blacklisted = $4, sessions_deleted = $5, devices_deleted = $6
+WHERE id = $1::uuid`
+	var tag pgconn.CommandTag
+	var err error
+	if t != nil {
+		tag, err = c.db.Exec(ctx, withTotals, id, outcome, t.Changes, t.Effects.TokensBlacklisted, t.Effects.SessionsDeleted, t.Effects.DevicesDeleted)
+	} else {
+		tag, err = c.db.Exec(ctx, q, id, outcome)
+	}
 	return tag.RowsAffected() == 1, err
 }
 

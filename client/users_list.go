@@ -426,18 +426,15 @@ func (b *sqlBuilder) userConds(f UserFilter) []string {
 	if f.Type != "" {
 		w = append(w, "u.type = "+b.arg(f.Type))
 	}
-	// Last login is compared through the expression rbac_user_last_login_id_idx
-	// indexes (never logged in = -infinity), so that a dormant-accounts
-	// selector is an index range, never-logged-in users excluded.
-	const lastLogin = "coalesce(u.last_login, '-infinity')"
+	// NULL (never logged in) is neither before nor after any time.
 	if f.LastLoginBefore != nil {
-		w = append(w, lastLogin+" > '-infinity' AND "+lastLogin+" < "+b.arg(*f.LastLoginBefore))
+		w = append(w, "u.last_login < "+b.arg(*f.LastLoginBefore))
 	}
 	if f.LastLoginAfter != nil {
-		w = append(w, lastLogin+" >= "+b.arg(*f.LastLoginAfter))
+		w = append(w, "u.last_login >= "+b.arg(*f.LastLoginAfter))
 	}
 	if f.NeverLoggedIn {
-		w = append(w, lastLogin+" = '-infinity'")
+		w = append(w, "u.last_login IS NULL")
 	}
 	if f.TwoFA != nil {
 		// A page probes the device indexes for its few rows (twoFAPageSQL);

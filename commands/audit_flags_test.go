@@ -67,7 +67,7 @@ func TestAuditFlags(t *testing.T) {
 		{"perms", "audit", "--policy", "p.yaml", "--as-of", "tomorrow"},
 		{"perms", "audit"},
 		{"groups", "audit", "--fail-on", "new"},
-		{"groups", "audit", "-o", "yaml"},
+		{"groups", "audit", "-o", "toml"},
 	} {
 		o, g, code, msg := auditFlagRun(t, append([]string{"x"}, bad...)...)
 		if code != ExitUsage || o != nil || g != nil {
@@ -83,7 +83,7 @@ func TestAuditFlags(t *testing.T) {
 func TestAuditFormatsInHelpAndCompletion(t *testing.T) {
 	for _, noun := range []string{"perms", "groups"} {
 		r := runCLI(t, "", noun, "audit", "--help")
-		if r.Code != 0 || !strings.Contains(r.Stdout, "output format: table|json|jsonl|csv|tsv|ids|junit|sarif|github|tap") || !strings.Contains(r.Stdout, "--fail-on") {
+		if r.Code != 0 || !strings.Contains(r.Stdout, "output format: table|json|jsonl|yaml|csv|tsv|ids|junit|sarif|github|tap") || !strings.Contains(r.Stdout, "--fail-on") {
 			t.Errorf("%s audit --help:\n%s", noun, r.Stdout)
 		}
 		if strings.Count(r.Stdout, "--output") != 1 {

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"fmt"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -58,6 +57,9 @@ func (a *auditFlags) parse(columns []string) (output.Format, error) {
 	fm, err := output.ParseFormatOf(a.Output, auditFormats)
 	if err != nil {
 		return "", usageError(err.Error())
+	}
+	if fm == output.YAML {
+		fm = output.JSON // setupOutput converts JSON to YAML (output_setup.go)
 	}
 	a.FailOn = strings.ToLower(strings.TrimSpace(a.FailOn))
 	switch a.FailOn {
@@ -218,11 +220,11 @@ func baselineCounts(findings, users int64, b client.BaselineCounts, base *client
 	return auditCounts{Findings: findings, Unchanged: b.Unchanged, New: b.New, Resolved: b.Resolved, Users: users, Baseline: base != nil}
 }
 
-// buildVersion is the module version the binary was built from, "" for a
-// development build.
+// buildVersion is the release the binary was built from (version.go:
+// the Makefile's tag or the module version), "" for a development build.
 func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	if v := buildInfo().Version; v != "dev" {
+		return v
 	}
 	return ""
 }

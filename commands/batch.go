@@ -27,6 +27,7 @@ type batchOptions struct {
 	dryRun          bool
 	csvFile         string
 	template        string
+	resume          string // a run to continue
 }
 
 // batchResultColumns are the per-line results of -o json|jsonl|csv|tsv.
@@ -91,8 +92,12 @@ func newBatchCmd(inv *Invocation) *cobra.Command {
 	fl.BoolVar(&o.dryRun, "dry-run", false, "run every line in one transaction, show the changes, then roll back")
 	fl.StringVar(&o.csvFile, "csv", "", "run --template once per row of this CSV file (header row names the columns; - = stdin)")
 	fl.StringVar(&o.template, "template", "", "command with {column} placeholders, each replaced by exactly one argument")
+	fl.StringVar(&o.resume, "resume", "", "continue run RUN of this same file (default mode) at the first line that did not commit")
 	cmd.MarkFlagsMutuallyExclusive("atomic", "continue-on-error")
 	cmd.MarkFlagsMutuallyExclusive("atomic", "dry-run")
+	cmd.MarkFlagsMutuallyExclusive("resume", "atomic")
+	cmd.MarkFlagsMutuallyExclusive("resume", "dry-run")
+	cmd.MarkFlagsMutuallyExclusive("resume", "continue-on-error")
 	cmd.MarkFlagsRequiredTogether("csv", "template")
 	return cmd
 }
@@ -139,6 +144,44 @@ func batchInput(inv *Invocation, o *batchOptions, args []string) (batchSource, [
 	return batchSource{name, hex.EncodeToString(h.Sum(nil))}, cmds, probs, nil
 }
 
+// resumePoint checks that run id can be resumed with this input and
+// returns the lines still to run: those after the run's last committed
+// line. A run with nothing left is reported and returns no run.
+func resumePoint(ctx context.Context, inv *Invocation, id string, src batchSource, cmds []batchCommand) (*client.Run, []batchCommand, error) {
+	c, err := inv.Client(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	run, err := c.GetRun(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case run.Mode == client.ModeBatchContinue:
+		return nil, nil, client.Refused("refused: run %s was a --continue-on-error batch: it ran every line already", run.ID)
+	case run.Mode != client.ModeBatch:
+		return nil, nil, client.Refused("refused: run %s is a %s, not a default-mode batch (an --atomic batch that stopped applied nothing: run it again)", run.ID, run.Mode)
+	case run.BatchSHA256 != src.sha256:
+		return nil, nil, client.Refused("refused: %s is not the input of run %s (its SHA-256 differs): a changed file cannot be resumed", src.name, run.ID)
+	}
+	last := 0
+	if run.LastLine != nil {
+		last = *run.LastLine
+	}
+	var rest []batchCommand
+	for _, bc := range cmds {
+		if bc.Line > last {
+			rest = append(rest, bc)
+		}
+	}
+	if len(rest) == 0 {
+		inv.notef("run %s: every line has committed; nothing to resume", run.ID)
+		return nil, nil, nil
+	}
+	inv.notef("run %s: resuming at %s:%d (lines up to %d committed)", run.ID, src.name, rest[0].Line, last)
+	return &run, rest, nil
+}
+
 // batchSource names a batch's input and its SHA-256.
 type batchSource struct {
 	name, sha256 string
@@ -162,6 +205,12 @@ func runBatch(cmd *cobra.Command, inv *Invocation, o *batchOptions, args []strin
 		return err
 	}
 	file := src.name
+	var resume *client.Run
+	if o.resume != "" {
+		if resume, cmds, err = resumePoint(ctx, inv, o.resume, src, cmds); err != nil || resume == nil {
+			return err
+		}
+	}
 	runner := newLineRunner(inv, cmd)
 	more, err := checkCommands(ctx, inv, file, cmds, notInBatch, runner.fixed)
 	if err != nil {
@@ -186,7 +235,7 @@ func runBatch(cmd *cobra.Command, inv *Invocation, o *batchOptions, args []strin
 		return err
 	}
 	b := &batchRun{
-		inv: inv, o: o, src: src, runner: runner, pool: c,
+		inv: inv, o: o, src: src, runner: runner, pool: c, resumed: resume,
 		structured: fm != output.Table,
 	}
 	if b.structured {
@@ -220,6 +269,8 @@ type batchRun struct {
 	src        batchSource
 	runID      string
 	started    time.Time
+	totals     *client.RunTotals // --atomic and --dry-run: the lines' counts
+	resumed    *client.Run       // the run this one continues
 	runner     *lineRunner
 	pool       *client.Client
 	structured bool
@@ -242,8 +293,12 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 	// transaction): a batch that only reads leaves no run, and in --atomic
 	// or --dry-run the record commits or rolls back with everything else.
 	b.runID, b.started = client.NewRunID(), time.Now()
+	if b.resumed != nil {
+		b.runID, b.started = b.resumed.ID, b.resumed.StartedAt
+	}
 	var tx pgx.Tx
 	if b.o.atomic || b.o.dryRun {
+		b.totals = &client.RunTotals{}
 		var err error
 		if tx, err = b.pool.DB().Begin(ctx); err != nil {
 			return err
@@ -314,8 +369,15 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, bc *batchCommand) (int
 		w = &buf
 	}
 	meta := &BatchLine{Run: client.RunLine{ID: b.runID, StartedAt: b.started, Mode: b.mode(), File: b.src.name,
-		SHA256: b.src.sha256, Line: bc.Line}, Confirmed: true}
+		SHA256: b.src.sha256, Line: bc.Line, Totals: b.totals}, Confirmed: true}
+	var saved client.RunTotals
+	if b.totals != nil {
+		saved = *b.totals
+	}
 	code, msg := b.runner.run(ctx, bc.Args, meta, lineIO{in: strings.NewReader(""), out: w})
+	if code != ExitOK && b.totals != nil {
+		*b.totals = saved // the line's savepoint is rolled back with its counts
+	}
 	var changes any
 	if sp != nil {
 		if b.o.dryRun && code == ExitOK {
@@ -369,7 +431,7 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, fir
 	case tx != nil:
 		// Not cancellable: once COMMIT is sent, wait for its outcome so the
 		// summary is true either way.
-		recorded, err := b.pool.WithDB(tx).FinishRun(bg, b.runID, client.RunCommitted)
+		recorded, err := b.pool.WithDB(tx).FinishRun(bg, b.runID, client.RunCommitted, b.totals)
 		if err != nil {
 			return err
 		}
@@ -394,7 +456,7 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, fir
 	if outcome != "" {
 		fctx, cancel := context.WithTimeout(bg, 10*time.Second)
 		defer cancel()
-		recorded, err := b.pool.FinishRun(fctx, b.runID, outcome)
+		recorded, err := b.pool.FinishRun(fctx, b.runID, outcome, nil)
 		if err != nil {
 			fmt.Fprintf(errOut, "b2badmin: could not record how run %s ended: %v\n", b.runID, client.Scrub(err.Error()))
 		}

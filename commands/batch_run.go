@@ -43,7 +43,7 @@ func newLineRunner(inv *Invocation, cmd *cobra.Command) *lineRunner {
 			return
 		}
 		switch fl.Name {
-		case "output", "columns", "no-headers", "help":
+		case "output", "columns", "no-headers", "help", "jq": // --jq filters the batch's own results
 			return
 		}
 		r.inherited = append(r.inherited, "--"+fl.Name+"="+fl.Value.String())

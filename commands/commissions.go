@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -15,7 +16,7 @@ import (
 // the transfers behind the turnover.
 func newCommissionsCmd(inv *Invocation) *cobra.Command {
 	cmd := &cobra.Command{Use: "commissions", Aliases: []string{"commission"}, Short: "Company turnover, personal commission plans and their transfers"}
-	cmd.AddCommand(newCommissionsShowCmd(inv), newCmdCommissionsSet(inv, nil), newCommissionsTransfersCmd(inv))
+	cmd.AddCommand(newCmdCommissionsShow(inv, nil), newCmdCommissionsSet(inv, nil), newCmdCommissionsTransfers(inv, nil))
 	return cmd
 }
 
@@ -42,48 +43,63 @@ func strOrNil(s *string) any {
 	return *s
 }
 
-func newCommissionsShowCmd(inv *Invocation) *cobra.Command {
-	var asOf string
+// commissionsShowOptions are `commissions show`.
+type commissionsShowOptions struct {
+	*Invocation
+	User string
+	AsOf string
+	At   time.Time // --as-of, else now (PreRunE)
+}
+
+func newCmdCommissionsShow(inv *Invocation, runF func(context.Context, *commissionsShowOptions) error) *cobra.Command {
+	o := &commissionsShowOptions{Invocation: inv}
 	cmd := &cobra.Command{
 		Use:   "show USER",
 		Short: "Company turnover (this month to date, last month; UTC) and the user's personal plans",
 		Long: "Turnover is SUM(amount_usd) over the transfers of the user's company in half-open UTC calendar months. " +
 			"-o json|jsonl prints one object (turnovers as exact decimal strings); table prints a turnover summary " +
 			"and then the plans; csv, tsv and ids print the plans as rows and the summary on stderr.",
+		Example:     "  b2badmin commissions show 42\n  b2badmin commissions show 42 --as-of 2024-05-31 -o json",
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			at := time.Now()
-			if asOf != "" {
-				t, err := parseTime("--as-of", asOf, lowerBound, at)
+		PreRunE: func(*cobra.Command, []string) error {
+			o.At = time.Now()
+			if o.AsOf != "" {
+				t, err := parseTime("--as-of", o.AsOf, lowerBound, o.At)
 				if err != nil {
 					return err
 				}
-				at = t
+				o.At = t
 			}
-			fm, err := inv.OutputFormat()
-			if err != nil {
-				return err
-			}
-			ctx, cancel := commandContext(cmd, inv)
-			defer cancel()
-			c, err := inv.ReadClient(ctx)
-			if err != nil {
-				return err
-			}
-			u, err := client.ResolveUser(ctx, c.DB(), args[0])
-			if err != nil {
-				return err
-			}
-			s, err := c.CommissionSummary(ctx, u, at)
-			if err != nil {
-				return err
-			}
-			return writeCommissionSummary(inv, fm, s)
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.User = args[0]
+			return runCmd(cmd, inv, o, runF, runCommissionsShow)
 		},
 	}
-	cmd.Flags().StringVar(&asOf, "as-of", "", "compute \"this month\" as the UTC month containing this time (default now): "+timeHelp)
-	return withColumns(cmd, planColumns)
+	cmd.Flags().StringVar(&o.AsOf, "as-of", "", "compute \"this month\" as the UTC month containing this time (default now): "+timeHelp)
+	return withJSONShape(withColumns(cmd, planColumns), client.CommissionSummary{})
+}
+
+func runCommissionsShow(ctx context.Context, o *commissionsShowOptions) error {
+	fm, err := o.OutputFormat()
+	if err != nil {
+		return err
+	}
+	c, err := o.ReadClient(ctx)
+	if err != nil {
+		return err
+	}
+	u, err := client.ResolveUser(ctx, c.DB(), o.User)
+	if err != nil {
+		return err
+	}
+	s, err := c.CommissionSummary(ctx, u, o.At)
+	if err != nil {
+		return err
+	}
+	return writeCommissionSummary(o.Invocation, fm, s)
 }
 
 // writeCommissionSummary: JSON formats get the whole object; table, CSV,
@@ -137,53 +153,68 @@ var transferColumns = output.Columns{
 	{Key: "company_id", Header: "Company ID"},
 }
 
-func newCommissionsTransfersCmd(inv *Invocation) *cobra.Command {
-	var month string
+// commissionsTransfersOptions are `commissions transfers`.
+type commissionsTransfersOptions struct {
+	*Invocation
+	User  string
+	Month string
+	M     client.MonthRange // --month, else this month (PreRunE)
+}
+
+func newCmdCommissionsTransfers(inv *Invocation, runF func(context.Context, *commissionsTransfersOptions) error) *cobra.Command {
+	o := &commissionsTransfersOptions{Invocation: inv}
 	cmd := &cobra.Command{
 		Use:         "transfers USER",
 		Short:       "The company transfers behind the turnover for one UTC calendar month (default this month)",
+		Example:     "  b2badmin commissions transfers 42 --month 2024-05 -o csv",
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			m := client.MonthOf(time.Now())
-			if month != "" {
-				t, err := time.Parse("2006-01", month)
+		PreRunE: func(*cobra.Command, []string) error {
+			o.M = client.MonthOf(time.Now())
+			if o.Month != "" {
+				t, err := time.Parse("2006-01", o.Month)
 				if err != nil || t.Year() < 1970 {
-					return usageErrorf("invalid --month %q: want YYYY-MM", month)
+					return usageErrorf("invalid --month %q: want YYYY-MM", o.Month)
 				}
-				m = client.MonthOf(t)
+				o.M = client.MonthOf(t)
 			}
-			fm, p, err := inv.selectColumns(transferColumns)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := commandContext(cmd, inv)
-			defer cancel()
-			c, err := inv.ReadClient(ctx)
-			if err != nil {
-				return err
-			}
-			u, err := client.ResolveUser(ctx, c.DB(), args[0])
-			if err != nil {
-				return err
-			}
-			w := output.NewRowWriter(fm, inv.IO.Out, p, inv.OutputOptions())
-			hasCompany, err := c.CompanyTransfers(ctx, u.ID, m, func(t client.Transfer) error {
-				var uid any
-				if t.UserID != nil {
-					uid = *t.UserID
-				}
-				return w.Write([]any{t.ID, t.CreatedAt, t.AmountUSD, t.Currency, uid, t.CompanyID})
-			})
-			if err != nil {
-				return err
-			}
-			if !hasCompany {
-				fmt.Fprintf(inv.IO.ErrOut, "b2badmin: %s has no company, so no company transfers\n", u.Email)
-			}
-			return w.Close()
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.User = args[0]
+			return runCmd(cmd, inv, o, runF, runCommissionsTransfers)
 		},
 	}
-	cmd.Flags().StringVar(&month, "month", "", "UTC calendar month YYYY-MM (default this month)")
+	cmd.Flags().StringVar(&o.Month, "month", "", "UTC calendar month YYYY-MM (default this month)")
 	return withColumns(cmd, transferColumns)
+}
+
+func runCommissionsTransfers(ctx context.Context, o *commissionsTransfersOptions) error {
+	fm, p, err := o.selectColumns(transferColumns)
+	if err != nil {
+		return err
+	}
+	c, err := o.ReadClient(ctx)
+	if err != nil {
+		return err
+	}
+	u, err := client.ResolveUser(ctx, c.DB(), o.User)
+	if err != nil {
+		return err
+	}
+	w := output.NewRowWriter(fm, o.IO.Out, p, o.OutputOptions())
+	hasCompany, err := c.CompanyTransfers(ctx, u.ID, o.M, func(t client.Transfer) error {
+		var uid any
+		if t.UserID != nil {
+			uid = *t.UserID
+		}
+		return w.Write([]any{t.ID, t.CreatedAt, t.AmountUSD, t.Currency, uid, t.CompanyID})
+	})
+	if err != nil {
+		return err
+	}
+	if !hasCompany {
+		o.notef("%s has no company, so no company transfers", u.Email)
+	}
+	return w.Close()
 }

@@ -30,7 +30,15 @@ func withColumns(cmd *cobra.Command, cols output.Columns) *cobra.Command {
 // a shell must never hang on a Tab.
 const userCompletionTimeout = time.Second
 
-func newCompletionCmd(inv *Invocation) *cobra.Command {
+// completionOptions are `completion`.
+type completionOptions struct {
+	*Invocation
+	Shell string
+	root  *cobra.Command
+}
+
+func newCmdCompletion(inv *Invocation, runF func(context.Context, *completionOptions) error) *cobra.Command {
+	o := &completionOptions{Invocation: inv}
 	return &cobra.Command{
 		Use:   "completion bash|zsh|fish|powershell",
 		Short: "Print the shell completion script",
@@ -41,22 +49,29 @@ func newCompletionCmd(inv *Invocation) *cobra.Command {
   powershell: b2badmin completion powershell | Out-String | Invoke-Expression
 The scripts ask b2badmin for group names, permission identifiers and
 --columns values (no database needed) and for user emails (when a database
-answers within 1 s).`,
+answers within 1 s). "make install" puts the bash, zsh and fish scripts
+where those shells look for them.`,
+		Example:   "  source <(b2badmin completion bash)",
 		ValidArgs: []string{"bash", "zsh", "fish", "powershell"},
 		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			root, w := cmd.Root(), inv.IO.Out
-			switch args[0] {
-			case "bash":
-				return root.GenBashCompletionV2(w, true)
-			case "zsh":
-				return root.GenZshCompletion(w)
-			case "fish":
-				return root.GenFishCompletion(w, true)
-			}
-			return root.GenPowerShellCompletionWithDesc(w)
+			o.Shell, o.root = args[0], cmd.Root()
+			return runCmd(cmd, inv, o, runF, runCompletion)
 		},
 	}
+}
+
+func runCompletion(_ context.Context, o *completionOptions) error {
+	w := o.IO.Out
+	switch o.Shell {
+	case "bash":
+		return o.root.GenBashCompletionV2(w, true)
+	case "zsh":
+		return o.root.GenZshCompletion(w)
+	case "fish":
+		return o.root.GenFishCompletion(w, true)
+	}
+	return o.root.GenPowerShellCompletionWithDesc(w)
 }
 
 // installCompletions wires dynamic completion into a finished tree: every

@@ -60,7 +60,7 @@ func TestCompletionDynamic(t *testing.T) {
 		t.Errorf("completion: %q", got)
 	}
 	// -o offers every format; the shell filters by what was typed.
-	if got := complete(t, "", "-o", "js"); !reflect.DeepEqual(got, []string{"table", "json", "jsonl", "csv", "tsv", "ids"}) {
+	if got := complete(t, "", "-o", "js"); !reflect.DeepEqual(got, []string{"table", "json", "jsonl", "yaml", "csv", "tsv", "ids"}) {
 		t.Errorf("-o: %q", got)
 	}
 }

@@ -112,7 +112,7 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	for _, args := range [][]string{
 		{"no-such-command"},
 		{"db", "status", "--no-such-flag"},
-		{"db", "status", "-o", "yaml"},
+		{"db", "status", "-o", "xml"},
 		{"db", "seed", "--users", "0"},
 		{"db", "status", "extra-arg"},
 		{"--timeout", "soon", "db", "status"},

@@ -25,16 +25,24 @@ type IOStreams struct {
 	InTTY  bool
 	OutTTY bool
 	ErrTTY bool
+	// Width is the terminal's width when Out is one (0: unknown).
+	Width int
 }
 
 // SystemStreams are the process's own streams.
 func SystemStreams() *IOStreams {
-	return &IOStreams{
+	s := &IOStreams{
 		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
 		InTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		OutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		ErrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
+	if s.OutTTY {
+		if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+			s.Width = w
+		}
+	}
+	return s
 }
 
 // GlobalOptions are the root command's persistent flags. A fresh value is
@@ -57,6 +65,9 @@ type GlobalOptions struct {
 	// says the flag was given.
 	LockTimeout    time.Duration
 	LockTimeoutSet bool
+	JQ             string // --jq: filter the JSON output (output_setup.go)
+	Quiet          bool   // --quiet: no notes on stderr
+	NoPager        bool   // --no-pager
 }
 
 // BatchLine is set while a batch runs one of its lines.
@@ -73,6 +84,9 @@ type BatchLine struct {
 type Factory struct {
 	IO     *IOStreams
 	Getenv func(string) string
+	// LookupEnv tells a variable set empty from one unset (B2BADMIN_PAGER=
+	// turns the pager off); by default, set means non-empty.
+	LookupEnv func(string) (string, bool)
 
 	mu     sync.Mutex
 	client *client.Client
@@ -90,7 +104,8 @@ func NewFactory(io *IOStreams, getenv func(string) string) *Factory {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	return &Factory{IO: io, Getenv: getenv, clientFor: client.Connect}
+	lookup := func(k string) (string, bool) { v := getenv(k); return v, v != "" }
+	return &Factory{IO: io, Getenv: getenv, LookupEnv: lookup, clientFor: client.Connect}
 }
 
 // Invocation is one command line being run: its streams (a batch line has
@@ -168,10 +183,8 @@ func (inv *Invocation) ReadClient(ctx context.Context) (*client.Client, error) {
 
 func (inv *Invocation) connectOptions() client.Options {
 	g := inv.Global
-	o := client.Options{DSN: client.ResolveDSN(g.DSN, inv.Getenv), ReadOnly: inv.ReadOnly(), LockTimeout: inv.lockTimeout()}
-	if g.DSN == "" && inv.profile != nil && inv.profile.DSN != "" {
-		o.DSN = inv.profile.DSN
-	}
+	dsn, _ := inv.resolvedDSN()
+	o := client.Options{DSN: dsn, ReadOnly: inv.ReadOnly(), LockTimeout: inv.lockTimeout()}
 	if g.Debug {
 		o.Debug = inv.IO.ErrOut
 	}
@@ -193,6 +206,25 @@ func (inv *Invocation) lockTimeout() time.Duration {
 		return *inv.profile.lockTimeout
 	}
 	return DefaultLockTimeout
+}
+
+// resolvedDSN is the connection string and where it came from: --dsn,
+// the profile's dsn, B2BADMIN_DSN, DATABASE_URL, else "" (pgx reads the
+// libpq PG* variables). `config view` shows the source.
+func (inv *Invocation) resolvedDSN() (string, string) {
+	g := inv.Global
+	switch {
+	case strings.TrimSpace(g.DSN) != "":
+		return g.DSN, "--dsn"
+	case inv.profile != nil && inv.profile.DSN != "":
+		return inv.profile.DSN, "profile " + inv.profile.Name
+	}
+	for _, k := range []string{"B2BADMIN_DSN", "DATABASE_URL"} {
+		if v := inv.Getenv(k); strings.TrimSpace(v) != "" {
+			return v, k
+		}
+	}
+	return "", "PG* variables"
 }
 
 // ReadOnly reports whether mutations are refused (--read-only or a
@@ -255,6 +287,10 @@ func (inv *Invocation) OutputFormat() (output.Format, error) {
 	if err != nil {
 		return "", usageError(err.Error())
 	}
+	if fm == output.YAML {
+		// Commands render JSON; setupOutput converts it (one shape, two syntaxes).
+		return output.JSON, nil
+	}
 	return fm, nil
 }
 
@@ -265,6 +301,7 @@ func (inv *Invocation) OutputOptions() output.Options {
 		Raw:       inv.Global.Raw,
 		TTY:       inv.IO.OutTTY,
 		NoColor:   inv.Getenv("NO_COLOR") != "" || inv.Getenv("TERM") == "dumb",
+		Width:     inv.terminalWidth(),
 	}
 }
 

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/b2badmin/b2badmin/client/catalog"
@@ -9,7 +11,7 @@ import (
 
 func newGroupsCmd(inv *Invocation) *cobra.Command {
 	cmd := &cobra.Command{Use: "groups", Aliases: []string{"group"}, Short: "The ten user groups: list them, audit the rules on them"}
-	cmd.AddCommand(newGroupsListCmd(inv), newCmdGroupsAudit(inv, nil))
+	cmd.AddCommand(newCmdGroupsList(inv, nil), newCmdGroupsAudit(inv, nil))
 	return cmd
 }
 
@@ -23,31 +25,40 @@ var groupColumns = output.Columns{
 	{Key: "needs_company", Header: "Needs company", Default: true},
 }
 
-func newGroupsListCmd(inv *Invocation) *cobra.Command {
+// groupsListOptions are `groups list`.
+type groupsListOptions struct {
+	*Invocation
+}
+
+func newCmdGroupsList(inv *Invocation, runF func(context.Context, *groupsListOptions) error) *cobra.Command {
+	o := &groupsListOptions{Invocation: inv}
 	return withColumns(&cobra.Command{
 		Use:   "list",
 		Short: "List the groups with their member counts and rules",
 		Long: `List the groups with member counts (all members and active ones) and the
 rules b2badmin enforces: a role group is exclusive (a user holds at most
 one), some need a user type, API needs a linked company.`,
-		Args: cobra.NoArgs,
+		Example: "  b2badmin groups list\n  b2badmin groups list -o json --jq '.[] | select(.role) | .name'",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, cancel := commandContext(cmd, inv)
-			defer cancel()
-			c, err := inv.ReadClient(ctx)
-			if err != nil {
-				return err
-			}
-			gs, err := c.GroupCounts(ctx)
-			if err != nil {
-				return err
-			}
-			rows := make([][]any, len(gs))
-			for i, g := range gs {
-				rule, _ := catalog.LookupGroup(g.Name)
-				rows[i] = []any{int64(g.ID), g.Name, g.Members, g.Active, rule.Role, rule.RequiredType, rule.NeedsCompany}
-			}
-			return renderRows(inv, groupColumns, rows)
+			return runCmd(cmd, inv, o, runF, runGroupsList)
 		},
 	}, groupColumns)
+}
+
+func runGroupsList(ctx context.Context, o *groupsListOptions) error {
+	c, err := o.ReadClient(ctx)
+	if err != nil {
+		return err
+	}
+	gs, err := c.GroupCounts(ctx)
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(gs))
+	for i, g := range gs {
+		rule, _ := catalog.LookupGroup(g.Name)
+		rows[i] = []any{int64(g.ID), g.Name, g.Members, g.Active, rule.Role, rule.RequiredType, rule.NeedsCompany}
+	}
+	return renderRows(o.Invocation, groupColumns, rows)
 }

@@ -38,11 +38,13 @@ func (r cliRun) run(t testing.TB, args ...string) cliResult {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	streams := &IOStreams{In: strings.NewReader(r.Stdin), Out: &out, ErrOut: &errOut, InTTY: r.TTY, OutTTY: r.TTY, ErrTTY: r.TTY}
-	env := map[string]string{"B2BADMIN_DSN": r.DSN, "USER": "tester", "XDG_CONFIG_HOME": t.TempDir()}
+	// No pager unless a test asks for one: TTY runs must not depend on less.
+	env := map[string]string{"B2BADMIN_DSN": r.DSN, "USER": "tester", "XDG_CONFIG_HOME": t.TempDir(), "B2BADMIN_PAGER": ""}
 	for k, v := range r.Env {
 		env[k] = v
 	}
 	f := NewFactory(streams, func(k string) string { return env[k] })
+	f.LookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	defer f.Close()
 	code := Execute(context.Background(), f, args)
 	return cliResult{Stdout: out.String(), Stderr: errOut.String(), Code: code}

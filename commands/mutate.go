@@ -31,6 +31,7 @@ func addMutateFlags(cmd *cobra.Command, m *mutateFlags) {
 
 // addSafetyFlags are --dry-run, --yes, --max-affected and --reason.
 func addSafetyFlags(cmd *cobra.Command, m *mutateFlags) {
+	withColumns(cmd, changeColumns) // what --dry-run and -o print (changes.go)
 	fl := cmd.Flags()
 	fl.BoolVar(&m.DryRun, "dry-run", false, "show the exact change list and change nothing (the same statements run, then roll back)")
 	fl.BoolVarP(&m.Yes, "yes", "y", false, "confirm a change to more than one user without a prompt")

@@ -26,12 +26,12 @@ An unknown permission or a glob matching nothing is refused (exit 4) with the
 closest identifiers suggested.`,
 	}
 	cmd.AddCommand(
-		newPermsListCmd(inv),
-		newPermsShowCmd(inv),
+		newCmdPermsList(inv, nil),
+		newCmdPermsShow(inv, nil),
 		newCmdPermsGrant(inv, true, nil),
 		newCmdPermsGrant(inv, false, nil),
 		newCmdPermsAudit(inv, nil),
-		newPermsExportCmd(inv),
+		newCmdPermsExport(inv, nil),
 	)
 	return cmd
 }

@@ -111,7 +111,7 @@ func runPermsAudit(opts *permsAuditOptions) error {
 	// The policy is checked before connecting: a broken file fails fast, offline.
 	pol, err := policy.Load(opts.Policy)
 	if err != nil {
-		return policyError(inv, err)
+		return fileErrors(inv, err)
 	}
 	base, closeBase, err := openBaseline(opts.Baseline, client.BaselinePerms)
 	if err != nil {
@@ -168,10 +168,10 @@ func userSubject(id int64, email string) string {
 
 func userSubjectID(id int64) string { return "user/" + strconv.FormatInt(id, 10) }
 
-// policyError reports an invalid policy: every problem on its own line,
-// FILE:LINE each, the last as the command's error (exit 4). A file that
+// fileErrors reports an invalid policy or access file: every problem on
+// its own line, FILE:LINE each, the last as the command's error (exit 4). A file that
 // cannot be read at all is an I/O failure (exit 1).
-func policyError(inv *Invocation, err error) error {
+func fileErrors(inv *Invocation, err error) error {
 	var es policy.Errors
 	if !errors.As(err, &es) || len(es) == 0 {
 		return err

@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/b2badmin/b2badmin/client"
@@ -13,7 +15,14 @@ var exportColumns = output.Columns{
 	{Key: "permission", Header: "Permission", Default: true},
 }
 
-func newPermsExportCmd(inv *Invocation) *cobra.Command {
+// permsExportOptions are `perms export`.
+type permsExportOptions struct {
+	*Invocation
+	OutputSet bool // -o given: else CSV, the baseline format
+}
+
+func newCmdPermsExport(inv *Invocation, runF func(context.Context, *permsExportOptions) error) *cobra.Command {
+	o := &permsExportOptions{Invocation: inv}
 	return withColumns(&cobra.Command{
 		Use:   "export",
 		Short: "Write every user's extra permissions as CSV (a baseline for perms audit)",
@@ -24,38 +33,41 @@ streaming. CSV unless -o says otherwise. The file is what
 		Example: `  b2badmin perms export > perms-$(date +%F).csv`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fm := output.CSV
-			if fl := cmd.Flag("output"); fl != nil && fl.Changed {
-				var err error
-				if fm, err = inv.OutputFormat(); err != nil {
-					return err
-				}
-			}
-			proj, err := exportColumns.Select(inv.Global.Columns, fm)
-			if err != nil {
-				return usageError(err.Error())
-			}
-			ctx, cancel := commandContext(cmd, inv)
-			defer cancel()
-			c, err := inv.ReadClient(ctx)
-			if err != nil {
-				return err
-			}
-			w := output.NewRowWriter(fm, inv.IO.Out, proj, inv.OutputOptions())
-			row := make([]any, 3)
-			err = c.EachUserGrants(ctx, func(u *client.UserGrants) error {
-				for _, p := range u.Perms {
-					row[0], row[1], row[2] = u.UserID, u.Email, p.ID
-					if err := w.Write(row); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if cerr := w.Close(); err == nil {
-				err = cerr
-			}
-			return err
+			o.OutputSet = cmd.Flags().Changed("output")
+			return runCmd(cmd, inv, o, runF, runPermsExport)
 		},
 	}, exportColumns)
+}
+
+func runPermsExport(ctx context.Context, o *permsExportOptions) error {
+	fm := output.CSV
+	if o.OutputSet {
+		var err error
+		if fm, err = o.OutputFormat(); err != nil {
+			return err
+		}
+	}
+	proj, err := exportColumns.Select(o.Global.Columns, fm)
+	if err != nil {
+		return usageError(err.Error())
+	}
+	c, err := o.ReadClient(ctx)
+	if err != nil {
+		return err
+	}
+	w := output.NewRowWriter(fm, o.IO.Out, proj, o.OutputOptions())
+	row := make([]any, 3)
+	err = c.EachUserGrants(ctx, func(u *client.UserGrants) error {
+		for _, p := range u.Perms {
+			row[0], row[1], row[2] = u.UserID, u.Email, p.ID
+			if err := w.Write(row); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"sort"
 	"strings"
 
@@ -18,12 +19,14 @@ var permCatalogColumns = output.Columns{
 	{Key: "codename", Header: "Codename"},
 }
 
+// permsListOptions are `perms list`.
 type permsListOptions struct {
-	app, model, search string
+	*Invocation
+	App, Model, Search string
 }
 
-func newPermsListCmd(inv *Invocation) *cobra.Command {
-	o := &permsListOptions{}
+func newCmdPermsList(inv *Invocation, runF func(context.Context, *permsListOptions) error) *cobra.Command {
+	o := &permsListOptions{Invocation: inv}
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "The catalog of the 401 extra permissions (no database needed)",
@@ -31,32 +34,36 @@ func newPermsListCmd(inv *Invocation) *cobra.Command {
   b2badmin perms list --search wallet -o ids`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var rows [][]any
-			for _, p := range filterCatalog(o) {
-				rows = append(rows, []any{p.ID(), p.AppLabel, p.Model, p.Label, p.Codename})
-			}
-			return renderRows(inv, permCatalogColumns, rows)
+			return runCmd(cmd, inv, o, runF, runPermsList)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&o.app, "app", "", "only this app label (e.g. api, kyc)")
-	fl.StringVar(&o.model, "model", "", "only this model (e.g. wallet)")
-	fl.StringVar(&o.search, "search", "", "case-insensitive substring of the identifier or the label")
+	fl.StringVar(&o.App, "app", "", "only this app label (e.g. api, kyc)")
+	fl.StringVar(&o.Model, "model", "", "only this model (e.g. wallet)")
+	fl.StringVar(&o.Search, "search", "", "case-insensitive substring of the identifier or the label")
 	_ = cmd.RegisterFlagCompletionFunc("app", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return catalogApps(), cobra.ShellCompDirectiveNoFileComp
 	})
 	return withColumns(cmd, permCatalogColumns)
 }
 
+func runPermsList(_ context.Context, o *permsListOptions) error {
+	var rows [][]any
+	for _, p := range filterCatalog(o) {
+		rows = append(rows, []any{p.ID(), p.AppLabel, p.Model, p.Label, p.Codename})
+	}
+	return renderRows(o.Invocation, permCatalogColumns, rows)
+}
+
 // filterCatalog applies list's filters; app and model compare without case.
 func filterCatalog(o *permsListOptions) []catalog.Permission {
-	search := strings.ToLower(o.search)
+	search := strings.ToLower(o.Search)
 	var out []catalog.Permission
 	for _, p := range catalog.Permissions() {
-		if o.app != "" && !strings.EqualFold(p.AppLabel, o.app) {
+		if o.App != "" && !strings.EqualFold(p.AppLabel, o.App) {
 			continue
 		}
-		if o.model != "" && !strings.EqualFold(p.Model, o.model) {
+		if o.Model != "" && !strings.EqualFold(p.Model, o.Model) {
 			continue
 		}
 		if search != "" && !strings.Contains(strings.ToLower(p.ID()), search) && !strings.Contains(strings.ToLower(p.Label), search) {
@@ -87,32 +94,43 @@ var userPermColumns = output.Columns{
 	{Key: "email", Header: "Email"},
 }
 
-func newPermsShowCmd(inv *Invocation) *cobra.Command {
+// permsShowOptions are `perms show`.
+type permsShowOptions struct {
+	*Invocation
+	User string
+}
+
+func newCmdPermsShow(inv *Invocation, runF func(context.Context, *permsShowOptions) error) *cobra.Command {
+	o := &permsShowOptions{Invocation: inv}
 	return withColumns(&cobra.Command{
 		Use:         "show USER",
 		Short:       "A user's extra permissions (USER: ID, email or UUID)",
+		Example:     "  b2badmin perms show 42\n  b2badmin perms show 42 -o ids",
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx, cancel := commandContext(cmd, inv)
-			defer cancel()
-			c, err := inv.ReadClient(ctx)
-			if err != nil {
-				return err
-			}
-			u, err := c.ResolveUsers(ctx, args)
-			if err != nil {
-				return err
-			}
-			perms, err := c.UserPerms(ctx, u[0])
-			if err != nil {
-				return err
-			}
-			rows := make([][]any, len(perms))
-			for i, p := range perms {
-				rows[i] = []any{p.ID, p.Label, u[0].ID, u[0].Email}
-			}
-			return renderRows(inv, userPermColumns, rows)
+			o.User = args[0]
+			return runCmd(cmd, inv, o, runF, runPermsShow)
 		},
 	}, userPermColumns)
+}
+
+func runPermsShow(ctx context.Context, o *permsShowOptions) error {
+	c, err := o.ReadClient(ctx)
+	if err != nil {
+		return err
+	}
+	u, err := c.ResolveUsers(ctx, []string{o.User})
+	if err != nil {
+		return err
+	}
+	perms, err := c.UserPerms(ctx, u[0])
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(perms))
+	for i, p := range perms {
+		rows[i] = []any{p.ID, p.Label, u[0].ID, u[0].Email}
+	}
+	return renderRows(o.Invocation, userPermColumns, rows)
 }

@@ -35,9 +35,12 @@ func nouns() []noun {
 		{[]string{"commissions", "commission"}, newCommissionsCmd},
 		{[]string{"log"}, newLogCmd},
 		{[]string{"undo"}, func(inv *Invocation) *cobra.Command { return newCmdUndo(inv, nil) }},
+		{[]string{"access"}, newAccessCmd},
 		{[]string{"batch"}, newBatchCmd},
 		{[]string{"shell"}, newShellCmd},
-		{[]string{"completion"}, newCompletionCmd},
+		{[]string{"completion"}, func(inv *Invocation) *cobra.Command { return newCmdCompletion(inv, nil) }},
+		{[]string{"version"}, func(inv *Invocation) *cobra.Command { return newCmdVersion(inv, nil) }},
+		{[]string{"config"}, newConfigCmd},
 	}
 }
 
@@ -77,9 +80,14 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 				return err
 			}
 			g.LockTimeoutSet = cmd.Flags().Changed("lock-timeout")
-			return inv.loadProfile()
+			if err := inv.loadProfile(); err != nil {
+				return err
+			}
+			return inv.setupOutput(cmd)
 		},
+		Version: buildInfo().String(),
 	}
+	root.SetVersionTemplate("b2badmin {{.Version}}\n")
 	root.SetIn(inv.IO.In)
 	root.SetOut(inv.IO.Out)
 	root.SetErr(inv.IO.ErrOut)
@@ -99,6 +107,7 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 	pf.DurationVar(&g.Timeout, "timeout", 0, "give up after this long (e.g. 30s; 0 = no limit)")
 	pf.DurationVar(&g.LockTimeout, "lock-timeout", DefaultLockTimeout, "fail a statement that waits longer than this for another session's lock (0 = wait for ever; else the profile's lock_timeout)")
 	pf.BoolVar(&g.ReadOnly, "read-only", false, "refuse every change; the connection is read-only too")
+	addOutputFlags(pf, g)
 	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return output.FormatNames(), cobra.ShellCompDirectiveNoFileComp
 	})
@@ -153,6 +162,7 @@ func (inv *Invocation) loadProfile() error {
 func Main(args []string) int {
 	streams := processStreams()
 	f := NewFactory(streams, os.Getenv)
+	f.LookupEnv = os.LookupEnv
 	defer f.Close()
 	ctx, stop := signalContext(hardExit)
 	defer stop()

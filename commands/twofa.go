@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"context"
+
 	"github.com/spf13/cobra"
 
 	"github.com/b2badmin/b2badmin/client"
@@ -12,7 +14,7 @@ import (
 // in the one-time provisioning URI of `2fa enable --method totp`.
 func newTwoFACmd(inv *Invocation) *cobra.Command {
 	cmd := &cobra.Command{Use: "2fa", Aliases: []string{"twofa"}, Short: "Show, enable and disable users' two-factor authentication"}
-	cmd.AddCommand(newTwoFAStatusCmd(inv), newCmdTwoFAEnable(inv, nil), newCmdTwoFADisable(inv, nil))
+	cmd.AddCommand(newCmdTwoFAStatus(inv, nil), newCmdTwoFAEnable(inv, nil), newCmdTwoFADisable(inv, nil))
 	return cmd
 }
 
@@ -37,37 +39,48 @@ func twoFAStatusRow(s client.TwoFAStatus) []any {
 	return []any{s.UserID, s.Email, s.Enabled, s.Devices, s.TOTP, s.TOTPConfirmed, s.EmailDevice, s.EmailConfirmed, last}
 }
 
-func newTwoFAStatusCmd(inv *Invocation) *cobra.Command {
+// twoFAStatusOptions are `2fa status`.
+type twoFAStatusOptions struct {
+	*Invocation
+	Args []string
+}
+
+func newCmdTwoFAStatus(inv *Invocation, runF func(context.Context, *twoFAStatusOptions) error) *cobra.Command {
+	o := &twoFAStatusOptions{Invocation: inv}
 	return withColumns(&cobra.Command{
 		Use:         "status USER…",
 		Short:       "Whether 2FA is enabled, which devices (totp, email), confirmed, last used",
 		Long:        "USER is an ID, an email or a UUID; - reads one per line from stdin. Enabled means a confirmed device exists (what django-otp checks at login). Keys are never shown.",
+		Example:     "  b2badmin 2fa status 42 17\n  b2badmin users list --group API -o ids --all | b2badmin 2fa status - -o csv",
 		Args:        cobra.MinimumNArgs(1),
 		Annotations: argsAnnotation(ArgUser),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			refs, err := readUserArgs(inv, args)
-			if err != nil {
-				return err
-			}
-			ctx, cancel := commandContext(cmd, inv)
-			defer cancel()
-			c, err := inv.ReadClient(ctx)
-			if err != nil {
-				return err
-			}
-			users, err := c.ResolveUsers(ctx, refs)
-			if err != nil {
-				return err
-			}
-			st, err := c.TwoFAStatuses(ctx, users)
-			if err != nil {
-				return err
-			}
-			rows := make([][]any, len(st))
-			for i, s := range st {
-				rows[i] = twoFAStatusRow(s)
-			}
-			return renderRows(inv, twoFAStatusColumns, rows)
+			o.Args = args
+			return runCmd(cmd, inv, o, runF, runTwoFAStatus)
 		},
 	}, twoFAStatusColumns)
+}
+
+func runTwoFAStatus(ctx context.Context, o *twoFAStatusOptions) error {
+	refs, err := readUserArgs(o.Invocation, o.Args)
+	if err != nil {
+		return err
+	}
+	c, err := o.ReadClient(ctx)
+	if err != nil {
+		return err
+	}
+	users, err := c.ResolveUsers(ctx, refs)
+	if err != nil {
+		return err
+	}
+	st, err := c.TwoFAStatuses(ctx, users)
+	if err != nil {
+		return err
+	}
+	rows := make([][]any, len(st))
+	for i, s := range st {
+		rows[i] = twoFAStatusRow(s)
+	}
+	return renderRows(o.Invocation, twoFAStatusColumns, rows)
 }

@@ -76,7 +76,7 @@ func newCmdTwoFAEnable(inv *Invocation, runF func(context.Context, *twoFAEnableO
 	})
 	addMutateFlags(cmd, &o.Mutate)
 	addSelectorFlags(cmd, &o.Select)
-	return cmd
+	return withColumns(cmd, append(append(output.Columns{}, changeColumns...), twoFAURIColumn...))
 }
 
 func runTwoFAEnable(ctx context.Context, o *twoFAEnableOptions) error {

@@ -11,7 +11,7 @@ import (
 func usersVerbs() []noun {
 	return []noun{
 		{[]string{"list"}, func(inv *Invocation) *cobra.Command { return newCmdUsersList(inv, nil) }},
-		{[]string{"show"}, newUsersShowCmd},
+		{[]string{"show"}, func(inv *Invocation) *cobra.Command { return newCmdUsersShow(inv, nil) }},
 		{[]string{"update"}, func(inv *Invocation) *cobra.Command { return newCmdUsersUpdate(inv, nil) }},
 		{[]string{"set-password"}, func(inv *Invocation) *cobra.Command { return newCmdUsersSetPassword(inv, nil) }},
 		{[]string{"activate"}, func(inv *Invocation) *cobra.Command { return newCmdUsersActivate(inv, true, nil) }},
@@ -20,8 +20,8 @@ func usersVerbs() []noun {
 		{[]string{"add-group"}, func(inv *Invocation) *cobra.Command { return newCmdUsersGroup(inv, client.GroupsAdd, nil) }},
 		{[]string{"remove-group"}, func(inv *Invocation) *cobra.Command { return newCmdUsersGroup(inv, client.GroupsRemove, nil) }},
 		{[]string{"set-role"}, func(inv *Invocation) *cobra.Command { return newCmdUsersGroup(inv, client.GroupsRole, nil) }},
-		{[]string{"sessions"}, newUsersSessionsCmd},
-		{[]string{"tokens"}, newUsersTokensCmd},
+		{[]string{"sessions"}, func(inv *Invocation) *cobra.Command { return newCmdUsersSessions(inv, nil) }},
+		{[]string{"tokens"}, func(inv *Invocation) *cobra.Command { return newCmdUsersTokens(inv, nil) }},
 	}
 }
 

@@ -1,26 +1,29 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 
-	"github.com/jedib0t/go-pretty/v6/table"
 	"github.com/spf13/cobra"
 
 	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/output"
 )
 
+// usersShowOptions are `users show`.
 type usersShowOptions struct {
-	sections []string
-	reveal   bool
-	limit    int
+	*Invocation
+	User     string
+	Sections []string // normalised: known section names, "2fa" read as two_factor
+	Reveal   bool
+	Limit    int
 }
 
-func newUsersShowCmd(inv *Invocation) *cobra.Command {
-	o := &usersShowOptions{}
+func newCmdUsersShow(inv *Invocation, runF func(context.Context, *usersShowOptions) error) *cobra.Command {
+	o := &usersShowOptions{Invocation: inv}
 	cmd := &cobra.Command{
 		Use:   "show USER",
 		Short: "Show a user's details page: info, two_factor (2FA), additional, sessions, tokens, commissions",
@@ -35,9 +38,9 @@ read. Exit 3 when the user does not exist.`,
   b2badmin users show 42 --section commissions -o json`,
 		Args:        cobra.ExactArgs(1),
 		Annotations: argsAnnotation(ArgUser),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		PreRunE: func(*cobra.Command, []string) error {
 			var secs []string
-			for _, s := range o.sections {
+			for _, s := range o.Sections {
 				s = strings.ToLower(strings.TrimSpace(s))
 				if s == "" {
 					continue
@@ -50,34 +53,41 @@ read. Exit 3 when the user does not exist.`,
 				}
 				secs = append(secs, s)
 			}
-			if o.limit < 1 {
-				return usageErrorf("--limit must be at least 1, got %d", o.limit)
-			}
-			fm, err := inv.OutputFormat()
-			if err != nil {
-				return err
+			o.Sections = secs
+			if o.Limit < 1 {
+				return usageErrorf("--limit must be at least 1, got %d", o.Limit)
 			}
 			if len(inv.Global.Columns) > 0 {
 				return usageError("--columns does not apply to users show; use --section")
 			}
-			ctx, cancel := commandContext(cmd, inv)
-			defer cancel()
-			c, err := inv.ReadClient(ctx)
-			if err != nil {
-				return err
-			}
-			d, err := c.ShowUser(ctx, args[0], client.ShowOptions{Sections: secs, Reveal: o.reveal, Limit: o.limit})
-			if err != nil {
-				return err
-			}
-			return renderUserDetails(inv.IO.Out, fm, inv.OutputOptions(), d)
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.User = args[0]
+			return runCmd(cmd, inv, o, runF, runUsersShow)
 		},
 	}
 	_ = cmd.RegisterFlagCompletionFunc("section", cobra.FixedCompletions(client.UserSections, cobra.ShellCompDirectiveNoFileComp))
-	cmd.Flags().StringSliceVar(&o.sections, "section", nil, "sections to show: "+strings.Join(client.UserSections, ", "))
-	cmd.Flags().BoolVar(&o.reveal, "reveal", false, "show sent tokens in full instead of ••••1234")
-	cmd.Flags().IntVar(&o.limit, "limit", 20, "latest API sessions and sent tokens shown")
-	return cmd
+	cmd.Flags().StringSliceVar(&o.Sections, "section", nil, "sections to show: "+strings.Join(client.UserSections, ", "))
+	cmd.Flags().BoolVar(&o.Reveal, "reveal", false, "show sent tokens in full instead of ••••1234")
+	cmd.Flags().IntVar(&o.Limit, "limit", 20, "latest API sessions and sent tokens shown")
+	return withJSONShape(cmd, client.UserDetails{})
+}
+
+func runUsersShow(ctx context.Context, o *usersShowOptions) error {
+	fm, err := o.OutputFormat()
+	if err != nil {
+		return err
+	}
+	c, err := o.ReadClient(ctx)
+	if err != nil {
+		return err
+	}
+	d, err := c.ShowUser(ctx, o.User, client.ShowOptions{Sections: o.Sections, Reveal: o.Reveal, Limit: o.Limit})
+	if err != nil {
+		return err
+	}
+	return renderUserDetails(o.IO.Out, fm, o.OutputOptions(), d)
 }
 
 func isSection(s string) bool {
@@ -138,13 +148,16 @@ func writeDetailTables(w io.Writer, o output.Options, blocks []detailBlock) erro
 		}
 		fmt.Fprintln(w, "== "+b.title)
 		if len(b.pairs) > 0 {
-			tw := table.NewWriter()
-			for _, kv := range b.pairs {
-				tw.AppendRow(table.Row{kv.label, output.CellText(kv.v)})
+			// A headerless two-column table, fitted to the terminal like any other.
+			rows := make([][]any, len(b.pairs))
+			for i, kv := range b.pairs {
+				rows[i] = []any{kv.label, kv.v}
 			}
-			style := output.TableStyle(o)
-			tw.SetStyle(style)
-			writeTrimmed(w, tw.Render())
+			po := o
+			po.NoHeaders = true
+			if err := output.WriteAll(output.Table, w, pairColumns, po, rows); err != nil {
+				return err
+			}
 		}
 		for _, l := range b.lists {
 			fmt.Fprintln(w, l.title+":")
@@ -161,8 +174,5 @@ func writeDetailTables(w io.Writer, o output.Options, blocks []detailBlock) erro
 	return nil
 }
 
-func writeTrimmed(w io.Writer, s string) {
-	for _, line := range strings.Split(s, "\n") {
-		fmt.Fprintln(w, strings.TrimRight(line, " "))
-	}
-}
+// pairColumns is a section's label/value table.
+var pairColumns, _ = output.Columns{{Key: "field", Header: "Field", Default: true}, {Key: "value", Header: "Value", Default: true}}.Select(nil, output.Table)

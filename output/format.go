@@ -1,5 +1,5 @@
 // Package output renders rows for people and for programs: go-pretty
-// tables, JSON, JSON Lines, CSV, TSV and bare IDs. It knows nothing about
+// tables, JSON, JSON Lines, YAML, CSV, TSV and bare IDs. It knows nothing about
 // users: callers give it column definitions and rows of values.
 package output
 
@@ -18,10 +18,13 @@ const (
 	CSV   Format = "csv"
 	TSV   Format = "tsv"
 	IDs   Format = "ids"
+	// YAML is JSON converted: callers render JSON into NewYAMLWriter, so
+	// every command with JSON output has YAML with the same keys.
+	YAML Format = "yaml"
 )
 
 // Formats lists every -o value; the flag's help and completion come from it.
-var Formats = []Format{Table, JSON, JSONL, CSV, TSV, IDs}
+var Formats = []Format{Table, JSON, JSONL, YAML, CSV, TSV, IDs}
 
 // Report formats are what CI systems read natively for check results
 // (output/findings writes them). Only commands whose rows are findings,

@@ -285,8 +285,8 @@ func TestParseFormat(t *testing.T) {
 			t.Errorf("%s: %v %v", f, got, err)
 		}
 	}
-	if _, err := ParseFormat("yaml"); err == nil {
-		t.Error("yaml is not a format")
+	if _, err := ParseFormat("xml"); err == nil {
+		t.Error("xml is not a format")
 	}
 }
 

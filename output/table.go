@@ -15,12 +15,22 @@ type tableWriter struct {
 	p    Projection
 	o    Options
 	rows []table.Row
+	// text marks the columns holding free text (names, emails, lists):
+	// the ones fitting to the terminal may shorten.
+	text []bool
 }
 
 func (t *tableWriter) Write(row []any) error {
 	r := make(table.Row, len(t.p.Cols))
+	if t.text == nil {
+		t.text = make([]bool, len(t.p.Cols))
+	}
 	for i := range t.p.Cols {
-		r[i] = CellText(t.p.value(row, i))
+		v := t.p.value(row, i)
+		r[i] = CellText(v)
+		if isText(v) {
+			t.text[i] = true
+		}
 	}
 	t.rows = append(t.rows, r)
 	return nil
@@ -31,11 +41,17 @@ func (t *tableWriter) Close() error {
 		return nil
 	}
 	tw := table.NewWriter()
+	var h table.Row
 	if !t.o.NoHeaders {
-		h := make(table.Row, len(t.p.Cols))
+		h = make(table.Row, len(t.p.Cols))
 		for i, c := range t.p.Cols {
 			h[i] = c.Header
 		}
+	}
+	if t.o.TTY && t.o.Width > 0 && t.text != nil {
+		fitWidth(h, t.rows, t.text, t.o)
+	}
+	if h != nil {
 		tw.AppendHeader(h)
 	}
 	tw.AppendRows(t.rows)

@@ -86,6 +86,10 @@ type Group struct {
 	NeedsCompany bool
 }
 
+// Status reports a status group (Email/Phone/KYC not verified): where a
+// user stands in verification, not what the user may do.
+func (g Group) Status() bool { return !g.Role && !g.NeedsCompany }
+
 var groups = []Group{
 	{Name: GroupAPI, NeedsCompany: true},
 	{Name: GroupEmailNotVerified},

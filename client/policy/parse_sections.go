@@ -7,6 +7,8 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/b2badmin/b2badmin/client/yamlfile"
+
 	"github.com/b2badmin/b2badmin/client/catalog"
 	"github.com/b2badmin/b2badmin/client/permref"
 )
@@ -14,20 +16,20 @@ import (
 // globs reads a list of permission globs; each must match something. Bad
 // items are reported and left out.
 func (ps *parser) globs(n *yaml.Node, what string) []Rule {
-	if isNull(n) {
+	if yamlfile.IsNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
-		ps.errf(n, "%s: want a list of permission patterns, e.g. [\"api.view_*\"], got %s", what, kindName(n))
+		ps.Errf(n, "%s: want a list of permission patterns, e.g. [\"api.view_*\"], got %s", what, yamlfile.KindName(n))
 		return nil
 	}
 	var out []Rule
 	for _, g := range n.Content {
-		if !ps.ok(g) {
+		if !ps.OK(g) {
 			continue
 		}
-		if g.Kind != yaml.ScalarNode || isNull(g) {
-			ps.errf(g, "%s: want a permission pattern (a string), got %s", what, kindName(g))
+		if g.Kind != yaml.ScalarNode || yamlfile.IsNull(g) {
+			ps.Errf(g, "%s: want a permission pattern (a string), got %s", what, yamlfile.KindName(g))
 			continue
 		}
 		glob := strings.TrimSpace(g.Value)
@@ -41,7 +43,7 @@ func (ps *parser) globs(n *yaml.Node, what string) []Rule {
 			idx = []int{i}
 		}
 		if err != nil {
-			ps.errf(g, "%s: %v", what, err)
+			ps.Errf(g, "%s: %v", what, err)
 			continue
 		}
 		out = append(out, Rule{Glob: glob, Line: g.Line, Perms: idx})
@@ -54,22 +56,22 @@ func (ps *parser) globs(n *yaml.Node, what string) []Rule {
 // outdented to become a sibling key), so it is refused rather than read as
 // "allows nothing"; `allow: []` says that explicitly.
 func (ps *parser) allowBlock(k, v *yaml.Node, what string) []Rule {
-	if isNull(v) || (v.Kind == yaml.MappingNode && len(v.Content) == 0) {
-		ps.errf(k, "%s: empty; want allow: [patterns] (allow: [] to allow nothing)", what)
+	if yamlfile.IsNull(v) || (v.Kind == yaml.MappingNode && len(v.Content) == 0) {
+		ps.Errf(k, "%s: empty; want allow: [patterns] (allow: [] to allow nothing)", what)
 		return nil
 	}
 	var rules []Rule
-	ps.mapping(v, what, []string{"allow"}, func(_ string, _, av *yaml.Node) {
+	ps.Mapping(v, what, []string{"allow"}, func(_ string, _, av *yaml.Node) {
 		rules = ps.globs(av, what+".allow")
 	})
 	return rules
 }
 
 func (ps *parser) groups(n *yaml.Node, p *Policy) {
-	ps.mapping(n, "groups", nil, func(key string, k, v *yaml.Node) {
+	ps.Mapping(n, "groups", nil, func(key string, k, v *yaml.Node) {
 		g, ok := catalog.LookupGroup(key)
 		if !ok {
-			ps.errf(k, "groups: unknown group %q (groups: %s)", key, groupNames())
+			ps.Errf(k, "groups: unknown group %q (groups: %s)", key, groupNames())
 			// Its body is still checked: every problem at once.
 			ps.allowBlock(k, v, fmt.Sprintf("groups.%q", key))
 			return
@@ -80,10 +82,10 @@ func (ps *parser) groups(n *yaml.Node, p *Policy) {
 }
 
 func (ps *parser) types(n *yaml.Node, p *Policy) {
-	ps.mapping(n, "types", nil, func(key string, k, v *yaml.Node) {
+	ps.Mapping(n, "types", nil, func(key string, k, v *yaml.Node) {
 		t := strings.ToLower(strings.TrimSpace(key))
 		if t != catalog.TypeEnterprise && t != catalog.TypeMerchant {
-			ps.errf(k, "types: unknown user type %q (types: %s)", key, strings.Join(catalog.Types, ", "))
+			ps.Errf(k, "types: unknown user type %q (types: %s)", key, strings.Join(catalog.Types, ", "))
 			ps.allowBlock(k, v, "types."+t)
 			return
 		}
@@ -93,51 +95,51 @@ func (ps *parser) types(n *yaml.Node, p *Policy) {
 }
 
 func (ps *parser) exceptions(n *yaml.Node, p *Policy) {
-	if isNull(n) {
+	if yamlfile.IsNull(n) {
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		ps.errf(n, "exceptions: want a list of {user, allow, reason, expires}, got %s", kindName(n))
+		ps.Errf(n, "exceptions: want a list of {user, allow, reason, expires}, got %s", yamlfile.KindName(n))
 		return
 	}
 	for _, en := range n.Content {
-		if !ps.ok(en) {
+		if !ps.OK(en) {
 			continue
 		}
-		if isNull(en) || en.Kind != yaml.MappingNode {
-			ps.errf(en, "exceptions: want a mapping with user, allow, reason, expires, got %s", kindName(en))
+		if yamlfile.IsNull(en) || en.Kind != yaml.MappingNode {
+			ps.Errf(en, "exceptions: want a mapping with user, allow, reason, expires, got %s", yamlfile.KindName(en))
 			continue
 		}
 		e := &Exception{Line: en.Line}
 		allowErrs := 0
-		ps.mapping(en, "exception", []string{"user", "allow", "reason", "expires"}, func(key string, _, v *yaml.Node) {
+		ps.Mapping(en, "exception", []string{"user", "allow", "reason", "expires"}, func(key string, _, v *yaml.Node) {
 			if key == "allow" {
-				before := len(ps.errs)
+				before := len(ps.Errs)
 				e.Allow = ps.globs(v, "exception allow")
-				allowErrs = len(ps.errs) - before
+				allowErrs = len(ps.Errs) - before
 				return
 			}
-			if v.Kind != yaml.ScalarNode || isNull(v) {
-				ps.errf(v, "exception: %s: want a value, got %s", key, kindName(v))
+			if v.Kind != yaml.ScalarNode || yamlfile.IsNull(v) {
+				ps.Errf(v, "exception: %s: want a value, got %s", key, yamlfile.KindName(v))
 				return
 			}
 			val := strings.TrimSpace(v.Value)
 			switch key {
 			case "user":
 				if val == "" || len(val) > 254 {
-					ps.errf(v, "exception: user: want an ID, an email or a UUID")
+					ps.Errf(v, "exception: user: want an ID, an email or a UUID")
 					return
 				}
 				e.User = val
 			case "reason":
 				if val == "" {
-					ps.errf(v, "exception: reason is empty (e.g. a ticket number)")
+					ps.Errf(v, "exception: reason is empty (e.g. a ticket number)")
 				}
 				e.Reason = val
 			case "expires":
 				d, err := time.Parse("2006-01-02", val)
 				if err != nil {
-					ps.errf(v, "exception: expires: invalid date %q (want YYYY-MM-DD)", val)
+					ps.Errf(v, "exception: expires: invalid date %q (want YYYY-MM-DD)", val)
 					return
 				}
 				e.Expires = d
@@ -149,19 +151,19 @@ func (ps *parser) exceptions(n *yaml.Node, p *Policy) {
 			who = "it"
 		}
 		if !hasKey(en, "user") {
-			ps.errf(en, "exception: missing user (an ID, an email or a UUID)")
+			ps.Errf(en, "exception: missing user (an ID, an email or a UUID)")
 		}
 		switch {
 		case !hasKey(en, "allow"):
-			ps.errf(en, "exception for %s: missing allow (the permissions it excuses)", who)
+			ps.Errf(en, "exception for %s: missing allow (the permissions it excuses)", who)
 		case len(e.Allow) == 0 && allowErrs == 0:
-			ps.errf(en, "exception for %s: allow is empty (name the permissions it excuses)", who)
+			ps.Errf(en, "exception for %s: allow is empty (name the permissions it excuses)", who)
 		}
 		if !hasKey(en, "reason") {
-			ps.errf(en, "exception for %s: missing reason (e.g. a ticket number)", who)
+			ps.Errf(en, "exception for %s: missing reason (e.g. a ticket number)", who)
 		}
 		if !hasKey(en, "expires") {
-			ps.errf(en, "exception for %s: missing expires (YYYY-MM-DD)", who)
+			ps.Errf(en, "exception for %s: missing expires (YYYY-MM-DD)", who)
 		}
 		p.Exceptions = append(p.Exceptions, e)
 	}

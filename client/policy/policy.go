@@ -14,42 +14,15 @@ import (
 	"time"
 
 	"github.com/b2badmin/b2badmin/client/catalog"
+	"github.com/b2badmin/b2badmin/client/yamlfile"
 )
 
 // Error is one problem of a policy file: FILE:LINE: message.
-type Error struct {
-	File string
-	Line int // 0 when the problem has no line (a file too large to read)
-	Msg  string
-}
-
-func (e *Error) Error() string {
-	if e.Line > 0 {
-		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
-	}
-	return fmt.Sprintf("%s: %s", e.File, e.Msg)
-}
+type Error = yamlfile.Error
 
 // Errors is every problem of an invalid policy file, in line order (never
 // empty). Callers map it to exit 4 and print one line per problem.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Unwrap lets errors.As find the individual problems.
-func (es Errors) Unwrap() []error {
-	out := make([]error, len(es))
-	for i, e := range es {
-		out[i] = e
-	}
-	return out
-}
+type Errors = yamlfile.Errors
 
 // ReadError is a policy file that could not be read at all (missing,
 // unreadable, a directory): an I/O failure, exit 1, not an invalid policy.

@@ -150,7 +150,7 @@ func (inv *Invocation) Client(ctx context.Context) (*client.Client, error) {
 	}
 	c, err := f.clientFor(ctx, inv.connectOptions())
 	if err != nil {
-		return nil, inv.connectHint(err)
+		return nil, inv.connectHint(ctx, err)
 	}
 	f.client = c
 	return c, nil
@@ -174,7 +174,7 @@ func (inv *Invocation) ReadClient(ctx context.Context) (*client.Client, error) {
 	if f.readClient == nil {
 		c, err := f.clientFor(ctx, o)
 		if err != nil {
-			return nil, inv.connectHint(err)
+			return nil, inv.connectHint(ctx, err)
 		}
 		f.readClient = c
 	}

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +28,13 @@ const noConnectionHint = "no database is configured: pass --dsn, set B2BADMIN_DS
 // connectHint explains a failure to connect when no connection string,
 // profile or PG* variable told the tool where to go (it then tried libpq's
 // default socket).
-func (inv *Invocation) connectHint(err error) error {
+//
+// A connection attempt cut short by a signal or --timeout is that, not a
+// connection problem: it reads as an interruption.
+func (inv *Invocation) connectHint(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	var ce *client.ConnectError
 	if !errors.As(err, &ce) || !inv.unconfigured() {
 		return err

@@ -28,6 +28,9 @@ type signalError struct{ sig syscall.Signal }
 
 func (e *signalError) Error() string { return "interrupted by " + signalName(e.sig) }
 
+// Unwrap: an interruption by a signal is a cancellation like any other.
+func (e *signalError) Unwrap() error { return context.Canceled }
+
 // ExitCode is the shell's convention: 128 + the signal's number.
 func (e *signalError) ExitCode() int { return 128 + int(e.sig) }
 

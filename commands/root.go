@@ -164,8 +164,11 @@ func Main(args []string) int {
 	f := NewFactory(streams, os.Getenv)
 	f.LookupEnv = os.LookupEnv
 	defer f.Close()
-	ctx, stop := signalContext(hardExit)
-	defer stop()
+	// The handlers stay until the process exits: a signal that lands
+	// after the command returned changes nothing it reported (restoring
+	// the default action would let it kill the process with 143 after a
+	// summary that said "committed").
+	ctx, _ := signalContext(hardExit)
 	defer streams.watch(ctx)()
 	return Execute(ctx, f, args)
 }

@@ -193,7 +193,12 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 		return res, err
 	}
 	var runID string
-	err := c.inTx(ctx, func(tx pgx.Tx) error {
+	// Inside an --atomic batch a change needs no savepoint (a failure
+	// rolls everything back) and its final pipeline rides on the next
+	// round trip; its own --dry-run does need one, to roll back alone.
+	held, direct := c.db.(*DeferringTx)
+	direct = direct && !o.DryRun
+	err := c.inTxOpt(ctx, direct, func(tx pgx.Tx) error {
 		users, missing, err := lockTargets(ctx, tx, s.targets, s.reads)
 		if err != nil {
 			return err
@@ -227,7 +232,9 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 		if err := p.writes.log(a, runID, s.action, p.changes); err != nil {
 			return err
 		}
-		if err := p.writes.send(ctx, tx); err != nil {
+		if direct && a.Run != nil {
+			held.hold(&p.writes, a.Run.Line)
+		} else if err := p.writes.send(ctx, tx); err != nil {
 			return err
 		}
 		if a.Run != nil && a.Run.Totals != nil {
@@ -269,6 +276,15 @@ var errWriteDryRun = errors.New("dry run: rolled back")
 // that was. When the connection breaks during COMMIT nobody knows the
 // outcome, and the error says so.
 func (c *Client) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return c.inTxOpt(ctx, false, fn)
+}
+
+// inTxOpt is inTx; direct runs fn in the transaction c already runs in,
+// without a savepoint of its own.
+func (c *Client) inTxOpt(ctx context.Context, direct bool, fn func(tx pgx.Tx) error) error {
+	if tx, ok := c.db.(pgx.Tx); ok && direct {
+		return fn(tx)
+	}
 	tx, err := c.db.Begin(ctx)
 	if err != nil {
 		return err

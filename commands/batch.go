@@ -264,18 +264,21 @@ func refuseReadOnlyBatch(*Invocation, *batchOptions) error { return nil }
 // batchRun is one execution of a checked batch: one run, whose id every
 // line's changes carry.
 type batchRun struct {
-	inv        *Invocation
-	o          *batchOptions
-	src        batchSource
-	runID      string
-	started    time.Time
-	totals     *client.RunTotals // --atomic and --dry-run: the lines' counts
-	resumed    *client.Run       // the run this one continues
-	runner     *lineRunner
-	pool       *client.Client
-	structured bool
-	results    output.RowWriter
-	changes    []client.BatchChange // dry run, table output
+	inv     *Invocation
+	o       *batchOptions
+	src     batchSource
+	runID   string
+	started time.Time
+	// heldFailure is the earlier line whose held writes failed as the
+	// line just run sent them (0: none).
+	heldFailure int
+	totals      *client.RunTotals // --atomic and --dry-run: the lines' counts
+	resumed     *client.Run       // the run this one continues
+	runner      *lineRunner
+	pool        *client.Client
+	structured  bool
+	results     output.RowWriter
+	changes     []client.BatchChange // dry run, table output
 }
 
 func (b *batchRun) mode() string {
@@ -306,8 +309,16 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 		// Rollback after Commit is a no-op; a dropped connection rolls back
 		// on the server anyway (a killed process applies nothing).
 		defer tx.Rollback(context.WithoutCancel(ctx))
+		if !b.o.continueOnError {
+			// All or nothing: no savepoints, and each line's writes ride on
+			// the next round trip (client.DeferringTx).
+			tx = client.NewDeferringTx(tx)
+			b.inv.UseClient(b.pool.WithDB(tx))
+		}
 	}
-	b.inv.UseClient(b.pool)
+	if tx == nil {
+		b.inv.UseClient(b.pool)
+	}
 	bar := newProgress(b.inv, "batch", int64(len(cmds)))
 	ok, failed, firstCode := 0, 0, 0
 	var stoppedAt *batchCommand
@@ -323,11 +334,16 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 			return err
 		}
 		bar.Set(int64(i + 1))
+		line := bc.Line
+		if b.heldFailure != 0 {
+			line, ok = b.heldFailure, ok-1
+			stoppedAt = bc
+		}
 		if code == ExitOK {
 			ok++
 		} else {
 			failed++
-			bar.Note(fmt.Sprintf("%s:%d: %s", b.src.name, bc.Line, msg))
+			bar.Note(fmt.Sprintf("%s:%d: %s", b.src.name, line, msg))
 			if firstCode == 0 {
 				firstCode = code
 			}
@@ -339,7 +355,7 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 			}
 		}
 		if code != ExitOK && !b.o.continueOnError {
-			if i+1 < len(cmds) {
+			if i+1 < len(cmds) && b.heldFailure == 0 {
 				stoppedAt = &cmds[i+1]
 			}
 			break
@@ -353,7 +369,7 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 // line of a dry run leaves the transaction usable for the next.
 func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, bc *batchCommand) (int, string, any, any, error) {
 	var sp pgx.Tx
-	if tx != nil {
+	if _, deferring := tx.(*client.DeferringTx); tx != nil && !deferring {
 		var err error
 		if sp, err = tx.Begin(ctx); err != nil {
 			if ctx.Err() != nil {
@@ -374,22 +390,32 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, bc *batchCommand) (int
 	if b.totals != nil {
 		saved = *b.totals
 	}
-	code, msg := b.runner.run(ctx, bc.Args, meta, lineIO{in: strings.NewReader(""), out: w})
+	code, msg, err := b.runner.runErr(ctx, bc.Args, meta, lineIO{in: strings.NewReader(""), out: w})
 	if code != ExitOK && b.totals != nil {
 		*b.totals = saved // the line's savepoint is rolled back with its counts
 	}
+	b.heldFailure = 0
+	if line, ok := client.HeldLineOf(err); ok && line != bc.Line {
+		// An earlier line's held writes failed as this line sent them:
+		// that line failed, this one did not run.
+		b.heldFailure = line
+	}
 	var changes any
-	if sp != nil {
-		if b.o.dryRun && code == ExitOK {
-			cs, err := client.BatchChanges(ctx, sp, b.runID, bc.Line)
-			if err == nil {
-				if cs == nil {
-					cs = []client.BatchChange{}
-				}
-				b.changes = append(b.changes, cs...)
-				changes = batchJSON(mustJSON(cs))
-			}
+	if b.o.dryRun && code == ExitOK && tx != nil {
+		on := sp
+		if on == nil {
+			on = tx
 		}
+		cs, err := client.BatchChanges(ctx, on, b.runID, bc.Line)
+		if err == nil {
+			if cs == nil {
+				cs = []client.BatchChange{}
+			}
+			b.changes = append(b.changes, cs...)
+			changes = batchJSON(mustJSON(cs))
+		}
+	}
+	if sp != nil {
 		end := sp.Commit
 		if code != ExitOK {
 			end = sp.Rollback
@@ -432,10 +458,17 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, fir
 		// Not cancellable: once COMMIT is sent, wait for its outcome so the
 		// summary is true either way.
 		recorded, err := b.pool.WithDB(tx).FinishRun(bg, b.runID, client.RunCommitted, b.totals)
-		if err != nil {
-			return err
+		if err == nil {
+			err = tx.Commit(bg)
 		}
-		if err := tx.Commit(bg); err != nil {
+		if line, held := client.HeldLineOf(err); held {
+			// The last line's held writes failed as they were sent.
+			code, msg := classify(err)
+			fmt.Fprintf(errOut, "%s:%d: %s\n", b.src.name, line, oneLine(msg))
+			fmt.Fprintf(errOut, "b2badmin: %d ok, %d failed; rolled back, nothing was applied\n", ok-1, failed+1)
+			return &ExitError{Code: code}
+		}
+		if err != nil {
 			fmt.Fprintln(errOut, "b2badmin: "+summary)
 			return fmt.Errorf("commit failed, nothing was applied: %w", err)
 		}

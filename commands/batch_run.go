@@ -62,6 +62,12 @@ type lineIO struct {
 // run executes one line and returns its exit code and one-line message,
 // exactly as Execute would for the same command line.
 func (r *lineRunner) run(ctx context.Context, args []string, meta *BatchLine, lio lineIO) (int, string) {
+	code, msg, _ := r.runErr(ctx, args, meta, lio)
+	return code, msg
+}
+
+// runErr is run, with the error itself (nil on success).
+func (r *lineRunner) runErr(ctx context.Context, args []string, meta *BatchLine, lio lineIO) (int, string, error) {
 	streams := *r.f.IO
 	streams.In, streams.InTTY, streams.Out = lio.in, lio.inTTY, lio.out
 	inv := r.f.NewInvocation(&streams, args, meta)
@@ -70,11 +76,11 @@ func (r *lineRunner) run(ctx context.Context, args []string, meta *BatchLine, li
 	root.SetArgs(append(append(full, r.inherited...), args...))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
-		return ExitOK, ""
+		return ExitOK, "", nil
 	}
 	code, msg := classify(err)
 	if msg == "" {
 		msg = "failed"
 	}
-	return code, oneLine(msg)
+	return code, oneLine(msg), err
 }

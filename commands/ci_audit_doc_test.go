@@ -26,8 +26,23 @@ func TestCIDocJobs(t *testing.T) {
 		t.Fatal(err)
 	}
 	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(doc), -1)
-	if len(blocks) != 2 {
-		t.Fatalf("%d yaml blocks in docs/ci-audit.md, want the GitHub and the GitLab job", len(blocks))
+	if len(blocks) < 2 {
+		t.Fatalf("%d yaml blocks in docs/ci-audit.md, want the GitHub and the GitLab job first", len(blocks))
+	}
+	// The access jobs after them: every command parses with the real flags.
+	accessCmds := 0
+	for _, b := range blocks[2:] {
+		for _, m := range regexp.MustCompile(`bin/b2badmin (access [^|>\n]*)`).FindAllStringSubmatch(b[1], -1) {
+			args, err := shellwords.Parse(m[1])
+			if err != nil {
+				t.Fatalf("%q: %v", m[1], err)
+			}
+			docAccessCommand(t, args)
+			accessCmds++
+		}
+	}
+	if accessCmds < 4 {
+		t.Fatalf("%d access commands in the access jobs, want plan and apply in each", accessCmds)
 	}
 	var gh struct {
 		Permissions map[string]string `yaml:"permissions"`
@@ -138,4 +153,24 @@ func docCommandFormat(t *testing.T, args []string) output.Format {
 		t.Errorf("documented command %q: a CI audit should run --read-only", args)
 	}
 	return fm
+}
+
+// docAccessCommand parses a documented access command on the real
+// commands, stopping before anything runs.
+func docAccessCommand(t *testing.T, args []string) {
+	t.Helper()
+	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}, func(string) string { return "" })
+	defer f.Close()
+	inv := f.NewInvocation(f.IO, args, nil)
+	reached := false
+	root := newRootCmd(inv, func(inv *Invocation) *cobra.Command {
+		a := &cobra.Command{Use: "access"}
+		capture := func(context.Context, *accessApplyOptions) error { reached = true; return nil }
+		a.AddCommand(newCmdAccessPlan(inv, capture), newCmdAccessApply(inv, capture))
+		return a
+	})
+	root.SetArgs(args)
+	if err := root.ExecuteContext(context.Background()); err != nil || !reached {
+		t.Fatalf("documented command %q: %v", args, err)
+	}
 }

@@ -385,3 +385,27 @@ func TestSetRoleKeepsStatusGroups(t *testing.T) {
 }
 
 var osHostname = os.Hostname
+
+// In an --atomic batch a line's writes ride on the next line's round trip:
+// when they fail there, the failure is reported at the line that wrote
+// them, and nothing is applied.
+func TestAtomicHeldWritesFailAtTheirLine(t *testing.T) {
+	t.Parallel()
+	e := newEngineDB(t)
+	mustExec(t, e.db, `CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF NEW.first_name = 'BOOM' THEN RAISE EXCEPTION 'no BOOM here'; END IF; RETURN NEW; END $$`)
+	mustExec(t, e.db, `CREATE TRIGGER boom BEFORE UPDATE ON rbac_user FOR EACH ROW EXECUTE FUNCTION boom()`)
+	before := fixture.DumpAll(t, e.db)
+	for _, c := range []struct{ text, where string }{
+		{"users update ann@example.com --first-name Ok\nusers update bob@example.com --first-name BOOM\nusers update dee@example.com --first-name Later\n", ":2: "},
+		{"users update ann@example.com --first-name Ok\nusers update bob@example.com --first-name BOOM\n", ":2: "},
+	} {
+		file := writeTemp(t, "held.txt", c.text)
+		r := runCLI(t, e.dsn, "batch", "--atomic", file)
+		if r.Code != ExitFailure || !strings.Contains(r.Stderr, file+c.where) || !strings.Contains(r.Stderr, "no BOOM here") ||
+			!strings.Contains(r.Stderr, "rolled back, nothing was applied") {
+			t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
+		}
+		assertUnchanged(t, e.db, before)
+	}
+}

@@ -136,6 +136,15 @@ func newProcessStream(f *os.File, read bool) *processStream {
 	return s
 }
 
+// fileOf is the file behind a process stream, for a child process (the
+// pager) that must inherit the terminal itself rather than a pipe.
+func fileOf(w io.Writer) io.Writer {
+	if s, ok := w.(*processStream); ok {
+		return s.f
+	}
+	return w
+}
+
 // Fd is the stream's file descriptor (terminal checks, password prompts).
 func (s *processStream) Fd() uintptr { return s.f.Fd() }
 

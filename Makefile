@@ -28,7 +28,7 @@ BUILD_DATE ?= $(shell date -u $${SOURCE_DATE_EPOCH:+-d @$$SOURCE_DATE_EPOCH} +%Y
 PKG        := github.com/b2badmin/b2badmin/commands
 LDFLAGS    := -X $(PKG).stampVersion=$(VERSION) -X $(PKG).stampCommit=$(COMMIT) -X $(PKG).stampDate=$(BUILD_DATE) -X $(PKG).stampDirty=$(DIRTY)
 
-.PHONY: all build demo demo-build demo-stop test test-short vet fuzz bench completions man docs install uninstall postgres clean
+.PHONY: all build demo demo-build demo-stop test test-short vet fuzz bench completions man docs install uninstall postgres pgbouncer clean
 
 all: build
 
@@ -43,6 +43,17 @@ postgres:
 	  echo "installing PostgreSQL server binaries (apt-get install postgresql)"; \
 	  apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; \
 	else echo "PostgreSQL server binaries missing: install the postgresql package" >&2; exit 1; fi
+
+# PgBouncer for the tests that run through a real one (transaction
+# pooling): installed when missing and we are root; otherwise those tests
+# skip, naming the package. The harness (internal/pgtest) does the same.
+pgbouncer:
+	@if command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing PgBouncer (apt-get install pgbouncer)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null || \
+	  echo "pgbouncer could not be installed: the PgBouncer tests will skip" >&2; \
+	else echo "pgbouncer missing (Debian package pgbouncer): the PgBouncer tests will skip" >&2; fi
 
 demo: demo-build postgres
 	@dsn=$$($(GO) run ./internal/devdb start $(DEMO_DIR)) || exit 1; \
@@ -69,7 +80,7 @@ vet:
 
 # Every test package that needs a database starts its own throwaway
 # cluster (or uses B2BADMIN_TEST_DSN).
-test: postgres vet
+test: postgres pgbouncer vet
 	$(GO) test -count=1 -timeout 8m $(GOFLAGS_TEST) ./...
 	./scripts/demo_test.sh
 
@@ -112,8 +123,14 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/share/bash-completion/completions/b2badmin $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_b2badmin
 	rm -f $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/b2badmin.fish
 
+
+# make bench SCALE=10000000 runs the same scenarios on 10 million users
+# (about 17 GB of disk for the throwaway cluster: check df first).
+SCALE ?= 1000000
+RUNS  ?= 5
+ONLY  ?=
 bench: build postgres
-	$(GO) run ./internal/bench
+	$(GO) run ./internal/bench -users $(SCALE) -runs $(RUNS) -only '$(ONLY)'
 
 clean:
 	rm -rf bin man

@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -41,6 +42,10 @@ type Options struct {
 	// longer for another session's lock fails (SQLSTATE 55P03). 0 leaves
 	// the server's setting (by default, wait for ever).
 	LockTimeout time.Duration
+	// StatementTimeout, when set, is every transaction's statement_timeout
+	// (SET LOCAL): the server ends a statement the tool no longer waits for,
+	// through a pooler and even when the tool is killed.
+	StatementTimeout time.Duration
 }
 
 // Client is the service layer on one database handle.
@@ -110,7 +115,10 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		cfg.ConnConfig.RuntimeParams["application_name"] = o.AppName
 	}
 	if o.ReadOnly {
-		cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+		// A second guard where the server takes it: the session itself is
+		// read-only. Every transaction is READ ONLY anyway (handle), which
+		// is what holds behind a pooler that refuses this parameter.
+		cfg.ConnConfig.RuntimeParams[readOnlyParam] = "on"
 	}
 	if o.LockTimeout > 0 {
 		cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.FormatInt(max(o.LockTimeout.Milliseconds(), 1), 10)
@@ -118,17 +126,57 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 	if o.Debug != nil {
 		cfg.ConnConfig.Tracer = &debugTracer{w: o.Debug}
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, &ConnectError{Msg: Scrub(err.Error())}
+	// A cancelled context (--timeout, a signal) sends a cancel request
+	// and waits for it (cancel.go): behind PgBouncer, dropping our socket
+	// alone leaves the server running the statement.
+	cfg.ConnConfig.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
+		return &cancelOnContext{conn: pc}
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, o.ConnectTimeout+time.Second)
+	if o.StatementTimeout > 0 {
+		// The session default too, where the server takes it: pgx prepares
+		// statements (default query mode) outside our transactions, and a
+		// prepare waits for table locks like any statement.
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(serverTimeout(o.StatementTimeout).Milliseconds())
+	}
+	pool, err := openPool(ctx, cfg, o.ConnectTimeout)
+	for _, p := range []string{readOnlyParam, "statement_timeout", "lock_timeout"} {
+		if err != nil && refusedStartupParam(err, p) {
+			// PgBouncer: "unsupported startup parameter". Connect without
+			// it; the per-transaction setting remains (handle).
+			delete(cfg.ConnConfig.RuntimeParams, p)
+			pool, err = openPool(ctx, cfg, o.ConnectTimeout)
+		}
+	}
+	if err != nil {
+		return nil, &ConnectError{Msg: Scrub(describeConnectError(err, cfg.ConnConfig))}
+	}
+	return &Client{db: newHandle(pool, o.ReadOnly, o.StatementTimeout), pool: pool, readOnly: o.ReadOnly, ref: &refCache{}}, nil
+}
+
+const readOnlyParam = "default_transaction_read_only"
+
+// openPool creates the pool and pings it, so that a refused connection, a
+// failed login or an unknown database is reported at once.
+func openPool(ctx context.Context, cfg *pgxpool.Config, timeout time.Duration) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.NewWithConfig(ctx, cfg.Copy())
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, timeout+time.Second)
 	defer cancel()
 	if err := pool.Ping(pingCtx); err != nil {
 		pool.Close()
-		return nil, &ConnectError{Msg: Scrub(describeConnectError(err, cfg.ConnConfig))}
+		return nil, err
 	}
-	return &Client{db: pool, pool: pool, readOnly: o.ReadOnly, ref: &refCache{}}, nil
+	return pool, nil
+}
+
+// refusedStartupParam recognises a server (a pooler) refusing a startup
+// parameter: PgBouncer answers 08P01 "unsupported startup parameter: NAME".
+func refusedStartupParam(err error, name string) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && strings.Contains(pgErr.Message, "unsupported startup parameter") &&
+		strings.Contains(pgErr.Message, name)
 }
 
 // describeConnectError turns pgconn's layered message into one line that

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/base64"
+	"fmt"
 	"testing"
 )
 
@@ -43,6 +44,47 @@ func TestSessionUserID(t *testing.T) {
 		id, ok := SessionUserID(c.data)
 		if id != c.id || ok != c.ok {
 			t.Errorf("SessionUserID(%q) = %q, %v; want %q, %v", c.data, id, ok, c.id, c.ok)
+		}
+	}
+}
+
+// Compressed sessions decoded one by one with a fresh zlib reader each,
+// and with one SessionDecoder reused (what deleteSessions does).
+func benchSessions(b *testing.B) []string {
+	b.Helper()
+	var out []string
+	for i := 0; i < 1000; i++ {
+		dict := fmt.Sprintf(`{"_auth_user_id":"%d","_auth_user_backend":"django.contrib.auth.backends.ModelBackend","_auth_user_hash":"%064x","cart":"%0200d"}`, i, i, i)
+		out = append(out, encodeSessionB(dict))
+	}
+	return out
+}
+
+func encodeSessionB(json string) string {
+	var buf bytes.Buffer
+	w := zlib.NewWriter(&buf)
+	w.Write([]byte(json))
+	w.Close()
+	return "." + base64.RawURLEncoding.EncodeToString(buf.Bytes()) + ":1tCxyz:c2lnbmF0dXJl"
+}
+
+func BenchmarkSessionUserIDFreshReader(b *testing.B) {
+	s := benchSessions(b)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, ok := SessionUserID(s[i%len(s)]); !ok {
+			b.Fatal("no user")
+		}
+	}
+}
+
+func BenchmarkSessionDecoderReused(b *testing.B) {
+	s := benchSessions(b)
+	var d SessionDecoder
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, ok := d.UserID(s[i%len(s)]); !ok {
+			b.Fatal("no user")
 		}
 	}
 }

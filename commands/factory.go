@@ -184,7 +184,9 @@ func (inv *Invocation) ReadClient(ctx context.Context) (*client.Client, error) {
 func (inv *Invocation) connectOptions() client.Options {
 	g := inv.Global
 	dsn, _ := inv.resolvedDSN()
-	o := client.Options{DSN: dsn, ReadOnly: inv.ReadOnly(), LockTimeout: inv.lockTimeout()}
+	o := client.Options{DSN: dsn, ReadOnly: inv.ReadOnly(), LockTimeout: inv.lockTimeout(),
+		// scale helper's hook: --timeout also bounds each statement server-side.
+		StatementTimeout: g.Timeout}
 	if g.Debug {
 		o.Debug = inv.IO.ErrOut
 	}

@@ -94,7 +94,7 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 	root.SetFlagErrorFunc(flagError)
 
 	pf := root.PersistentFlags()
-	pf.StringVar(&g.DSN, "dsn", "", "PostgreSQL connection string (else B2BADMIN_DSN, DATABASE_URL, PG* variables)")
+	pf.StringVar(&g.DSN, "dsn", "", "PostgreSQL connection string (else B2BADMIN_DSN, DATABASE_URL, PG* variables); behind PgBouncer add default_query_exec_mode=exec (docs/scale.md)")
 	pf.StringVar(&g.ReadDSN, "read-dsn", "", "replica for read-only commands (list, show, audit, log)")
 	pf.StringVar(&g.Profile, "profile", "", "named profile from the config file (else B2BADMIN_PROFILE)")
 	pf.StringVar(&g.Config, "config", "", "config file (default $XDG_CONFIG_HOME/b2badmin/config.yaml)")

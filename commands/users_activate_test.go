@@ -1,10 +1,13 @@
 package commands
 
 import (
+	"bytes"
+	"compress/zlib"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -164,7 +167,7 @@ func TestDeactivateOutputOnRequest(t *testing.T) {
 }
 
 // Deactivation finds the sessions the seeder writes (Django's encoding),
-// decoded here independently: base64url + JSON, no shared code.
+// decoded here independently: base64url, zlib + JSON, no shared code.
 func TestDeactivateFindsSeededSessions(t *testing.T) {
 	t.Parallel()
 	dsn, db := writeDB(t)
@@ -181,7 +184,14 @@ func TestDeactivateFindsSeededSessions(t *testing.T) {
 				t.Fatal(err)
 			}
 			payload, _, _ := strings.Cut(data, ":")
+			payload, compressed := strings.CutPrefix(payload, ".")
 			raw, err := base64.RawURLEncoding.DecodeString(payload)
+			if err == nil && compressed { // Django compresses nearly every session
+				var zr io.ReadCloser
+				if zr, err = zlib.NewReader(bytes.NewReader(raw)); err == nil {
+					raw, err = io.ReadAll(zr)
+				}
+			}
 			var s struct {
 				UID string `json:"_auth_user_id"`
 			}

@@ -1,20 +1,24 @@
 package seed
 
 import (
+	"bytes"
+	"compress/zlib"
 	"encoding/base64"
 	"encoding/hex"
 	"strconv"
+	"strings"
 	"time"
 )
 
 var (
-	colsTOTP        = []string{"id", "user_id", "name", "confirmed", "key", "step", "t0", "digits", "tolerance", "drift", "last_t", "throttling_failure_timestamp", "throttling_failure_count", "created_at", "last_used_at"}
-	colsEmailDevice = []string{"id", "user_id", "name", "confirmed", "token", "valid_until", "email", "throttling_failure_timestamp", "throttling_failure_count", "last_generated_timestamp", "created_at", "last_used_at"}
-	colsAuthLog     = []string{"id", "user_id", "ip", "created_at", "result", "device_type", "geolocation"}
-	colsAuthToken   = []string{"id", "user_id", "sent_at", "destination", "token", "status_id"}
-	colsOutstanding = []string{"id", "user_id", "jti", "token", "created_at", "expires_at"}
-	colsBlacklisted = []string{"id", "token_id", "blacklisted_at"}
-	colsSession     = []string{"session_key", "session_data", "expire_date"}
+	colsTOTP         = []string{"id", "user_id", "name", "confirmed", "key", "step", "t0", "digits", "tolerance", "drift", "last_t", "throttling_failure_timestamp", "throttling_failure_count", "created_at", "last_used_at"}
+	colsEmailDevice  = []string{"id", "user_id", "name", "confirmed", "token", "valid_until", "email", "throttling_failure_timestamp", "throttling_failure_count", "last_generated_timestamp", "created_at", "last_used_at"}
+	colsAuthLog      = []string{"id", "user_id", "ip", "created_at", "result", "device_type", "geolocation"}
+	colsAuthToken    = []string{"id", "user_id", "sent_at", "destination", "token", "status_id"}
+	colsOutstanding  = []string{"id", "user_id", "jti", "token", "created_at", "expires_at"}
+	colsBlacklisted  = []string{"id", "token_id", "blacklisted_at"}
+	colsSession      = []string{"session_key", "session_data", "expire_date"}
+	colsSessionOwner = []string{"session_key", "user_id", "decoded"}
 )
 
 func ts(unix int64) time.Time { return time.Unix(unix, 0).UTC() }
@@ -231,27 +235,94 @@ func (s *seeder) blacklistedSource() *genSource {
 const b64url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 // sessionSource writes Django sessions of recently active users, encoded
-// as django.core.signing does: URL-safe base64 (no padding) of the compact
-// JSON session dict, ":", the base62 timestamp, ":", the signature. The
+// as django.core.signing.dumps(…, compress=True) does, which is what
+// Django's session backends call: URL-safe base64 (no padding) of the
+// compact JSON session dict — or, when zlib makes it shorter, "." and the
+// base64 of the compressed bytes — then ":", the base62 timestamp, ":",
+// the signature. Django compresses whenever zlib saves more than a byte,
+// which even a bare login session's dict does (176 bytes to 134), so
+// nearly every seeded session is compressed, as real ones are; about a
+// third carry a larger dict (a language, recently viewed wallets). The
 // signing key is unknown, so the signature is merely well-formed.
 func (s *seeder) sessionSource() *genSource {
 	r := newURand()
-	now := s.now.Unix()
+	var enc sessionEncoder
 	return newGen(s.n, func(id int, g *genSource) {
-		u := &s.users[id-1]
-		r.at(s.seed, saltSession, id)
-		if !u.has(fActive) || u.lastLogin < now-60*86400 || !r.chance(0.35) {
-			return
-		}
-		for range 1 + r.IntN(2) {
-			created := u.lastLogin - r.Int64N(3*86400)
-			created = max(created, u.joined)
-			data := `{"_auth_user_id":"` + strconv.Itoa(id) + `","_auth_user_backend":"django.contrib.auth.backends.ModelBackend","_auth_user_hash":"` +
-				randString(r, "0123456789abcdef", 64) + `"}`
-			enc := base64.RawURLEncoding.EncodeToString([]byte(data)) + ":" + base62(created) + ":" + randString(r, b64url, 43)
-			g.add(randString(r, "abcdefghijklmnopqrstuvwxyz0123456789", 32), enc, ts(created+14*86400))
-		}
+		s.sessions(r, id, func(key string, dict []byte, created int64) {
+			g.add(key, enc.encode(dict, created, r), ts(created+14*86400))
+		})
 	})
+}
+
+// sessionOwnerSource writes b2badmin_session_owner for the same sessions
+// (the same random stream, so the same keys), already decoded: the seed
+// knows whose each session is, and the triggers that queue new keys do
+// not fire under the seed's session_replication_role.
+func (s *seeder) sessionOwnerSource() *genSource {
+	r := newURand()
+	return newGen(s.n, func(id int, g *genSource) {
+		s.sessions(r, id, func(key string, _ []byte, _ int64) {
+			_ = randString(r, b64url, 43) // the signature encode draws
+			g.add(key, int64(id), true)
+		})
+	})
+}
+
+// sessions generates user id's sessions: key, JSON dict, creation time.
+// Both sources above call it; fn must draw the signature (43 characters)
+// from r after each call, as the encoder does, to keep the streams equal.
+func (s *seeder) sessions(r *urand, id int, fn func(key string, dict []byte, created int64)) {
+	u := &s.users[id-1]
+	now := s.now.Unix()
+	r.at(s.seed, saltSession, id)
+	if !u.has(fActive) || u.lastLogin < now-60*86400 || !r.chance(0.35) {
+		return
+	}
+	for range 1 + r.IntN(2) {
+		created := u.lastLogin - r.Int64N(3*86400)
+		created = max(created, u.joined)
+		var b strings.Builder
+		b.WriteString(`{"_auth_user_id":"` + strconv.Itoa(id) + `","_auth_user_backend":"django.contrib.auth.backends.ModelBackend","_auth_user_hash":"`)
+		b.WriteString(randString(r, "0123456789abcdef", 64))
+		b.WriteByte('"')
+		if r.chance(0.35) {
+			b.WriteString(`,"_language":"en","recent_wallets":[`)
+			for i := range 8 + r.IntN(24) {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(`{"currency":"USDT","network":"TRC20","id":` + strconv.Itoa(r.IntN(1_000_000)) + `}`)
+			}
+			b.WriteByte(']')
+		}
+		b.WriteByte('}')
+		dict := b.String()
+		key := randString(r, "abcdefghijklmnopqrstuvwxyz0123456789", 32)
+		fn(key, []byte(dict), created)
+	}
+}
+
+// sessionEncoder is signing.dumps(compress=True) with one reused zlib
+// writer: compress, and keep the compressed form only when it is shorter
+// by more than a byte (Django's rule).
+type sessionEncoder struct {
+	zw  *zlib.Writer
+	buf bytes.Buffer
+}
+
+func (e *sessionEncoder) encode(dict []byte, created int64, r *urand) string {
+	if e.zw == nil {
+		e.zw = zlib.NewWriter(&e.buf)
+	}
+	e.buf.Reset()
+	e.zw.Reset(&e.buf)
+	_, _ = e.zw.Write(dict)
+	_ = e.zw.Close()
+	payload := base64.RawURLEncoding.EncodeToString(dict)
+	if e.buf.Len() < len(dict)-1 {
+		payload = "." + base64.RawURLEncoding.EncodeToString(e.buf.Bytes())
+	}
+	return payload + ":" + base62(created) + ":" + randString(r, b64url, 43)
 }
 
 func base62(n int64) string {

@@ -1,11 +1,15 @@
 package seed_test
 
 import (
+	"bytes"
+	"compress/zlib"
 	"context"
 	"crypto/pbkdf2"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -172,14 +176,43 @@ func TestSeedData(t *testing.T) {
 		if err != nil || len(list) < users/50 {
 			t.Fatalf("%d sessions, %v", len(list), err)
 		}
+		nCompressed := 0
+		defer func() {
+			// Django (signing.dumps(compress=True), since 3.1) compresses
+			// whenever zlib saves more than a byte, which a login session's
+			// dict of 176 bytes already does (to 134).
+			if nCompressed == 0 {
+				t.Errorf("%d of %d sessions compressed", nCompressed, len(list))
+			}
+			if n := count(t, `SELECT count(*) FROM b2badmin_session_owner`); n != int64(len(list)) {
+				t.Errorf("%d owner rows for %d sessions", n, len(list))
+			}
+		}()
 		for _, s := range list {
 			parts := strings.Split(s.data, ":")
 			if len(parts) != 3 || len(s.key) != 32 {
 				t.Fatalf("session %q: %q is not payload:timestamp:signature", s.key, s.data)
 			}
-			raw, err := base64.RawURLEncoding.DecodeString(parts[0])
+			payload, compressed := strings.CutPrefix(parts[0], ".")
+			raw, err := base64.RawURLEncoding.DecodeString(payload)
 			if err != nil {
 				t.Fatalf("session %q: payload: %v", s.key, err)
+			}
+			if compressed {
+				zr, err := zlib.NewReader(bytes.NewReader(raw))
+				if err != nil {
+					t.Fatalf("session %q: zlib: %v", s.key, err)
+				}
+				plain, err := io.ReadAll(zr)
+				if err != nil {
+					t.Fatalf("session %q: zlib: %v", s.key, err)
+				}
+				// Django compresses only when that saves more than a byte.
+				if len(raw) >= len(plain)-1 {
+					t.Errorf("session %q: compressed although %d bytes do not beat %d", s.key, len(raw), len(plain))
+				}
+				raw = plain
+				nCompressed++
 			}
 			var dict map[string]any
 			if err := json.Unmarshal(raw, &dict); err != nil {
@@ -193,6 +226,10 @@ func TestSeedData(t *testing.T) {
 			var lastLogin time.Time
 			if err := db.QueryRow(ctx, `SELECT is_active, last_login FROM rbac_user WHERE id = $1::bigint`, uid).Scan(&active, &lastLogin); err != nil || !active {
 				t.Errorf("session %q: user %s: active=%v %v", s.key, uid, active, err)
+			}
+			var owner int64
+			if err := db.QueryRow(ctx, `SELECT user_id FROM b2badmin_session_owner WHERE session_key = $1 AND decoded`, s.key).Scan(&owner); err != nil || fmt.Sprint(owner) != uid {
+				t.Errorf("session %q of user %s: recorded owner %d, %v", s.key, uid, owner, err)
 			}
 			created := time.Unix(fromBase62(t, parts[1]), 0)
 			if !created.Add(14*24*time.Hour).Equal(s.exp) || created.After(lastLogin) {

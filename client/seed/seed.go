@@ -51,6 +51,7 @@ var seededTables = []string{
 	"otp_totp_totpdevice", "otp_email_emaildevice", "rbac_authlog", "rbac_authtoken",
 	"api_wallet", "api_transfer", "commissions_commission", "commissions_usercommission",
 	"token_blacklist_outstandingtoken", "token_blacklist_blacklistedtoken", "django_session",
+	"b2badmin_session_owner",
 }
 
 // Seed fills an empty database with realistic demo data, in one
@@ -96,8 +97,21 @@ func Run(ctx context.Context, db client.DBTX, o Options) (Stats, error) {
 		if err := s.loadReference(ctx, tx); err != nil {
 			return err
 		}
-		saved, err := seedDropIndexes(ctx, tx, seedDisableFKTriggers(ctx, tx))
+		triggersOff := seedDisableFKTriggers(ctx, tx)
+		if !triggersOff {
+			// The session triggers would fire on the TRUNCATE (truncating
+			// the owner table inside the same TRUNCATE) and the COPY (whose
+			// ON CONFLICT needs the primary key we drop below): the seed
+			// writes the owners itself. Re-enabled in this transaction.
+			if _, err := tx.Exec(ctx, "ALTER TABLE django_session DISABLE TRIGGER b2badmin_session_queue, DISABLE TRIGGER b2badmin_session_forget_all"); err != nil {
+				return err
+			}
+		}
+		saved, err := seedDropIndexes(ctx, tx, triggersOff)
 		if err != nil {
+			return err
+		}
+		if err := seedTruncate(ctx, tx); err != nil {
 			return err
 		}
 		s.buildCore()
@@ -109,6 +123,11 @@ func Run(ctx context.Context, db client.DBTX, o Options) (Stats, error) {
 		}
 		if err := seedRestoreIndexes(ctx, tx, saved, s.trace); err != nil {
 			return err
+		}
+		if !triggersOff {
+			if _, err := tx.Exec(ctx, "ALTER TABLE django_session ENABLE TRIGGER b2badmin_session_queue, ENABLE TRIGGER b2badmin_session_forget_all"); err != nil {
+				return err
+			}
 		}
 		return seedResetSequences(ctx, tx)
 	})
@@ -147,6 +166,7 @@ func (s *seeder) copyAll(ctx context.Context, tx pgx.Tx, st *Stats) error {
 		{"token_blacklist_outstandingtoken", colsOutstanding, 2, s.outstandingSource, &st.OutstandingTokens},
 		{"token_blacklist_blacklistedtoken", colsBlacklisted, 1, s.blacklistedSource, &st.BlacklistedTokens},
 		{"django_session", colsSession, 1, s.sessionSource, &st.Sessions},
+		{"b2badmin_session_owner", colsSessionOwner, 1, s.sessionOwnerSource, new(int64)},
 	}
 	total := 0
 	for _, step := range steps {

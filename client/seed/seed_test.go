@@ -28,6 +28,7 @@ var allSeeded = []string{
 	"otp_totp_totpdevice", "otp_email_emaildevice", "rbac_authlog", "rbac_authtoken",
 	"api_wallet", "api_transfer", "commissions_commission", "commissions_usercommission",
 	"token_blacklist_outstandingtoken", "token_blacklist_blacklistedtoken", "django_session",
+	"b2badmin_session_owner",
 }
 
 // seedDB seeds a fresh database and returns a connection to it.
@@ -69,7 +70,10 @@ SELECT string_agg(d, E'\n' ORDER BY d) FROM (
   SELECT pg_get_indexdef(indexrelid) AS d FROM pg_index WHERE indrelid = ANY ($1::text[]::regclass[])
   UNION ALL
   SELECT conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' valid=' || convalidated
-  FROM pg_constraint WHERE conrelid = ANY ($1::text[]::regclass[]) OR confrelid = ANY ($1::text[]::regclass[])) s`,
+  FROM pg_constraint WHERE conrelid = ANY ($1::text[]::regclass[]) OR confrelid = ANY ($1::text[]::regclass[])
+  UNION ALL -- the session triggers, enabled (O) after either load path
+  SELECT tgrelid::regclass || ' ' || tgname || ' enabled=' || tgenabled::text FROM pg_trigger
+  WHERE tgrelid = 'django_session'::regclass AND NOT tgisinternal) s`,
 		append(allSeeded, "api_operationlog")).Scan(&out)
 	if err != nil {
 		t.Fatal(err)

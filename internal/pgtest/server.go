@@ -27,6 +27,7 @@ type Server struct {
 	Port     int
 	Password string // of the "postgres" superuser, for TCP logins
 	owner    *syscall.Credential
+	settings []string
 }
 
 // FindBinDir locates initdb and pg_ctl: first on PATH, then under
@@ -34,6 +35,11 @@ type Server struct {
 func FindBinDir() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
 		if _, err := exec.LookPath("pg_ctl"); err == nil {
+			// Through symlinks (/usr/local/bin/initdb → …/15/bin/initdb):
+			// the real directory also holds pg_basebackup and psql.
+			if real, err := filepath.EvalSymlinks(p); err == nil {
+				p = real
+			}
 			return filepath.Dir(p), nil
 		}
 	}
@@ -60,12 +66,13 @@ func isExec(p string) bool {
 // Start initialises a cluster in dir (a new temporary directory when dir is
 // "") and starts it on a unix socket in dir/sock and a free loopback port.
 // As root it runs the server as the "postgres" OS user, which initdb demands.
-func Start(dir string) (*Server, error) {
+// settings are extra name=value server settings (the bench's bulk loading).
+func Start(dir string, settings ...string) (*Server, error) {
 	bin, err := FindBinDir()
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{BinDir: bin}
+	s := &Server{BinDir: bin, settings: settings}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -144,6 +151,9 @@ func (s *Server) start() error {
 		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "+
 			"-c full_page_writes=off -c shared_buffers=256MB -c maintenance_work_mem=256MB -c max_wal_size=4GB "+
 			"-c work_mem=32MB -c max_connections=200 -c unix_socket_permissions=0777", port, s.SocketDir())
+		for _, kv := range s.settings {
+			opts += " -c " + kv
+		}
 		out, err := s.run("pg_ctl", "-D", s.dataDir(), "-l", s.logFile(), "-w", "-t", "60", "-o", opts, "start")
 		if err == nil {
 			return s.writeState()

@@ -2,6 +2,7 @@ package pgtest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
@@ -56,4 +57,64 @@ func TestSocketDSNWorks(t *testing.T) {
 	if err := c.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
 		t.Fatalf("select 1 over the socket: %v %d", err, one)
 	}
+}
+
+// TestBouncerAndStandby: the harness's PgBouncer pools by transaction and
+// its standby is a real one, replaying the primary.
+func TestBouncerAndStandby(t *testing.T) {
+	ctx := context.Background()
+	dsn := NewDatabase(t)
+	t.Run("pgbouncer", func(t *testing.T) {
+		admin, err := pgx.Connect(ctx, SharedBouncer(t).AdminDSN())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close(ctx)
+		rows, err := admin.Query(ctx, "SHOW CONFIG")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mode := ""
+		for rows.Next() {
+			vals, _ := rows.Values()
+			if fmt.Sprint(vals[0]) == "pool_mode" {
+				mode = fmt.Sprint(vals[1])
+			}
+		}
+		if rows.Err() != nil || mode != "transaction" {
+			t.Fatalf("pool_mode %q, %v", mode, rows.Err())
+		}
+		c, err := pgx.Connect(ctx, BouncerDSN(t, dsn)+"&default_query_exec_mode=exec")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		var one int
+		if err := c.QueryRow(ctx, "SELECT $1::int", 1).Scan(&one); err != nil || one != 1 {
+			t.Fatalf("through pgbouncer: %v", err)
+		}
+	})
+	t.Run("standby", func(t *testing.T) {
+		c, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "CREATE TABLE replicated (v text); INSERT INTO replicated VALUES ('streamed')"); err != nil {
+			t.Fatal(err)
+		}
+		sb, err := pgx.Connect(ctx, StandbyDSN(t, dsn))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sb.Close(ctx)
+		var inRecovery bool
+		var v string
+		if err := sb.QueryRow(ctx, "SELECT pg_is_in_recovery(), (SELECT v FROM replicated)").Scan(&inRecovery, &v); err != nil {
+			t.Fatal(err)
+		}
+		if !inRecovery || v != "streamed" {
+			t.Fatalf("standby: in recovery %v, row %q", inRecovery, v)
+		}
+	})
 }

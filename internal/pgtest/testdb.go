@@ -35,10 +35,86 @@ var shared struct {
 // was started. Use it from TestMain: os.Exit(pgtest.Run(m)).
 func Run(m *testing.M) int {
 	code := m.Run()
+	if infra.bouncer != nil {
+		infra.bouncer.Stop()
+	}
+	if infra.standby != nil {
+		_ = infra.standby.Stop()
+	}
 	if shared.srv != nil {
 		_ = shared.srv.Stop()
 	}
 	return code
+}
+
+// infra is the PgBouncer and the standby in front of and behind the shared
+// server, each started on first use and reused by every test of the
+// process (a standby costs a base backup: seconds, not per test).
+var infra struct {
+	bouncerOnce, standbyOnce sync.Once
+	bouncer                  *Bouncer
+	standby                  *Server
+	bouncerErr, standbyErr   error
+	warned                   sync.Map
+}
+
+// skipLoudly skips t and, once per process and reason, says so on stderr
+// too: a plain `go test` run hides t.Skip messages, and a missing package
+// must never pass unnoticed.
+func skipLoudly(t testing.TB, msg string) {
+	t.Helper()
+	if _, seen := infra.warned.LoadOrStore(msg, true); !seen {
+		fmt.Fprintln(os.Stderr, "pgtest: SKIP: "+msg)
+	}
+	t.Skip(msg)
+}
+
+// BouncerDSN returns dsn (a database from NewDatabase) routed through a
+// real PgBouncer in transaction pooling mode. Without pgbouncer (and not
+// root, or apt-get failed) the test is skipped with a message naming the
+// Debian package.
+func BouncerDSN(t testing.TB, dsn string) string {
+	t.Helper()
+	srv := SharedServer(t)
+	if srv == nil {
+		skipLoudly(t, "the PgBouncer tests need the throwaway server, not "+EnvTestDSN)
+	}
+	infra.bouncerOnce.Do(func() { infra.bouncer, infra.bouncerErr = StartBouncer(srv) })
+	if infra.bouncerErr != nil {
+		skipLoudly(t, "PgBouncer tests skipped: "+infra.bouncerErr.Error())
+	}
+	return infra.bouncer.DSN(dsn)
+}
+
+// Bouncer is the shared PgBouncer (BouncerDSN starts it).
+func SharedBouncer(t testing.TB) *Bouncer {
+	t.Helper()
+	BouncerDSN(t, AdminDSN(t))
+	return infra.bouncer
+}
+
+// StandbyDSN returns dsn (a database from NewDatabase) on a real streaming
+// standby of the shared server, once the standby has replayed everything
+// written so far (the database itself and the test's fixtures).
+func StandbyDSN(t testing.TB, dsn string) string {
+	t.Helper()
+	srv := SharedServer(t)
+	if srv == nil {
+		skipLoudly(t, "the standby tests need the throwaway server, not "+EnvTestDSN)
+	}
+	infra.standbyOnce.Do(func() { infra.standby, infra.standbyErr = srv.StartStandby() })
+	if infra.standbyErr != nil {
+		skipLoudly(t, "standby tests skipped: "+infra.standbyErr.Error())
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("standby DSN: %v", err)
+	}
+	u.Host = fmt.Sprintf("127.0.0.1:%d", infra.standby.Port)
+	if err := WaitReplayed(context.Background(), dsn, u.String()); err != nil {
+		t.Fatalf("standby: %v", err)
+	}
+	return u.String()
 }
 
 func setup() {

@@ -139,13 +139,21 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(serverTimeout(o.StatementTimeout).Milliseconds())
 	}
 	pool, err := openPool(ctx, cfg, o.ConnectTimeout)
-	for _, p := range []string{readOnlyParam, "statement_timeout", "lock_timeout"} {
-		if err != nil && refusedStartupParam(err, p) {
-			// PgBouncer: "unsupported startup parameter". Connect without
-			// it; the per-transaction setting remains (handle).
-			delete(cfg.ConnConfig.RuntimeParams, p)
-			pool, err = openPool(ctx, cfg, o.ConnectTimeout)
+	// PgBouncer: "unsupported startup parameter NAME", one at a time, in
+	// whatever order the map sent them. Connect without each it names; the
+	// per-transaction settings remain (handle).
+	for tries := 0; err != nil && tries < 3; tries++ {
+		refused := ""
+		for _, p := range []string{readOnlyParam, "statement_timeout", "lock_timeout"} {
+			if _, set := cfg.ConnConfig.RuntimeParams[p]; set && refusedStartupParam(err, p) {
+				refused = p
+			}
 		}
+		if refused == "" {
+			break
+		}
+		delete(cfg.ConnConfig.RuntimeParams, refused)
+		pool, err = openPool(ctx, cfg, o.ConnectTimeout)
 	}
 	if err != nil {
 		return nil, &ConnectError{Msg: Scrub(describeConnectError(err, cfg.ConnConfig))}

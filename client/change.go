@@ -124,7 +124,7 @@ type followUp struct {
 // planner is what a spec's plan works with.
 type planner struct {
 	ctx       context.Context
-	tx        pgx.Tx
+	tx        DBTX
 	c         *Client
 	dryRun    bool
 	users     []lockedUser // locked, in id order
@@ -133,7 +133,7 @@ type planner struct {
 	writes    pipeline
 	// effects run after the confirmation and before the log rows are
 	// queued: statements whose results the log must record.
-	effects []func(ctx context.Context, tx pgx.Tx) error
+	effects []func(ctx context.Context, tx DBTX) error
 	totals  Effects
 	lost    []string
 	secrets map[int64]string
@@ -151,7 +151,7 @@ func (p *planner) same(u lockedUser) {
 }
 
 // effect queues a side effect that must run before the log is written.
-func (p *planner) effect(fn func(ctx context.Context, tx pgx.Tx) error) {
+func (p *planner) effect(fn func(ctx context.Context, tx DBTX) error) {
 	p.effects = append(p.effects, fn)
 }
 
@@ -193,23 +193,21 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 		return res, err
 	}
 	var runID string
-	// Inside an --atomic batch a change needs no savepoint (a failure
-	// rolls everything back) and its final pipeline rides on the next
-	// round trip; its own --dry-run does need one, to roll back alone.
-	held, direct := c.db.(*DeferringTx)
-	direct = direct && !o.DryRun
-	err := c.inTxOpt(ctx, direct, func(tx pgx.Tx) error {
+	var p *planner
+	// body does the change up to its last statements, which it returns
+	// unsent: how they are sent depends on the transaction (below).
+	body := func(tx DBTX) (*pipeline, error) {
 		users, missing, err := lockTargets(ctx, tx, s.targets, s.reads)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		p := &planner{ctx: ctx, tx: tx, c: c, dryRun: o.DryRun, users: users, secrets: map[int64]string{}}
+		p = &planner{ctx: ctx, tx: tx, c: c, dryRun: o.DryRun, users: users, secrets: map[int64]string{}}
 		if err := s.plan(p); err != nil {
-			return err
+			return nil, err
 		}
 		sort.SliceStable(p.changes, func(i, j int) bool { return p.changes[i].UserID < p.changes[j].UserID })
 		if o.MaxAffected > 0 && len(p.changes) > o.MaxAffected {
-			return Refused("refused: %s would change %d users, more than --max-affected %d; nothing was written", s.action, len(p.changes), o.MaxAffected)
+			return nil, Refused("refused: %s would change %d users, more than --max-affected %d; nothing was written", s.action, len(p.changes), o.MaxAffected)
 		}
 		if o.Confirm != nil && !o.DryRun && len(p.changes) > 0 {
 			pv := Preview{Action: s.action, Users: len(p.changes), Lost: p.lost}
@@ -217,40 +215,74 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 				pv.First = append(pv.First, UserRef{ID: p.changes[i].UserID, Email: p.changes[i].Email})
 			}
 			if err := o.Confirm(ctx, pv); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		for _, e := range p.effects {
 			if err := e(ctx, tx); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		runID, err = a.queueRun(&p.writes, len(p.changes), p.totals)
-		if err != nil {
-			return err
+		if runID, err = a.queueRun(&p.writes, len(p.changes), p.totals); err != nil {
+			return nil, err
 		}
 		if err := p.writes.log(a, runID, s.action, p.changes); err != nil {
-			return err
+			return nil, err
 		}
-		if direct && a.Run != nil {
-			held.hold(&p.writes, a.Run.Line)
-		} else if err := p.writes.send(ctx, tx); err != nil {
-			return err
+		res.Changes, res.Unchanged, res.Missing = p.changes, p.unchanged, missing
+		res.Effects, res.Lost, res.Secrets = p.totals, p.lost, p.secrets
+		return &p.writes, nil
+	}
+	own, err := c.ownTx(ctx)
+	if err != nil {
+		return res, err
+	}
+	held, direct := c.db.(*DeferringTx)
+	switch {
+	case own != nil:
+		// A change of its own: BEGIN rides with the lock, COMMIT (or a dry
+		// run's ROLLBACK) with the last statements.
+		defer own.release()
+		var final *pipeline
+		if final, err = body(own); err == nil {
+			err = own.finish(ctx, final, !o.DryRun)
 		}
+	case direct && !o.DryRun && a.Run != nil:
+		// Inside an --atomic batch a change needs no savepoint (a failure
+		// rolls everything back) and its last statements ride on the next
+		// round trip (its own --dry-run does need a savepoint, below).
+		var final *pipeline
+		if final, err = body(held); err == nil {
+			held.hold(final, a.Run.Line)
+		}
+	default:
+		// Inside a transaction: a savepoint of its own.
+		err = c.inTx(ctx, func(tx pgx.Tx) error {
+			final, err := body(tx)
+			if err != nil {
+				return err
+			}
+			if err := final.send(ctx, tx); err != nil {
+				return err
+			}
+			if o.DryRun {
+				return errWriteDryRun
+			}
+			return nil
+		})
+	}
+	if err == nil && o.DryRun {
+		err = errWriteDryRun
+	}
+	if err == nil {
 		if a.Run != nil && a.Run.Totals != nil {
 			a.Run.Totals.Changes += int64(len(p.changes))
 			a.Run.Totals.Effects.add(p.totals)
 		}
-		res.Changes, res.Unchanged, res.Missing = p.changes, p.unchanged, missing
-		res.Effects, res.Lost, res.Secrets = p.totals, p.lost, p.secrets
-		if o.DryRun {
-			return errWriteDryRun
-		}
 		if len(p.changes) > 0 || a.Run != nil {
 			res.RunID = runID
 		}
-		return nil
-	})
+	}
 	if errors.Is(err, errWriteDryRun) {
 		res.Secrets = nil // a key that was rolled back must never be shown
 		return res, nil
@@ -276,15 +308,6 @@ var errWriteDryRun = errors.New("dry run: rolled back")
 // that was. When the connection breaks during COMMIT nobody knows the
 // outcome, and the error says so.
 func (c *Client) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
-	return c.inTxOpt(ctx, false, fn)
-}
-
-// inTxOpt is inTx; direct runs fn in the transaction c already runs in,
-// without a savepoint of its own.
-func (c *Client) inTxOpt(ctx context.Context, direct bool, fn func(tx pgx.Tx) error) error {
-	if tx, ok := c.db.(pgx.Tx); ok && direct {
-		return fn(tx)
-	}
 	tx, err := c.db.Begin(ctx)
 	if err != nil {
 		return err

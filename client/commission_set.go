@@ -219,7 +219,7 @@ WHERE c.id = t.id`
 			}
 			// A new plan's id goes to the log's detail (an undo deletes it),
 			// so the plans are created before the log rows are queued.
-			p.effect(func(ctx context.Context, tx pgx.Tx) error {
+			p.effect(func(ctx context.Context, tx DBTX) error {
 				const insert = `
 WITH c AS (
     INSERT INTO commissions_commission (operation, currency, percent, fixed_fee, min_fee, max_fee, created_at, updated_at)

@@ -79,11 +79,9 @@ func (d *DeferringTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResu
 	all := &pgx.Batch{QueuedQueries: append(append(make([]*pgx.QueuedQuery, 0, held.b.Len()+b.Len()), held.b.QueuedQueries...), b.QueuedQueries...)}
 	br := d.Tx.SendBatch(ctx, all)
 	for i := 0; i < held.b.Len(); i++ {
-		tag, err := br.Exec()
-		if err == nil {
-			if e, ok := held.expect[i]; ok && tag.RowsAffected() != e.rows {
-				err = e.err
-			}
+		_, err := br.Exec()
+		if e, ok := held.expect[i]; ok && expectationFailed(err) {
+			err = e.err
 		}
 		if err != nil {
 			br.Close()

@@ -3,11 +3,14 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
+	"strconv"
 	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Audit says who is changing things and why. Every change carries one;
@@ -135,14 +138,25 @@ type expectation struct {
 
 func (p *pipeline) exec(sql string, args ...any) { p.b.Queue(sql, args...) }
 
-// execExpect queues a statement that must affect exactly rows rows; any
-// other count fails the change with err (and so rolls it back).
+// execExpect queues a statement (an INSERT, UPDATE or DELETE without
+// RETURNING) that must affect exactly rows rows; any other count fails the
+// change with err. The count is checked by the server, which raises an
+// error when it is wrong, so that a COMMIT sent in the same round trip
+// never runs after a wrong count.
 func (p *pipeline) execExpect(rows int64, err error, sql string, args ...any) {
 	if p.expect == nil {
 		p.expect = map[int]expectation{}
 	}
 	p.expect[p.b.Len()] = expectation{rows, err}
-	p.b.Queue(sql, args...)
+	checked := "WITH w AS (" + sql + "\nRETURNING 1) SELECT 1 / (count(*) = $" + strconv.Itoa(len(args)+1) + ")::int FROM w"
+	p.b.Queue(checked, append(append([]any(nil), args...), rows)...)
+}
+
+// expectationFailed reports whether err is a checked statement's wrong
+// count (the division by zero execExpect arranges).
+func expectationFailed(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "22012"
 }
 
 // insertLog is the one INSERT into the operation log.
@@ -194,12 +208,11 @@ func (p *pipeline) send(ctx context.Context, tx DBTX) error {
 	}
 	defer br.Close()
 	for i := 0; i < p.b.Len(); i++ {
-		tag, err := br.Exec()
-		if err != nil {
+		if _, err := br.Exec(); err != nil {
+			if e, ok := p.expect[i]; ok && expectationFailed(err) {
+				return e.err
+			}
 			return err
-		}
-		if e, ok := p.expect[i]; ok && tag.RowsAffected() != e.rows {
-			return e.err
 		}
 	}
 	return br.Close()

@@ -244,7 +244,7 @@ func (c *Client) EnableTwoFA(ctx context.Context, a Audit, t Targets, e EnableTw
 			// The new devices' ids go to the log's detail (an undo deletes
 			// exactly them), so they are created before the log is queued,
 			// after the devices they replace are gone.
-			p.effect(func(ctx context.Context, tx pgx.Tx) error {
+			p.effect(func(ctx context.Context, tx DBTX) error {
 				if len(replaced) > 0 {
 					if _, err := tx.Exec(ctx, deleteDevices, replaced); err != nil {
 						return err

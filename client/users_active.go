@@ -103,7 +103,7 @@ ON CONFLICT (token_id) DO NOTHING`
 		return
 	}
 	p.loses("deleted Django sessions")
-	p.effect(func(ctx context.Context, tx pgx.Tx) error {
+	p.effect(func(ctx context.Context, tx DBTX) error {
 		perUser, err := deleteSessions(ctx, tx, ids)
 		if err != nil {
 			return fmt.Errorf("deleting sessions: %w", err)

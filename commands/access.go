@@ -63,7 +63,7 @@ users in scope that the file no longer names.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.File, "file", "f", "", "write to this file instead of stdout")
-	addSelectorFlags(cmd, &o.Select)
+	addSelectorFlags(inv, cmd, &o.Select)
 	return cmd
 }
 

@@ -40,14 +40,14 @@ type auditFlags struct {
 // Its -o shadows the root's persistent one (Cobra lets a command's own
 // flag take a parent's name), so that help and completion list the report
 // formats here and nowhere else; every other command keeps the root's.
-func bindAuditFlags(cmd *cobra.Command, a *auditFlags, baselineHelp string) {
+func bindAuditFlags(inv *Invocation, cmd *cobra.Command, a *auditFlags, baselineHelp string) {
 	fl := cmd.Flags()
 	names := output.Names(auditFormats)
 	fl.StringVarP(&a.Output, "output", "o", "table", "output format: "+strings.Join(names, "|"))
 	fl.StringVar(&a.Baseline, "baseline", "", baselineHelp)
 	fl.StringVar(&a.FailOn, "fail-on", failOnAny, "exit 5 on: any finding, only new ones (since --baseline), none")
-	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("fail-on", cobra.FixedCompletions(failOnValues, cobra.ShellCompDirectiveNoFileComp))
+	completeFlag(inv, cmd, "output", cobra.FixedCompletions(names, cobra.ShellCompDirectiveNoFileComp))
+	completeFlag(inv, cmd, "fail-on", cobra.FixedCompletions(failOnValues, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.MarkFlagFilename("baseline", "csv")
 }
 

@@ -60,11 +60,11 @@ func newCmdCommissionsSet(inv *Invocation, runF func(context.Context, *commissio
 	fl.StringVar(&o.max, "max", "", "maximum fee (none = no maximum)")
 	_ = cmd.MarkFlagRequired("operation")
 	_ = cmd.MarkFlagRequired("currency")
-	_ = cmd.RegisterFlagCompletionFunc("operation", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	completeFlag(inv, cmd, "operation", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return client.CommissionOperations, cobra.ShellCompDirectiveNoFileComp
 	})
 	addMutateFlags(cmd, &o.Mutate)
-	addSelectorFlags(cmd, &o.Select)
+	addSelectorFlags(inv, cmd, &o.Select)
 	return cmd
 }
 

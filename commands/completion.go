@@ -86,7 +86,7 @@ func installCompletions(root *cobra.Command, inv *Invocation) {
 		return // a batch line never completes; its tree is built per line
 	}
 	if _, ok := root.GetFlagCompletionFunc("columns"); !ok {
-		_ = root.RegisterFlagCompletionFunc("columns", completeColumns)
+		completeFlag(inv, root, "columns", completeColumns)
 	}
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
@@ -106,7 +106,7 @@ func installCompletions(root *cobra.Command, inv *Invocation) {
 				continue
 			}
 			kind := fk.kind
-			_ = c.RegisterFlagCompletionFunc(fk.name, func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+			completeFlag(inv, c, fk.name, func(cmd *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 				return completeKind(inv, cmd, kind, toComplete)
 			})
 		}
@@ -202,4 +202,16 @@ func hasPrefixFold(s, prefix string) bool {
 
 func isAllDigits(s string) bool {
 	return strings.Trim(s, "0123456789") == ""
+}
+
+// completeFlag registers fn as the completion of cmd's flag name, except
+// on a batch line: Cobra keeps every registered flag in a process-wide
+// map for good, so a batch that registered its lines' flags would keep
+// every line's command tree alive (and spend most of its CPU in the
+// garbage collector walking them). A batch line never completes.
+func completeFlag(inv *Invocation, cmd *cobra.Command, name string, fn cobra.CompletionFunc) {
+	if inv.Batch != nil {
+		return
+	}
+	_ = cmd.RegisterFlagCompletionFunc(name, fn)
 }

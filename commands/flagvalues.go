@@ -1,7 +1,9 @@
 package commands
 
 import (
+	"encoding/csv"
 	"errors"
+	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -35,4 +37,34 @@ func (o *onceString) Type() string { return "string" }
 func onceStringVar(fs *pflag.FlagSet, p *string, name, value, usage string) {
 	*p = value
 	fs.Var(&onceString{p: p}, name, usage)
+}
+
+// listValue is a repeatable, comma-separated list flag (--group a,b
+// --group c). pflag's StringSlice does the same but formats its default
+// through encoding/csv when the flag is defined, a 4 KiB buffer per flag
+// per command tree: a batch builds a tree per line.
+type listValue struct{ p *[]string }
+
+func (l *listValue) String() string { return strings.Join(*l.p, ",") }
+
+func (l *listValue) Set(v string) error {
+	if strings.ContainsRune(v, '"') {
+		// Quoted items may hold commas, as with pflag's StringSlice.
+		items, err := csv.NewReader(strings.NewReader(v)).Read()
+		if err != nil {
+			return err
+		}
+		*l.p = append(*l.p, items...)
+		return nil
+	}
+	*l.p = append(*l.p, strings.Split(v, ",")...)
+	return nil
+}
+
+func (l *listValue) Type() string { return "strings" }
+
+// listVar defines a listValue flag.
+func listVar(fs *pflag.FlagSet, p *[]string, name, usage string) {
+	*p = nil
+	fs.Var(&listValue{p: p}, name, usage)
 }

@@ -73,7 +73,7 @@ use -o github or -o junit in CI.`,
 			return runGroupsAudit(opts)
 		},
 	}
-	bindAuditFlags(cmd, &opts.auditFlags, "`FILE`: an earlier groups audit's -o csv; marks findings unchanged or new")
+	bindAuditFlags(inv, cmd, &opts.auditFlags, "`FILE`: an earlier groups audit's -o csv; marks findings unchanged or new")
 	return withColumns(cmd, append(append(output.Columns{}, groupsAuditColumns...), auditChangeColumn))
 }
 

@@ -100,7 +100,7 @@ cannot be read.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Policy, "policy", "", "policy file (YAML, see examples/policy.yaml)")
 	fl.StringVar(&asOf, "as-of", "", "judge exception expiry on this day (YYYY-MM-DD, default today UTC)")
-	bindAuditFlags(cmd, &opts.auditFlags, "`FILE`: an earlier audit's -o csv, or a perms export snapshot; marks findings unchanged or new")
+	bindAuditFlags(inv, cmd, &opts.auditFlags, "`FILE`: an earlier audit's -o csv, or a perms export snapshot; marks findings unchanged or new")
 	_ = cmd.MarkFlagRequired("policy")
 	_ = cmd.MarkFlagFilename("policy", "yaml", "yml")
 	return withColumns(cmd, append(append(output.Columns{}, auditColumns...), auditChangeColumn))

@@ -62,7 +62,7 @@ transaction; users whose permissions do not change get none. See
 		},
 	}
 	addMutateFlags(cmd, &o.Mutate)
-	addSelectorFlags(cmd, &o.Select)
+	addSelectorFlags(inv, cmd, &o.Select)
 	return cmd
 }
 

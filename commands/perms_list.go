@@ -41,7 +41,7 @@ func newCmdPermsList(inv *Invocation, runF func(context.Context, *permsListOptio
 	fl.StringVar(&o.App, "app", "", "only this app label (e.g. api, kyc)")
 	fl.StringVar(&o.Model, "model", "", "only this model (e.g. wallet)")
 	fl.StringVar(&o.Search, "search", "", "case-insensitive substring of the identifier or the label")
-	_ = cmd.RegisterFlagCompletionFunc("app", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	completeFlag(inv, cmd, "app", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return catalogApps(), cobra.ShellCompDirectiveNoFileComp
 	})
 	return withColumns(cmd, permCatalogColumns)

@@ -108,7 +108,7 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 	pf.DurationVar(&g.LockTimeout, "lock-timeout", DefaultLockTimeout, "fail a statement that waits longer than this for another session's lock (0 = wait for ever; else the profile's lock_timeout)")
 	pf.BoolVar(&g.ReadOnly, "read-only", false, "refuse every change; the connection is read-only too")
 	addOutputFlags(pf, g)
-	_ = root.RegisterFlagCompletionFunc("output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	completeFlag(inv, root, "output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return output.FormatNames(), cobra.ShellCompDirectiveNoFileComp
 	})
 

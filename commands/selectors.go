@@ -46,66 +46,71 @@ var selectorFlagNames = []string{"id", "email", "group", "first-name", "last-nam
 	"perm", "no-perms", "no-group", "not-group", "all-groups", "company-owner", "not-company-owner", "language", "staff",
 	"superuser", "email-domain"}
 
-// addSelectorFlags binds the filter flags to cmd, except omit.
-func addSelectorFlags(cmd *cobra.Command, s *selector, omit ...string) {
+// addSelectorFlags binds the filter flags to cmd, except omit. A batch
+// builds a command tree per line, so this stays cheap: no scratch flag
+// set, and the flags that exclude each other are checked by filter.
+func addSelectorFlags(inv *Invocation, cmd *cobra.Command, s *selector, omit ...string) {
 	s.flags = cmd.Flags()
 	s.omitted = map[string]bool{}
 	for _, o := range omit {
 		s.omitted[o] = true
 	}
-	fl := pflag.NewFlagSet("selector", pflag.ContinueOnError)
-	fl.StringSliceVar(&s.ids, "id", nil, "user IDs (repeatable or comma-separated)")
-	onceStringVar(fl, &s.email, "email", "", "email contains (case-insensitive)")
-	fl.StringSliceVar(&s.groups, "group", nil, "member of this group (case-insensitive; repeatable = any of)")
-	onceStringVar(fl, &s.firstName, "first-name", "", "first name contains (case-insensitive)")
-	onceStringVar(fl, &s.lastName, "last-name", "", "last name contains (case-insensitive)")
-	onceStringVar(fl, &s.from, "registered-from", "", "registered at or after: "+timeHelp)
-	onceStringVar(fl, &s.to, "registered-to", "", "registered at or before (a day counts whole): "+timeHelp)
-	onceStringVar(fl, &s.company, "company", "", "company name contains (case-insensitive), or a company ID")
-	fl.BoolVar(&s.active, "active", false, "active users only")
-	fl.BoolVar(&s.inactive, "inactive", false, "inactive users only")
-	onceStringVar(fl, &s.typ, "type", "", "enterprise or merchant")
-	onceStringVar(fl, &s.lastLoginBefore, "last-login-before", "", "last logged in before (never-logged-in users excluded): "+timeHelp)
-	onceStringVar(fl, &s.lastLoginAfter, "last-login-after", "", "last logged in at or after: "+timeHelp)
-	fl.BoolVar(&s.neverLoggedIn, "never-logged-in", false, "users who never logged in")
-	fl.BoolVar(&s.twoFA, "2fa", false, "users with a confirmed 2FA device")
-	fl.BoolVar(&s.noTwoFA, "no-2fa", false, "users without a confirmed 2FA device")
-	fl.StringSliceVar(&s.perms, "perm", nil, "holds an extra permission matching this identifier, label or glob (repeatable = any of)")
-	fl.BoolVar(&s.noPerms, "no-perms", false, "users holding no extra permission")
-	fl.BoolVar(&s.noGroup, "no-group", false, "users in no group")
-	fl.StringSliceVar(&s.notGroups, "not-group", nil, "not a member of this group (repeatable = of none of them)")
-	fl.StringSliceVar(&s.allGroups, "all-groups", nil, "member of every one of these groups (comma-separated or repeated)")
-	fl.BoolVar(&s.companyOwner, "company-owner", false, "company owners only")
-	fl.BoolVar(&s.notOwner, "not-company-owner", false, "users who own no company")
-	onceStringVar(fl, &s.language, "language", "", "preferred interface language (exact code, e.g. de)")
-	fl.BoolVar(&s.staff, "staff", false, "staff users (is_staff)")
-	fl.BoolVar(&s.superuser, "superuser", false, "superusers")
-	onceStringVar(fl, &s.emailDomain, "email-domain", "", "email domain, exactly (case-insensitive): example.com")
-	fl.VisitAll(func(f *pflag.Flag) {
-		if !s.omitted[f.Name] {
-			cmd.Flags().AddFlag(f)
-		}
-	})
-	pairs := [][2]string{{"active", "inactive"}, {"2fa", "no-2fa"}, {"company-owner", "not-company-owner"},
-		{"never-logged-in", "last-login-before"}, {"never-logged-in", "last-login-after"}, {"no-perms", "perm"}, {"no-group", "group"}, {"no-group", "all-groups"}}
-	for _, p := range pairs {
-		if !s.omitted[p[0]] && !s.omitted[p[1]] {
-			cmd.MarkFlagsMutuallyExclusive(p[0], p[1])
+	fl := s.flags
+	str := func(p *string, name, usage string) {
+		if !s.omitted[name] {
+			onceStringVar(fl, p, name, "", usage)
 		}
 	}
-	_ = cmd.RegisterFlagCompletionFunc("type", cobra.FixedCompletions([]string{catalog.TypeEnterprise, catalog.TypeMerchant}, cobra.ShellCompDirectiveNoFileComp))
+	list := func(p *[]string, name, usage string) {
+		if !s.omitted[name] {
+			listVar(fl, p, name, usage)
+		}
+	}
+	flag := func(p *bool, name, usage string) {
+		if !s.omitted[name] {
+			fl.BoolVar(p, name, false, usage)
+		}
+	}
+	list(&s.ids, "id", "user IDs (repeatable or comma-separated)")
+	str(&s.email, "email", "email contains (case-insensitive)")
+	list(&s.groups, "group", "member of this group (case-insensitive; repeatable = any of)")
+	str(&s.firstName, "first-name", "first name contains (case-insensitive)")
+	str(&s.lastName, "last-name", "last name contains (case-insensitive)")
+	str(&s.from, "registered-from", "registered at or after: "+timeHelp)
+	str(&s.to, "registered-to", "registered at or before (a day counts whole): "+timeHelp)
+	str(&s.company, "company", "company name contains (case-insensitive), or a company ID")
+	flag(&s.active, "active", "active users only")
+	flag(&s.inactive, "inactive", "inactive users only")
+	str(&s.typ, "type", "enterprise or merchant")
+	str(&s.lastLoginBefore, "last-login-before", "last logged in before (never-logged-in users excluded): "+timeHelp)
+	str(&s.lastLoginAfter, "last-login-after", "last logged in at or after: "+timeHelp)
+	flag(&s.neverLoggedIn, "never-logged-in", "users who never logged in")
+	flag(&s.twoFA, "2fa", "users with a confirmed 2FA device")
+	flag(&s.noTwoFA, "no-2fa", "users without a confirmed 2FA device")
+	list(&s.perms, "perm", "holds an extra permission matching this identifier, label or glob (repeatable = any of)")
+	flag(&s.noPerms, "no-perms", "users holding no extra permission")
+	flag(&s.noGroup, "no-group", "users in no group")
+	list(&s.notGroups, "not-group", "not a member of this group (repeatable = of none of them)")
+	list(&s.allGroups, "all-groups", "member of every one of these groups (comma-separated or repeated)")
+	flag(&s.companyOwner, "company-owner", "company owners only")
+	flag(&s.notOwner, "not-company-owner", "users who own no company")
+	str(&s.language, "language", "preferred interface language (exact code, e.g. de)")
+	flag(&s.staff, "staff", "staff users (is_staff)")
+	flag(&s.superuser, "superuser", "superusers")
+	str(&s.emailDomain, "email-domain", "email domain, exactly (case-insensitive): example.com")
+	completeFlag(inv, cmd, "type", cobra.FixedCompletions([]string{catalog.TypeEnterprise, catalog.TypeMerchant}, cobra.ShellCompDirectiveNoFileComp))
 	groupNamesFn := func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return groupNames(), cobra.ShellCompDirectiveNoFileComp
 	}
 	for _, g := range []string{"group", "not-group", "all-groups"} {
 		if !s.omitted[g] {
-			_ = cmd.RegisterFlagCompletionFunc(g, groupNamesFn)
+			completeFlag(inv, cmd, g, groupNamesFn)
 		}
 	}
 	if !s.omitted["language"] {
-		_ = cmd.RegisterFlagCompletionFunc("language", cobra.FixedCompletions(catalog.Languages, cobra.ShellCompDirectiveNoFileComp))
+		completeFlag(inv, cmd, "language", cobra.FixedCompletions(catalog.Languages, cobra.ShellCompDirectiveNoFileComp))
 	}
-	_ = cmd.RegisterFlagCompletionFunc("perm", func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
+	completeFlag(inv, cmd, "perm", func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
 		return permref.Complete(prefix), cobra.ShellCompDirectiveNoFileComp
 	})
 	// The batch pre-check runs PreRunE: a malformed filter on line 900
@@ -126,13 +131,24 @@ func addSelectorFlags(cmd *cobra.Command, s *selector, omit ...string) {
 	}
 }
 
+// exclusivePairs are filters that select nothing together.
+var exclusivePairs = [][2]string{{"active", "inactive"}, {"2fa", "no-2fa"}, {"company-owner", "not-company-owner"},
+	{"never-logged-in", "last-login-before"}, {"never-logged-in", "last-login-after"}, {"no-perms", "perm"},
+	{"no-group", "group"}, {"no-group", "all-groups"}}
+
+// changed reports whether the filter flag name was set.
+func (s *selector) changed(name string) bool {
+	if s.omitted[name] {
+		return false
+	}
+	f := s.flags.Lookup(name)
+	return f != nil && f.Changed
+}
+
 // given reports whether any filter flag was set.
 func (s *selector) given() bool {
 	for _, n := range selectorFlagNames {
-		if s.omitted[n] {
-			continue
-		}
-		if f := s.flags.Lookup(n); f != nil && f.Changed {
+		if s.changed(n) {
 			return true
 		}
 	}
@@ -143,6 +159,11 @@ func (s *selector) given() bool {
 // a group or permission that does not exist is refused (exit 4), named.
 func (s *selector) filter(now time.Time) (client.UserFilter, error) {
 	var fl client.UserFilter
+	for _, p := range exclusivePairs {
+		if s.changed(p[0]) && s.changed(p[1]) {
+			return fl, usageErrorf("--%s and --%s select nobody together: give one", p[0], p[1])
+		}
+	}
 	for _, v := range s.ids {
 		v = strings.TrimSpace(v)
 		if v == "" {

@@ -32,7 +32,7 @@ func newCmdTwoFADisable(inv *Invocation, runF func(context.Context, *twoFADisabl
 		},
 	}
 	addMutateFlags(cmd, &o.Mutate)
-	addSelectorFlags(cmd, &o.Select)
+	addSelectorFlags(inv, cmd, &o.Select)
 	return cmd
 }
 

@@ -71,11 +71,11 @@ func newCmdTwoFAEnable(inv *Invocation, runF func(context.Context, *twoFAEnableO
 	fl.BoolVar(&o.Replace, "replace", false, "delete the users' existing devices first (same transaction)")
 	fl.BoolVar(&o.NoQR, "no-qr", false, "never draw the QR code, even on a terminal")
 	_ = cmd.MarkFlagRequired("method")
-	_ = cmd.RegisterFlagCompletionFunc("method", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	completeFlag(inv, cmd, "method", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{client.MethodTOTP, client.MethodEmail}, cobra.ShellCompDirectiveNoFileComp
 	})
 	addMutateFlags(cmd, &o.Mutate)
-	addSelectorFlags(cmd, &o.Select)
+	addSelectorFlags(inv, cmd, &o.Select)
 	return withColumns(cmd, append(append(output.Columns{}, changeColumns...), twoFAURIColumn...))
 }
 

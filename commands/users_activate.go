@@ -51,7 +51,7 @@ while their rows are locked.` + deactivateHelp(active),
 		cmd.Flags().BoolVar(&opts.KeepSessions, "keep-sessions", false, "leave the users' Django sessions (tokens are still blacklisted)")
 	}
 	addMutateFlags(cmd, &opts.Mutate)
-	addSelectorFlags(cmd, &opts.Select)
+	addSelectorFlags(inv, cmd, &opts.Select)
 	return cmd
 }
 

@@ -91,7 +91,7 @@ func newCmdUsersSessions(inv *Invocation, runF func(context.Context, *usersSessi
 	}
 	addActivityFlags(cmd, &o.activityFlags)
 	cmd.Flags().StringVar(&o.Result, "result", "", "only success or failure")
-	_ = cmd.RegisterFlagCompletionFunc("result", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	completeFlag(inv, cmd, "result", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return []string{"success", "failure"}, cobra.ShellCompDirectiveNoFileComp
 	})
 	return withColumns(cmd, sessionColumns)

@@ -86,7 +86,7 @@ Groups: ` + strings.Join(names, ", "),
 		},
 	}
 	addMutateFlags(cmd, &o.Mutate)
-	addSelectorFlags(cmd, &o.Select)
+	addSelectorFlags(inv, cmd, &o.Select)
 	return cmd
 }
 

@@ -93,7 +93,7 @@ cursor); 4 for a group name that does not exist.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCmd(cmd, inv, o, runF, runUsersList) },
 	}
 	fl := cmd.Flags()
-	addSelectorFlags(cmd, &o.sel)
+	addSelectorFlags(inv, cmd, &o.sel)
 	onceStringVar(fl, &o.sort, "sort", "id", "sort key ("+strings.Join(client.UserSortKeys(), ", ")+"); prefix - for descending")
 	fl.IntVar(&o.limit, "limit", defaultPageSize, "rows per page")
 	onceStringVar(fl, &o.after, "after", "", "continue after this cursor (printed on stderr by the previous page)")
@@ -103,7 +103,7 @@ cursor); 4 for a group name that does not exist.`,
 	cmd.MarkFlagsMutuallyExclusive("count", "all")
 	cmd.MarkFlagsMutuallyExclusive("count", "after")
 	cmd.MarkFlagsMutuallyExclusive("count", "limit")
-	_ = cmd.RegisterFlagCompletionFunc("sort", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	completeFlag(inv, cmd, "sort", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		var keys []string
 		for _, k := range client.UserSortKeys() {
 			keys = append(keys, k, "-"+k)

@@ -71,7 +71,7 @@ old hash.`, client.MinPasswordLength),
 	fl.IntVar(&o.Iterations, "iterations", client.DefaultIterations, "PBKDF2 iterations (Django 5.2 LTS default)")
 	fl.BoolVar(&o.Force, "force", false, "allow --iterations below Django 4.2's default (600000)")
 	addMutateFlags(cmd, &o.Mutate)
-	addSelectorFlags(cmd, &o.Select)
+	addSelectorFlags(inv, cmd, &o.Select)
 	cmd.MarkFlagsMutuallyExclusive("password-stdin", "unusable")
 	return cmd
 }

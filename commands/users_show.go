@@ -67,7 +67,7 @@ read. Exit 3 when the user does not exist.`,
 			return runCmd(cmd, inv, o, runF, runUsersShow)
 		},
 	}
-	_ = cmd.RegisterFlagCompletionFunc("section", cobra.FixedCompletions(client.UserSections, cobra.ShellCompDirectiveNoFileComp))
+	completeFlag(inv, cmd, "section", cobra.FixedCompletions(client.UserSections, cobra.ShellCompDirectiveNoFileComp))
 	cmd.Flags().StringSliceVar(&o.Sections, "section", nil, "sections to show: "+strings.Join(client.UserSections, ", "))
 	cmd.Flags().BoolVar(&o.Reveal, "reveal", false, "show sent tokens in full instead of ••••1234")
 	cmd.Flags().IntVar(&o.Limit, "limit", 20, "latest API sessions and sent tokens shown")

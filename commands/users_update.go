@@ -74,7 +74,7 @@ fields update sets (--email, --first-name, --last-name, --language,
 	fl.StringVar(&o.active, "active", "", "true or false")
 	fl.BoolVar(&o.keepSessions, "keep-sessions", false, "with --active false: leave the users' Django sessions")
 	addMutateFlags(cmd, &o.Mutate)
-	addSelectorFlags(cmd, &o.Select, "email", "first-name", "last-name", "language", "active")
+	addSelectorFlags(inv, cmd, &o.Select, "email", "first-name", "last-name", "language", "active")
 	return cmd
 }
 

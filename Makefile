@@ -3,7 +3,14 @@ SHELL      := /bin/bash
 export PATH := $(PATH):/usr/local/go/bin
 GO         ?= go
 BIN        := bin/b2badmin
-DEMO_DIR   ?= /tmp/b2badmin-demo-$(shell id -u)
+# One demo cluster per checkout (and user): the directory is derived from
+# this checkout's path, so two checkouts never share, stop or migrate each
+# other's server. It lives under /tmp, which the postgres OS user can reach
+# when make runs as root (a checkout under a private home may not be).
+DEMO_DIR   ?= /tmp/b2badmin-demo-$(shell id -u)-$(shell printf '%s' '$(CURDIR)' | cksum | cut -d' ' -f1)
+# The stop hint names DEMO_DIR when it was not derived: make demo-stop
+# must stop the server make demo started.
+DEMO_STOP  := make -C $(CURDIR) demo-stop$(if $(filter command line environment,$(origin DEMO_DIR)), DEMO_DIR=$(DEMO_DIR))
 DEMO_USERS ?= 20000
 GOFLAGS_TEST ?=
 # Installation layout (make install PREFIX=/usr DESTDIR=/tmp/pkg).
@@ -21,7 +28,7 @@ BUILD_DATE ?= $(shell date -u $${SOURCE_DATE_EPOCH:+-d @$$SOURCE_DATE_EPOCH} +%Y
 PKG        := github.com/b2badmin/b2badmin/commands
 LDFLAGS    := -X $(PKG).stampVersion=$(VERSION) -X $(PKG).stampCommit=$(COMMIT) -X $(PKG).stampDate=$(BUILD_DATE) -X $(PKG).stampDirty=$(DIRTY)
 
-.PHONY: all build demo demo-stop test test-short vet fuzz bench completions man docs install uninstall postgres pgbouncer clean
+.PHONY: all build demo demo-build demo-stop test test-short vet fuzz bench completions man docs install uninstall postgres pgbouncer clean
 
 all: build
 
@@ -48,18 +55,24 @@ pgbouncer:
 	  echo "pgbouncer could not be installed: the PgBouncer tests will skip" >&2; \
 	else echo "pgbouncer missing (Debian package pgbouncer): the PgBouncer tests will skip" >&2; fi
 
-demo: build postgres
+demo: demo-build postgres
 	@dsn=$$($(GO) run ./internal/devdb start $(DEMO_DIR)) || exit 1; \
+	echo "demo: migrating the schema"; \
 	$(BIN) --dsn "$$dsn" db migrate && \
+	echo "demo: seeding $(DEMO_USERS) users (skipped when the database already has some)" && \
 	$(BIN) --dsn "$$dsn" db seed --users $(DEMO_USERS) --seed 1 --if-empty && \
 	$(BIN) --dsn "$$dsn" users list --limit 15 && \
 	$(BIN) --dsn "$$dsn" groups list && \
-	echo && echo "The demo database is running. For further commands:" && \
+	echo && echo "The demo database is running (in $(DEMO_DIR)). For further commands:" && \
 	echo "  export B2BADMIN_DSN='$$dsn'" && echo "  $(BIN) users list --group 'Merchant owner' --active --limit 5" && \
-	echo "Stop it with: make demo-stop"
+	echo "Stop it with: $(DEMO_STOP)"
+
+demo-build:
+	@echo "demo: building $(BIN)"
+	@$(MAKE) --no-print-directory build
 
 demo-stop:
-	$(GO) run ./internal/devdb stop $(DEMO_DIR)
+	@$(GO) run ./internal/devdb stop $(DEMO_DIR)
 
 vet:
 	$(GO) vet ./...
@@ -69,6 +82,7 @@ vet:
 # cluster (or uses B2BADMIN_TEST_DSN).
 test: postgres pgbouncer vet
 	$(GO) test -count=1 -timeout 8m $(GOFLAGS_TEST) ./...
+	./scripts/demo_test.sh
 
 test-short:
 	$(GO) test -count=1 -short ./...

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,6 +38,10 @@ type Options struct {
 	MaxConns       int32         // default 4: one CLI run needs one, a batch a few
 	Debug          io.Writer     // when set, every statement and its duration
 	AppName        string
+	// LockTimeout is the session's lock_timeout: a statement waiting
+	// longer for another session's lock fails (SQLSTATE 55P03). 0 leaves
+	// the server's setting (by default, wait for ever).
+	LockTimeout time.Duration
 	// StatementTimeout, when set, is every transaction's statement_timeout
 	// (SET LOCAL): the server ends a statement the tool no longer waits for,
 	// through a pooler and even when the tool is killed.
@@ -90,9 +95,8 @@ func (e *ConnectError) Error() string { return e.Msg }
 func Connect(ctx context.Context, o Options) (*Client, error) {
 	cfg, err := pgxpool.ParseConfig(o.DSN)
 	if err != nil {
-		return nil, &ConnectError{Msg: "invalid connection string: " + Scrub(describeParseError(err), passwordOf(o.DSN), RawPassword(o.DSN))}
+		return nil, &ConnectError{Msg: "invalid connection string: " + describeParseError(o.DSN, err)}
 	}
-	secret := cfg.ConnConfig.Password
 	if o.ConnectTimeout <= 0 {
 		o.ConnectTimeout = 5 * time.Second
 	}
@@ -116,6 +120,9 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		// is what holds behind a pooler that refuses this parameter.
 		cfg.ConnConfig.RuntimeParams[readOnlyParam] = "on"
 	}
+	if o.LockTimeout > 0 {
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.FormatInt(max(o.LockTimeout.Milliseconds(), 1), 10)
+	}
 	if o.Debug != nil {
 		cfg.ConnConfig.Tracer = &debugTracer{w: o.Debug}
 	}
@@ -132,16 +139,24 @@ func Connect(ctx context.Context, o Options) (*Client, error) {
 		cfg.ConnConfig.RuntimeParams["statement_timeout"] = fmt.Sprint(serverTimeout(o.StatementTimeout).Milliseconds())
 	}
 	pool, err := openPool(ctx, cfg, o.ConnectTimeout)
-	for _, p := range []string{readOnlyParam, "statement_timeout"} {
-		if err != nil && refusedStartupParam(err, p) {
-			// PgBouncer: "unsupported startup parameter". Connect without
-			// it; the per-transaction setting remains (handle).
-			delete(cfg.ConnConfig.RuntimeParams, p)
-			pool, err = openPool(ctx, cfg, o.ConnectTimeout)
+	// PgBouncer: "unsupported startup parameter NAME", one at a time, in
+	// whatever order the map sent them. Connect without each it names; the
+	// per-transaction settings remain (handle).
+	for tries := 0; err != nil && tries < 3; tries++ {
+		refused := ""
+		for _, p := range []string{readOnlyParam, "statement_timeout", "lock_timeout"} {
+			if _, set := cfg.ConnConfig.RuntimeParams[p]; set && refusedStartupParam(err, p) {
+				refused = p
+			}
 		}
+		if refused == "" {
+			break
+		}
+		delete(cfg.ConnConfig.RuntimeParams, refused)
+		pool, err = openPool(ctx, cfg, o.ConnectTimeout)
 	}
 	if err != nil {
-		return nil, &ConnectError{Msg: Scrub(describeConnectError(err, cfg.ConnConfig), secret, passwordOf(o.DSN), RawPassword(o.DSN))}
+		return nil, &ConnectError{Msg: Scrub(describeConnectError(err, cfg.ConnConfig))}
 	}
 	return &Client{db: newHandle(pool, o.ReadOnly, o.StatementTimeout), pool: pool, readOnly: o.ReadOnly, ref: &refCache{}}, nil
 }
@@ -170,22 +185,6 @@ func refusedStartupParam(err error, name string) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && strings.Contains(pgErr.Message, "unsupported startup parameter") &&
 		strings.Contains(pgErr.Message, name)
-}
-
-func passwordOf(dsn string) string {
-	cfg, err := pgconn.ParseConfig(dsn)
-	if err != nil {
-		return ""
-	}
-	return cfg.Password
-}
-
-func describeParseError(err error) string {
-	var pe *pgconn.ParseConfigError
-	if errors.As(err, &pe) {
-		return pe.Error()
-	}
-	return err.Error()
 }
 
 // describeConnectError turns pgconn's layered message into one line that

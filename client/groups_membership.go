@@ -32,11 +32,7 @@ func CanonicalGroups(names []string) ([]string, error) {
 	for _, n := range names {
 		g, ok := catalog.LookupGroup(n)
 		if !ok {
-			known := make([]string, 0, len(catalog.Groups()))
-			for _, g := range catalog.Groups() {
-				known = append(known, g.Name)
-			}
-			return nil, Refused("unknown group %q (known: %s)", clip(n), strings.Join(known, ", "))
+			return nil, Refused("%s", catalog.UnknownGroup(n))
 		}
 		if !seen[g.Name] {
 			seen[g.Name] = true

@@ -60,11 +60,20 @@ const (
 // validate refuses free text PostgreSQL would reject or that could fool a
 // reader of the log, before any SQL is sent.
 func (a Audit) validate() error {
-	if err := CheckText("--actor", a.Actor, maxActor); err != nil {
+	if err := CheckActor(a.Actor); err != nil {
 		return err
 	}
-	return CheckText("--reason", a.Reason, maxReason)
+	return CheckReason(a.Reason)
 }
+
+// CheckActor and CheckReason are the engine's own checks of the audit
+// text, for the commands' database-free validation and the batch
+// pre-check: a line that the engine would refuse is refused before the
+// batch's first line runs.
+func CheckActor(s string) error { return CheckText("--actor", s, maxActor) }
+
+// CheckReason: see CheckActor.
+func CheckReason(s string) error { return CheckText("--reason", s, maxReason) }
 
 // CheckText refuses a free-text value that is not valid UTF-8, holds
 // control or bidirectional-override characters, or is longer than max

@@ -1,37 +1,12 @@
 package client
 
 import (
-	"net/mail"
 	"net/netip"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/b2badmin/b2badmin/client/catalog"
 )
-
-// NormalizeEmail validates an address and returns it as stored: the local
-// part as given, the domain lower-cased (Django's normalize_email does the
-// same). Display names, comments and missing domains are refused.
-func NormalizeEmail(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return "", Refused("invalid email: empty")
-	}
-	if !utf8.ValidString(s) || len(s) > 254 {
-		return "", Refused("invalid email %q: not valid UTF-8 or longer than 254 bytes", clip(s))
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Name != "" || a.Address != s {
-		return "", Refused("invalid email %q: want local@domain", clip(s))
-	}
-	at := strings.LastIndex(s, "@")
-	local, domain := s[:at], strings.ToLower(s[at+1:])
-	if local == "" || !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.HasPrefix(domain, "[") {
-		return "", Refused("invalid email %q: the domain needs a dot (example.com)", clip(s))
-	}
-	return local + "@" + domain, nil
-}
 
 // NormalizePhone validates an E.164 number: "+", then 8 to 15 digits, the
 // first not 0. Spaces, dots, dashes and parentheses are dropped first, so
@@ -119,20 +94,14 @@ func NormalizeLanguage(flag, s string) (string, error) {
 	return code, nil
 }
 
-// NormalizeName checks a first or last name: valid UTF-8, no control
-// characters, at most 150 characters (the column's size). "" is allowed.
+// NormalizeName checks a first or last name: valid UTF-8, at most 150
+// characters (the column's size), no control or bidirectional-override
+// characters (CheckText: one definition for every free-text value; a name
+// holding U+202E displays as something else). "" is allowed.
 func NormalizeName(flag, s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) {
-		return "", Refused("invalid %s: not valid UTF-8", flag)
-	}
-	if utf8.RuneCountInString(s) > 150 {
-		return "", Refused("invalid %s: longer than 150 characters", flag)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return "", Refused("invalid %s %q: contains a control character", flag, clip(s))
-		}
+	if err := CheckText(flag, s, 150); err != nil {
+		return "", err
 	}
 	return s, nil
 }

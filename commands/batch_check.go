@@ -27,7 +27,7 @@ var notInBatch = map[string]string{
 
 // notInLine are global flags a line may not set: the batch's connection and
 // profile are fixed when it starts, so a line's own would silently be ignored.
-var notInLine = []string{"dsn", "read-dsn", "profile", "config"}
+var notInLine = []string{"dsn", "read-dsn", "profile", "config", "lock-timeout"}
 
 // userArg is one user reference of a line, checked in bulk.
 type userArg struct {
@@ -43,6 +43,11 @@ type userArg struct {
 // may not set them again (a line's --read-only=false must not undo the
 // batch's --read-only).
 func checkCommands(ctx context.Context, inv *Invocation, file string, cmds []batchCommand, refused map[string]string, fixed []string) ([]lineProblem, error) {
+	// Every line that writes records this actor: one the engine would
+	// refuse must stop the batch before its first line.
+	if err := client.CheckActor(inv.Actor()); err != nil {
+		return nil, err
+	}
 	var probs []lineProblem
 	var users []userArg
 	for _, bc := range cmds {
@@ -93,7 +98,8 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 	if why, ok := refused[bc.Args[0]]; ok {
 		return nil, bad(problemUsage, "%s", why)
 	}
-	root := lineRoot(checkInvocation(), bc.Args)
+	inv := checkInvocation()
+	root := lineRoot(inv, bc.Args)
 	cmd, rest, err := root.Find(bc.Args)
 	if err != nil {
 		return nil, bad(problemUsage, "%s", firstLine(err.Error()))
@@ -105,7 +111,7 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 	}
 	cmd.InitDefaultHelpFlag()
 	if err := cmd.ParseFlags(rest); err != nil {
-		return nil, bad(problemUsage, "%s: %s", cmd.CommandPath(), firstLine(err.Error()))
+		return nil, bad(problemUsage, "%s", firstLine(flagError(cmd, err).Error()))
 	}
 	if h := cmd.Flags().Lookup("help"); h != nil && h.Changed {
 		return nil, bad(problemUsage, "--help is not available inside a batch")
@@ -125,11 +131,17 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 		}
 	}
 	pos := cmd.Flags().Args()
-	if !cmd.Runnable() {
+	// The checks every command line gets before it runs (encoding, global
+	// values), so that a NUL in line 900's --reason stops line 1.
+	if err := checkLine(inv, cmd, pos); err != nil {
+		code, msg := classify(err)
+		return nil, bad(code, "%s", msg)
+	}
+	if isParent(cmd) {
 		if len(pos) > 0 {
-			return nil, bad(problemUsage, "unknown command %q for %q", pos[0], cmd.CommandPath())
+			return nil, bad(problemUsage, "%s", unknownCommand(cmd, pos[0]))
 		}
-		return nil, bad(problemUsage, "%q needs a subcommand", cmd.CommandPath())
+		return nil, bad(problemUsage, "%s", needsSubcommand(cmd))
 	}
 	for _, check := range []func() error{func() error { return cmd.ValidateArgs(pos) }, cmd.ValidateRequiredFlags, cmd.ValidateFlagGroups} {
 		if err := check(); err != nil {
@@ -157,7 +169,7 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 			users = append(users, userArg{ref: a, line: bc.Line})
 		case ArgGroup:
 			if _, ok := catalog.LookupGroup(a); !ok {
-				probs = append(probs, bad(problemRefused, "group %q not found (groups: %s)", a, strings.Join(groupNames(), ", "))...)
+				probs = append(probs, bad(problemRefused, "%s", catalog.UnknownGroup(a))...)
 			}
 		case ArgPerm:
 			if !permExists(a) {

@@ -126,7 +126,7 @@ func TestBatchPrecheckListsEveryProblemAndRunsNothing(t *testing.T) {
 	if last := lines[len(lines)-1]; last != "b2badmin: "+file+": 16 problems; nothing was run" {
 		t.Errorf("last line %q", last)
 	}
-	if !strings.Contains(lines[2], "user 404 not found") || !strings.Contains(lines[4], `group "No such group" not found`) || !strings.Contains(lines[5], `"api.nope"`) {
+	if !strings.Contains(lines[2], "user 404 not found") || !strings.Contains(lines[4], `unknown group "No such group"`) || !strings.Contains(lines[5], `"api.nope"`) {
 		t.Errorf("messages do not name what is missing:\n%s", r.Stderr)
 	}
 	if r.Stdout != "" {
@@ -149,7 +149,7 @@ func TestBatchPrecheckOnlyMissingThingsExits3(t *testing.T) {
 	if r.Code != ExitRefused {
 		t.Fatalf("exit %d, want 4: %s", r.Code, r.Stderr)
 	}
-	if !strings.HasPrefix(r.Stderr, "<stdin>:2: user 99 not found\n<stdin>:3: group \"Nope\" not found") {
+	if !strings.HasPrefix(r.Stderr, "<stdin>:2: user 99 not found\n<stdin>:3: unknown group \"Nope\"") {
 		t.Fatalf("stderr %q", r.Stderr)
 	}
 	if fixture.DumpAll(t, conn) != before {

@@ -8,8 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/b2badmin/b2badmin/client"
 )
 
 // Config is the user's config file: named connection profiles.
@@ -21,10 +24,12 @@ import (
 //	    read_dsn: postgres://admin@db-staging-replica/backoffice
 //	    actor: alice
 //	    read_only: false
+//	    lock_timeout: 30s
 type Config struct {
 	DefaultProfile string              `yaml:"default_profile"`
 	Profiles       map[string]*Profile `yaml:"profiles"`
 	path           string
+	mode           os.FileMode
 }
 
 // Profile is one named connection.
@@ -34,6 +39,10 @@ type Profile struct {
 	ReadDSN  string `yaml:"read_dsn"`
 	Actor    string `yaml:"actor"`
 	ReadOnly bool   `yaml:"read_only"`
+	// LockTimeout is a duration (30s, 2m; 0 = wait for ever), the
+	// default of --lock-timeout for this profile.
+	LockTimeout string `yaml:"lock_timeout"`
+	lockTimeout *time.Duration
 }
 
 // ConfigPath is --config, else B2BADMIN_CONFIG, else
@@ -67,6 +76,9 @@ func LoadConfig(path string, explicit bool) (*Config, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	cfg := &Config{path: path}
+	if st, err := os.Stat(path); err == nil {
+		cfg.mode = st.Mode().Perm()
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	// An empty file decodes to io.EOF: that is an empty config, not an error.
@@ -110,5 +122,27 @@ func (c *Config) Resolve(name string) (*Profile, error) {
 		return nil, usageError(fmt.Sprintf("unknown profile %q in %s (known: %s)", name, c.path, strings.Join(names, ", ")))
 	}
 	p.Name = name
+	if p.LockTimeout != "" {
+		d, err := time.ParseDuration(strings.TrimSpace(p.LockTimeout))
+		if err != nil || d < 0 {
+			return nil, usageError(fmt.Sprintf("%s: profile %s: invalid lock_timeout %q: want a duration such as 30s (0 = wait for ever)", c.path, name, p.LockTimeout))
+		}
+		p.lockTimeout = &d
+	}
 	return p, nil
+}
+
+// exposedPasswords is the warning for a config file that holds a password
+// and that other users may read, as libpq warns about (and ignores) a
+// .pgpass with group or world access; "" when there is nothing to say.
+func (c *Config) exposedPasswords() string {
+	if c.mode&0o077 == 0 {
+		return ""
+	}
+	for _, p := range c.Profiles {
+		if p != nil && (client.HasPassword(p.DSN) || client.HasPassword(p.ReadDSN)) {
+			return fmt.Sprintf("%s holds a password and is readable by other users (mode %04o): chmod 600 %s", c.path, c.mode, c.path)
+		}
+	}
+	return ""
 }

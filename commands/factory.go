@@ -55,13 +55,19 @@ type GlobalOptions struct {
 	Output    string
 	Columns   []string
 	NoHeaders bool
+	Raw       bool
 	Debug     bool
 	Actor     string
 	Timeout   time.Duration
 	ReadOnly  bool
-	JQ        string // --jq: filter the JSON output (output_setup.go)
-	Quiet     bool   // --quiet: no notes on stderr
-	NoPager   bool   // --no-pager
+	// LockTimeout is the session's lock_timeout (--lock-timeout, else the
+	// profile's lock_timeout, else DefaultLockTimeout); LockTimeoutSet
+	// says the flag was given.
+	LockTimeout    time.Duration
+	LockTimeoutSet bool
+	JQ             string // --jq: filter the JSON output (output_setup.go)
+	Quiet          bool   // --quiet: no notes on stderr
+	NoPager        bool   // --no-pager
 }
 
 // BatchLine is set while a batch runs one of its lines.
@@ -147,7 +153,7 @@ func (inv *Invocation) Client(ctx context.Context) (*client.Client, error) {
 	}
 	c, err := f.clientFor(ctx, inv.connectOptions())
 	if err != nil {
-		return nil, err
+		return nil, inv.connectHint(ctx, err)
 	}
 	f.client = c
 	return c, nil
@@ -171,7 +177,7 @@ func (inv *Invocation) ReadClient(ctx context.Context) (*client.Client, error) {
 	if f.readClient == nil {
 		c, err := f.clientFor(ctx, o)
 		if err != nil {
-			return nil, err
+			return nil, inv.connectHint(ctx, err)
 		}
 		f.readClient = c
 	}
@@ -181,13 +187,30 @@ func (inv *Invocation) ReadClient(ctx context.Context) (*client.Client, error) {
 func (inv *Invocation) connectOptions() client.Options {
 	g := inv.Global
 	dsn, _ := inv.resolvedDSN()
-	o := client.Options{DSN: dsn, ReadOnly: inv.ReadOnly(),
+	o := client.Options{DSN: dsn, ReadOnly: inv.ReadOnly(), LockTimeout: inv.lockTimeout(),
 		// scale helper's hook: --timeout also bounds each statement server-side.
 		StatementTimeout: g.Timeout}
 	if g.Debug {
 		o.Debug = inv.IO.ErrOut
 	}
 	return o
+}
+
+// DefaultLockTimeout is how long a statement waits for another session's
+// lock before it fails: an unattended job behind a forgotten open
+// transaction fails clearly instead of hanging for ever.
+const DefaultLockTimeout = 30 * time.Second
+
+// lockTimeout is --lock-timeout, else the profile's lock_timeout, else
+// the default (0 = wait as long as it takes).
+func (inv *Invocation) lockTimeout() time.Duration {
+	if inv.Global.LockTimeoutSet {
+		return inv.Global.LockTimeout
+	}
+	if inv.profile != nil && inv.profile.lockTimeout != nil {
+		return *inv.profile.lockTimeout
+	}
+	return DefaultLockTimeout
 }
 
 // resolvedDSN is the connection string and where it came from: --dsn,
@@ -291,6 +314,7 @@ func (inv *Invocation) OutputFormat() (output.Format, error) {
 func (inv *Invocation) OutputOptions() output.Options {
 	return output.Options{
 		NoHeaders: inv.Global.NoHeaders,
+		Raw:       inv.Global.Raw,
 		TTY:       inv.IO.OutTTY,
 		NoColor:   inv.Getenv("NO_COLOR") != "" || inv.Getenv("TERM") == "dumb",
 		Width:     inv.terminalWidth(),
@@ -322,19 +346,26 @@ func (f *Factory) Close() {
 func RedactCommandLine(args []string) string {
 	out := make([]string, 0, len(args)+1)
 	out = append(out, "b2badmin")
-	skip := false
+	skip := "" // the flag whose value a is
 	for _, a := range args {
 		switch {
-		case skip:
+		case skip == "password":
 			out = append(out, "xxxxx")
-			skip = false
-		case a == "--password" || a == "--dsn" || a == "--read-dsn":
+			skip = ""
+		case skip == "dsn":
+			out = append(out, shellQuote(client.RedactDSN(a)))
+			skip = ""
+		case a == "--password":
 			out = append(out, a)
-			skip = true
+			skip = "password"
+		case a == "--dsn" || a == "--read-dsn":
+			out = append(out, a)
+			skip = "dsn"
 		case strings.HasPrefix(a, "--password="):
 			out = append(out, "--password=xxxxx")
 		case strings.HasPrefix(a, "--dsn=") || strings.HasPrefix(a, "--read-dsn="):
-			out = append(out, client.RedactDSN(a))
+			name, v, _ := strings.Cut(a, "=")
+			out = append(out, name+"="+shellQuote(client.RedactDSN(v)))
 		default:
 			out = append(out, shellQuote(a))
 		}

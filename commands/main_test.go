@@ -10,7 +10,11 @@ import (
 	"github.com/b2badmin/b2badmin/internal/pgtest"
 )
 
-func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+func TestMain(m *testing.M) {
+	code := pgtest.Run(m)
+	removeRealBinary()
+	os.Exit(code)
+}
 
 // cliResult is what one in-process run of the CLI produced.
 type cliResult struct {

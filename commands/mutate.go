@@ -44,7 +44,7 @@ func (m *mutateFlags) validate() error {
 	if m.MaxAffected < 0 {
 		return usageErrorf("invalid --max-affected %d: want 0 (no limit) or more", m.MaxAffected)
 	}
-	return nil
+	return client.CheckReason(m.Reason)
 }
 
 // options turns the flags into the change engine's options. The

@@ -90,7 +90,7 @@ func (p *pager) Write(b []byte) (int, error) {
 
 func (p *pager) start() {
 	c := exec.Command("/bin/sh", "-c", p.line)
-	c.Stdout, c.Stderr, c.Env = p.out, p.errOut, p.env
+	c.Stdout, c.Stderr, c.Env = fileOf(p.out), fileOf(p.errOut), p.env // the terminal itself, not a pipe
 	in, err := c.StdinPipe()
 	if err == nil {
 		err = c.Start()

@@ -8,9 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -78,6 +76,10 @@ func newRootCmd(inv *Invocation, only func(*Invocation) *cobra.Command) *cobra.C
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkLine(inv, cmd, args); err != nil {
+				return err
+			}
+			g.LockTimeoutSet = cmd.Flags().Changed("lock-timeout")
 			if err := inv.loadProfile(); err != nil {
 				return err
 			}
@@ -101,7 +103,7 @@ trailing "# exit N" comment.`,
 	root.SetIn(inv.IO.In)
 	root.SetOut(inv.IO.Out)
 	root.SetErr(inv.IO.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err.Error()) })
+	root.SetFlagErrorFunc(flagError)
 
 	pf := root.PersistentFlags()
 	pf.StringVar(&g.DSN, "dsn", "", "PostgreSQL connection string (else B2BADMIN_DSN, DATABASE_URL, PG* variables); behind PgBouncer add default_query_exec_mode=exec (docs/scale.md)")
@@ -111,9 +113,11 @@ trailing "# exit N" comment.`,
 	pf.StringVarP(&g.Output, "output", "o", "table", "output format: "+strings.Join(output.FormatNames(), "|"))
 	pf.StringSliceVar(&g.Columns, "columns", nil, "columns to print, in order (comma-separated)")
 	pf.BoolVar(&g.NoHeaders, "no-headers", false, "omit the header row of table, CSV and TSV output")
+	pf.BoolVar(&g.Raw, "raw", false, "CSV/TSV: write values exactly as stored (no ' before a formula, no \\xNN for control characters)")
 	pf.BoolVar(&g.Debug, "debug", false, "log each SQL statement and its duration to stderr")
 	pf.StringVar(&g.Actor, "actor", "", "who the operation log records (else B2BADMIN_ACTOR, else $USER@host)")
 	pf.DurationVar(&g.Timeout, "timeout", 0, "give up after this long (e.g. 30s; 0 = no limit)")
+	pf.DurationVar(&g.LockTimeout, "lock-timeout", DefaultLockTimeout, "fail a statement that waits longer than this for another session's lock (0 = wait for ever; else the profile's lock_timeout)")
 	pf.BoolVar(&g.ReadOnly, "read-only", false, "refuse every change; the connection is read-only too")
 	addOutputFlags(pf, g)
 	completeFlag(inv, root, "output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -127,6 +131,7 @@ trailing "# exit N" comment.`,
 			root.AddCommand(n.build(inv))
 		}
 	}
+	requireSubcommands(root)
 	installCompletions(root, inv)
 	return root
 }
@@ -144,6 +149,9 @@ func (inv *Invocation) loadProfile() error {
 			return usageError(err.Error())
 		}
 		f.config = cfg
+		if w := cfg.exposedPasswords(); w != "" {
+			fmt.Fprintln(inv.IO.ErrOut, "b2badmin: warning: "+w)
+		}
 	}
 	cfg := f.config
 	f.mu.Unlock()
@@ -164,11 +172,16 @@ func (inv *Invocation) loadProfile() error {
 
 // Main runs b2badmin with args and returns the process exit code.
 func Main(args []string) int {
-	f := NewFactory(SystemStreams(), os.Getenv)
+	streams := processStreams()
+	f := NewFactory(streams, os.Getenv)
 	f.LookupEnv = os.LookupEnv
 	defer f.Close()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// The handlers stay until the process exits: a signal that lands
+	// after the command returned changes nothing it reported (restoring
+	// the default action would let it kill the process with 143 after a
+	// summary that said "committed").
+	ctx, _ := signalContext(hardExit)
+	defer streams.watch(ctx)()
 	return Execute(ctx, f, args)
 }
 
@@ -183,11 +196,21 @@ func Execute(ctx context.Context, f *Factory, args []string) int {
 		return ExitOK
 	}
 	code, msg := classify(err)
+	if se := interruptedBy(ctx); se != nil {
+		// Whatever the command made of it, a run a signal ended exits as
+		// the shell expects of one: 130 for SIGINT, 143 for SIGTERM.
+		code = se.ExitCode()
+		if msg == interruptedMsg {
+			msg = "interrupted by " + signalName(se.sig) + "; nothing was committed by the interrupted statement"
+		}
+	}
 	if msg != "" {
 		fmt.Fprintln(f.IO.ErrOut, "b2badmin: "+oneLine(msg))
 	}
 	return code
 }
+
+const interruptedMsg = "interrupted; nothing was committed by the interrupted statement"
 
 // classify maps an error to its exit code and message.
 func classify(err error) (int, string) {
@@ -208,11 +231,14 @@ func classify(err error) (int, string) {
 	case client.IsRefused(err):
 		return ExitRefused, err.Error()
 	case errors.Is(err, context.Canceled):
-		return ExitFailure, "interrupted; nothing was committed by the interrupted statement"
+		return ExitFailure, interruptedMsg
 	case errors.Is(err, context.DeadlineExceeded):
 		return ExitFailure, "timed out (--timeout); the interrupted change was rolled back"
 	case isCobraUsage(err):
 		return ExitUsage, err.Error()
+	}
+	if msg, ok := explain(err); ok {
+		return ExitFailure, msg
 	}
 	return ExitFailure, client.Scrub(err.Error())
 }
@@ -241,8 +267,13 @@ func commandContext(cmd *cobra.Command, inv *Invocation) (context.Context, conte
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	var cancel context.CancelFunc
 	if t := inv.Global.Timeout; t > 0 {
-		return context.WithTimeout(ctx, t)
+		ctx, cancel = context.WithTimeout(ctx, t)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
 	}
-	return context.WithCancel(ctx)
+	// Blocked output or input must not outlive --timeout (interrupt.go).
+	unwatch := inv.IO.watch(ctx)
+	return ctx, func() { unwatch(); cancel() }
 }

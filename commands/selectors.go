@@ -113,6 +113,22 @@ func addSelectorFlags(inv *Invocation, cmd *cobra.Command, s *selector, omit ...
 	completeFlag(inv, cmd, "perm", func(_ *cobra.Command, _ []string, prefix string) ([]string, cobra.ShellCompDirective) {
 		return permref.Complete(prefix), cobra.ShellCompDirectiveNoFileComp
 	})
+	// The batch pre-check runs PreRunE: a malformed filter on line 900
+	// stops the batch before line 1 runs (the parsing above and
+	// client.UserFilter.Validate, no database).
+	pre := cmd.PreRunE
+	cmd.PreRunE = func(c *cobra.Command, args []string) error {
+		if pre != nil {
+			if err := pre(c, args); err != nil {
+				return err
+			}
+		}
+		if !s.given() {
+			return nil
+		}
+		_, err := s.filter(time.Now())
+		return err
+	}
 }
 
 // exclusivePairs are filters that select nothing together.
@@ -226,6 +242,9 @@ func (s *selector) filter(now time.Time) (client.UserFilter, error) {
 		}
 		fl.EmailDomain = d
 	}
+	if err := fl.Validate(); err != nil {
+		return fl, usageError(err.Error())
+	}
 	return fl, nil
 }
 
@@ -247,7 +266,7 @@ func canonicalGroupFlags(flag string, names []string) ([]string, error) {
 		}
 		g, ok := catalog.LookupGroup(name)
 		if !ok {
-			return nil, client.Refused("unknown group %q in %s (groups: %s)", clipText(name, 60), flag, strings.Join(groupNames(), ", "))
+			return nil, client.Refused("%s in %s", catalog.UnknownGroup(name), flag)
 		}
 		out = append(out, g.Name)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -165,7 +164,7 @@ func readNewPassword(inv *Invocation, fromStdin bool) (string, error) {
 // promptSecret reads one line without echo from the terminal on stdin.
 // Tests replace it: a test cannot own a real terminal.
 var promptSecret = func(inv *Invocation, prompt string) (string, error) {
-	file, ok := inv.IO.In.(*os.File)
+	file, ok := inv.IO.In.(interface{ Fd() uintptr }) // *os.File or the process's stdin stream
 	if !ok {
 		return "", usageError("stdin is not a terminal: pass --password-stdin")
 	}

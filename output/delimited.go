@@ -2,6 +2,7 @@ package output
 
 import (
 	"bufio"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -50,9 +51,28 @@ func (d *delimitedWriter) sep() byte {
 	return '\t'
 }
 
-// escape quotes (CSV) or escapes (TSV) the field b[start:] in place.
+// escape quotes (CSV) or escapes (TSV) the field b[start:] in place;
+// unless Raw, it first neutralises a formula (a leading ') and, for CSV,
+// escapes control characters (see escape.go).
 func (d *delimitedWriter) escape(b []byte, start int) []byte {
 	f := b[start:]
+	if !d.o.Raw {
+		guard := needsFormulaGuard(f)
+		ctl := d.csv && hasControlBytes(f)
+		if guard || ctl {
+			d.field = append(d.field[:0], f...)
+			b = b[:start]
+			if guard {
+				b = append(b, '\'')
+			}
+			if ctl {
+				b = appendControlEscaped(b, d.field)
+			} else {
+				b = append(b, d.field...)
+			}
+			f = b[start:]
+		}
+	}
 	if d.csv {
 		if !csvNeedsQuotes(f) {
 			return b
@@ -67,26 +87,42 @@ func (d *delimitedWriter) escape(b []byte, start int) []byte {
 		}
 		return append(b, '"')
 	}
-	if !tsvNeedsEscape(f) {
+	if !tsvNeedsEscape(f, d.o.Raw) {
 		return b
 	}
 	d.field = append(d.field[:0], f...)
 	b = b[:start]
-	for _, c := range d.field {
-		switch c {
-		case '\\':
+	for i, c := range d.field {
+		switch {
+		case c == '\\':
 			b = append(b, '\\', '\\')
-		case '\t':
+		case c == '\t':
 			b = append(b, '\\', 't')
-		case '\n':
+		case c == '\n':
 			b = append(b, '\\', 'n')
-		case '\r':
+		case c == '\r':
 			b = append(b, '\\', 'r')
+		case !d.o.Raw && (c < 0x20 || c == 0x7f || isC1Byte(d.field, i)):
+			// PostgreSQL's text format: \xNN is one byte, so a C1
+			// character (two UTF-8 bytes) is two escapes and reads back whole.
+			b = append(b, '\\', 'x', hexDigits[c>>4], hexDigits[c&0xf])
 		default:
 			b = append(b, c)
 		}
 	}
 	return b
+}
+
+// isC1Byte reports whether f[i] is a byte of the UTF-8 form of a C1
+// control character (0xC2 0x80-0x9F).
+func isC1Byte(f []byte, i int) bool {
+	switch c := f[i]; {
+	case c == 0xc2:
+		return i+1 < len(f) && f[i+1] >= 0x80 && f[i+1] <= 0x9f
+	case c >= 0x80 && c <= 0x9f:
+		return i > 0 && f[i-1] == 0xc2
+	}
+	return false
 }
 
 // csvNeedsQuotes is encoding/csv's rule, so output stays byte-identical.
@@ -106,13 +142,13 @@ func csvNeedsQuotes(f []byte) bool {
 	return unicode.IsSpace(r)
 }
 
-func tsvNeedsEscape(f []byte) bool {
+func tsvNeedsEscape(f []byte, raw bool) bool {
 	for _, c := range f {
 		if c == '\\' || c == '\t' || c == '\n' || c == '\r' {
 			return true
 		}
 	}
-	return false
+	return !raw && hasControlBytes(f)
 }
 
 func (d *delimitedWriter) writeHeader() error {
@@ -173,6 +209,13 @@ func TSVUnescape(s string) string {
 			b.WriteByte('\n')
 		case 'r':
 			b.WriteByte('\r')
+		case 'x':
+			if v, err := strconv.ParseUint(s[i+1:min(i+3, len(s))], 16, 8); err == nil && i+3 <= len(s) {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+			b.WriteByte(s[i])
 		default:
 			b.WriteByte(s[i])
 		}

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"io"
 	"strconv"
@@ -130,7 +131,7 @@ func appendJSONString(b []byte, s string) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
+			if c >= 0x20 && c != '"' && c != '\\' && c != 0x7f {
 				i++
 				continue
 			}
@@ -159,6 +160,14 @@ func appendJSONString(b []byte, s string) []byte {
 			start = i
 			continue
 		}
+		// C1 controls reach a terminal raw otherwise (escape.go).
+		if r >= 0x80 && r <= 0x9f {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '0', '0', hexDigits[r>>4], hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
 		// U+2028 and U+2029 break JavaScript string literals; escape them
 		// as encoding/json does.
 		if r == '\u2028' || r == '\u2029' {
@@ -175,17 +184,20 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 // WriteJSON prints one value as indented JSON (for `show`-style objects).
-func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
-}
+func WriteJSON(w io.Writer, v any) error { return encodeJSON(w, v, "  ") }
 
 // WriteJSONLine prints one value as compact JSON on one line (-o jsonl of
 // a `show`).
-func WriteJSONLine(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
+func WriteJSONLine(w io.Writer, v any) error { return encodeJSON(w, v, "") }
+
+func encodeJSON(w io.Writer, v any, indent string) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", indent)
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(escapeJSONControls(buf.Bytes()))
+	return err
 }

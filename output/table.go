@@ -2,7 +2,6 @@ package output
 
 import (
 	"bufio"
-	"fmt"
 	"strings"
 
 	"github.com/jedib0t/go-pretty/v6/table"
@@ -86,32 +85,6 @@ func CellText(v any) string {
 	}
 	return safeCell(Text(v))
 }
-
-// safeCell keeps a table row on one line and the terminal in our hands:
-// line breaks and tabs become spaces, and every other control character
-// (ESC above all: names come from the web side, where anyone can type
-// one) is shown as a \xNN escape instead of being sent to the terminal.
-func safeCell(s string) string {
-	if strings.IndexFunc(s, isControl) < 0 {
-		return s
-	}
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-			b.WriteByte(' ')
-		case isControl(r):
-			fmt.Fprintf(&b, "\\x%02x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// isControl: C0 controls, DEL and the C1 range.
-func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r <= 0x9f) }
 
 // TableStyle is a bordered, coloured style on a terminal and plain aligned
 // columns (no borders, no colour) when piped.

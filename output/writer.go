@@ -17,6 +17,9 @@ type Options struct {
 	// NoColor) colour; otherwise plain aligned text.
 	TTY     bool
 	NoColor bool
+	// Raw writes CSV and TSV values exactly as stored: no formula guard,
+	// no escaping of control characters (escape.go).
+	Raw bool
 	// Width is the terminal's width in columns: a table on a TTY is fitted
 	// to it by truncating its widest text columns with "…" (0 = no limit).
 	Width int

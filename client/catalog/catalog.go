@@ -7,6 +7,8 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+
+	"github.com/b2badmin/b2badmin/internal/suggest"
 )
 
 // permissionsTSV lists one permission per line, in the seed list's order:
@@ -112,6 +114,24 @@ func LookupGroup(name string) (Group, bool) {
 		}
 	}
 	return Group{}, false
+}
+
+// UnknownGroup is the one message for a name that is no group, wherever
+// a group is named (arguments, filters, the batch pre-check): the closest
+// groups when the name looks like a typo, else every group.
+func UnknownGroup(name string) string {
+	names := make([]string, len(groups))
+	for i, g := range groups {
+		names[i] = g.Name
+	}
+	if len(name) > 80 {
+		name = name[:77] + "..."
+	}
+	name = strings.ToValidUTF8(name, "?")
+	if s := suggest.Phrase(name, names, func(s string) string { return fmt.Sprintf("%q", s) }); s != "" {
+		return fmt.Sprintf("unknown group %q%s", name, s)
+	}
+	return fmt.Sprintf("unknown group %q (groups: %s)", name, strings.Join(names, ", "))
 }
 
 // Languages the back office's UI and messages support (ISO 639-1).

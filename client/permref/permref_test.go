@@ -31,7 +31,7 @@ func TestResolveForms(t *testing.T) {
 		{[]string{"API.Charge_Wallet"}, "api.charge_wallet"},
 		{[]string{"api | wallet | Can charge wallet"}, "api.charge_wallet"},
 		{[]string{"autopayout | Can add auto payout"}, "api.add_autopayout"},
-		{[]string{"otp_totp.view_*"}, "otp_totp.view_TOTPdevice"},
+		{[]string{"otp_totp.view_*"}, "otp_totp.view_totpdevice"},
 		{[]string{"api.charge_wallet", "api | wallet | Can charge wallet"}, "api.charge_wallet"},
 		{[]string{"auth.*"}, "auth.add_group,auth.change_group,auth.delete_group,auth.view_group,auth.add_permission,auth.change_permission,auth.delete_permission,auth.view_permission"},
 	}
@@ -112,7 +112,7 @@ func FuzzResolve(f *testing.F) {
 
 func TestComplete(t *testing.T) {
 	got := Complete("OTP_TOTP.view")
-	if len(got) != 1 || got[0] != "otp_totp.view_TOTPdevice" {
+	if len(got) != 1 || got[0] != "otp_totp.view_totpdevice" {
 		t.Fatalf("Complete = %v", got)
 	}
 	if n := len(Complete("")); n != len(catalog.Permissions()) {

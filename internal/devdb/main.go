@@ -33,14 +33,17 @@ func run(verb, dir string) error {
 	switch verb {
 	case "start":
 		if s, err := pgtest.Load(dir); err == nil && s.Running() {
+			note("PostgreSQL is already running in %s (port %d)", dir, s.Port)
 			fmt.Println(s.DSN("b2badmin"))
 			return nil
 		}
 		_ = os.RemoveAll(dir) // a stale directory from a crashed run
+		note("creating and starting a PostgreSQL cluster in %s (initdb takes a few seconds)", dir)
 		s, err := pgtest.Start(dir)
 		if err != nil {
 			return err
 		}
+		note("PostgreSQL is running on port %d", s.Port)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		conn, err := pgx.Connect(ctx, s.DSN("postgres"))
@@ -61,8 +64,10 @@ func run(verb, dir string) error {
 	case "stop":
 		s, err := pgtest.Load(dir)
 		if err != nil {
-			return nil // nothing to stop
+			note("no demo server in %s: nothing to stop", dir)
+			return nil
 		}
+		note("stopping PostgreSQL in %s (port %d) and removing it", dir, s.Port)
 		if err := s.Stop(); err != nil {
 			return err
 		}
@@ -71,4 +76,10 @@ func run(verb, dir string) error {
 		return fmt.Errorf("unknown verb %q", verb)
 	}
 	return nil
+}
+
+// note says on stderr what a long, otherwise silent step is doing (stdout
+// carries the DSN for make).
+func note(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "demo: "+format+"\n", a...)
 }

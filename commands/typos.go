@@ -1,0 +1,104 @@
+package commands
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/b2badmin/b2badmin/internal/suggest"
+)
+
+// A typo must fail. Cobra prints a parent's help and exits 0 when the word
+// after it names no subcommand (`users deactive 5`), so a cron job
+// "succeeds" doing nothing; and it reports the flags of the subcommand
+// that was meant as unknown flags of the parent. requireSubcommands makes
+// every parent refuse what is not one of its subcommands (exit 2), with a
+// did-you-mean on one line; flagError does the same for flags.
+
+// annotParent marks a command that only groups subcommands.
+const annotParent = "b2badmin_parent"
+
+// requireSubcommands walks the tree: every command that has subcommands
+// and no run of its own accepts no other word. The root alone, without
+// any word, still prints its help.
+func requireSubcommands(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		requireSubcommands(c)
+	}
+	if !cmd.HasSubCommands() || cmd.Run != nil || cmd.RunE != nil {
+		return
+	}
+	if cmd.Annotations == nil {
+		cmd.Annotations = map[string]string{}
+	}
+	cmd.Annotations[annotParent] = "true"
+	cmd.Args = func(c *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return unknownCommand(c, args[0])
+		}
+		return nil
+	}
+	cmd.RunE = func(c *cobra.Command, _ []string) error {
+		if !c.HasParent() {
+			return c.Help()
+		}
+		return needsSubcommand(c)
+	}
+}
+
+// isParent reports a command that only groups subcommands.
+func isParent(cmd *cobra.Command) bool {
+	return cmd.Annotations[annotParent] != "" || (cmd.HasSubCommands() && !cmd.Runnable())
+}
+
+// unknownCommand is the error for a word that names no subcommand of cmd.
+func unknownCommand(cmd *cobra.Command, word string) error {
+	return usageErrorf("unknown command %q for %q%s", word, cmd.CommandPath(),
+		suggest.Phrase(word, subcommandNames(cmd), func(s string) string { return fmt.Sprintf("%q", s) }))
+}
+
+// needsSubcommand is the error for a parent given no subcommand.
+func needsSubcommand(cmd *cobra.Command) error {
+	return usageErrorf("%q needs a subcommand: %s (see %s --help)", cmd.CommandPath(), strings.Join(subcommandNames(cmd), ", "), cmd.CommandPath())
+}
+
+func subcommandNames(cmd *cobra.Command) []string {
+	var out []string
+	for _, c := range cmd.Commands() {
+		if c.IsAvailableCommand() && c.Name() != "help" {
+			out = append(out, c.Name())
+		}
+	}
+	return out
+}
+
+// flagError turns pflag's parse errors into one-line usage errors. An
+// unknown flag gets the closest flags of the command; on a parent, a word
+// before the flag that names no subcommand is the real mistake
+// (`users deactive 5 --yes`: --yes belongs to the verb that was meant).
+func flagError(cmd *cobra.Command, err error) error {
+	if isParent(cmd) {
+		if pos := cmd.Flags().Args(); len(pos) > 0 {
+			return unknownCommand(cmd, pos[0])
+		}
+	}
+	var ne *pflag.NotExistError
+	if errors.As(err, &ne) {
+		name := ne.GetSpecifiedName()
+		if ne.GetSpecifiedShortnames() != "" {
+			return usageErrorf("unknown shorthand flag -%s for %q", name, cmd.CommandPath())
+		}
+		var names []string
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			if !f.Hidden {
+				names = append(names, f.Name)
+			}
+		})
+		return usageErrorf("unknown flag --%s for %q%s", name, cmd.CommandPath(),
+			suggest.Phrase(name, names, func(s string) string { return "--" + s }))
+	}
+	return usageError(err.Error())
+}

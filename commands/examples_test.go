@@ -120,7 +120,7 @@ func parseExample(s string) ([]exampleLine, error) {
 // exampleExempt says whether c may go without an example: a command that
 // only groups subcommands (not the root, whose help is the front door).
 func exampleExempt(c *cobra.Command) bool {
-	return !c.Runnable() && c.HasParent()
+	return isParent(c) && c.HasParent()
 }
 
 // helpExamples walks the command tree and returns every command's

@@ -118,7 +118,7 @@ func benchDeactivate(ctx context.Context, e *Env) ([]Row, error) {
 		Name:   fmt.Sprintf("deactivate %d users from stdin (psql: bare UPDATE)", len(ids)),
 		Tool:   writeMedian(toolWalls),
 		Psql:   writeMedian(psqlWalls),
-		Target: "≤ 3×",
+		Target: "≤ 1.2×",
 		Extra:  extra,
 	}}, nil
 }

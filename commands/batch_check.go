@@ -110,6 +110,9 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 		}
 	}
 	cmd.InitDefaultHelpFlag()
+	// This tree is only checked, never shown: pflag need not sort its
+	// flags on each of the visits below.
+	cmd.Flags().SortFlags = false
 	if err := cmd.ParseFlags(rest); err != nil {
 		return nil, bad(problemUsage, "%s", firstLine(flagError(cmd, err).Error()))
 	}

@@ -14,10 +14,15 @@ import (
 
 // newCommissionsCmd is the Commissions tab: turnover, personal plans and
 // the transfers behind the turnover.
-func newCommissionsCmd(inv *Invocation) *cobra.Command {
+func newCommissionsCmd(inv *Invocation) *cobra.Command { return newCommissionsCmdFor(inv, "") }
+
+func newCommissionsCmdFor(inv *Invocation, verb string) *cobra.Command {
 	cmd := &cobra.Command{Use: "commissions", Aliases: []string{"commission"}, Short: "Company turnover, personal commission plans and their transfers"}
-	cmd.AddCommand(newCmdCommissionsShow(inv, nil), newCmdCommissionsSet(inv, nil), newCmdCommissionsTransfers(inv, nil))
-	return cmd
+	return addVerbs(cmd, inv, []noun{
+		{[]string{"show"}, func(inv *Invocation) *cobra.Command { return newCmdCommissionsShow(inv, nil) }, nil},
+		{[]string{"set"}, func(inv *Invocation) *cobra.Command { return newCmdCommissionsSet(inv, nil) }, nil},
+		{[]string{"transfers"}, func(inv *Invocation) *cobra.Command { return newCmdCommissionsTransfers(inv, nil) }, nil},
+	}, verb)
 }
 
 var planColumns = output.Columns{

@@ -11,7 +11,9 @@ import (
 // ("api | wallet | Can charge wallet") or a glob over identifiers
 // (api.view_*, kyc.*: path.Match syntax over the whole identifier, case
 // ignored); see client/permref.
-func newPermsCmd(inv *Invocation) *cobra.Command {
+func newPermsCmd(inv *Invocation) *cobra.Command { return newPermsCmdFor(inv, "") }
+
+func newPermsCmdFor(inv *Invocation, verb string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "perms",
 		Short: "Extra permissions: list the catalog, show, grant, revoke, audit against a policy",
@@ -25,13 +27,12 @@ A PERM argument is one of:
 An unknown permission or a glob matching nothing is refused (exit 4) with the
 closest identifiers suggested.`,
 	}
-	cmd.AddCommand(
-		newCmdPermsList(inv, nil),
-		newCmdPermsShow(inv, nil),
-		newCmdPermsGrant(inv, true, nil),
-		newCmdPermsGrant(inv, false, nil),
-		newCmdPermsAudit(inv, nil),
-		newCmdPermsExport(inv, nil),
-	)
-	return cmd
+	return addVerbs(cmd, inv, []noun{
+		{[]string{"list"}, func(inv *Invocation) *cobra.Command { return newCmdPermsList(inv, nil) }, nil},
+		{[]string{"show"}, func(inv *Invocation) *cobra.Command { return newCmdPermsShow(inv, nil) }, nil},
+		{[]string{"grant"}, func(inv *Invocation) *cobra.Command { return newCmdPermsGrant(inv, true, nil) }, nil},
+		{[]string{"revoke"}, func(inv *Invocation) *cobra.Command { return newCmdPermsGrant(inv, false, nil) }, nil},
+		{[]string{"audit"}, func(inv *Invocation) *cobra.Command { return newCmdPermsAudit(inv, nil) }, nil},
+		{[]string{"export"}, func(inv *Invocation) *cobra.Command { return newCmdPermsExport(inv, nil) }, nil},
+	}, verb)
 }

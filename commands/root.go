@@ -21,26 +21,29 @@ import (
 type noun struct {
 	names []string
 	build func(*Invocation) *cobra.Command
+	// forVerb, when set, builds the noun with only the verb a batch line
+	// names (or with all of them when the word is not one of its verbs).
+	forVerb func(inv *Invocation, verb string) *cobra.Command
 }
 
 // nouns is a function, not a variable: batch builds trees from it, and
 // batch is itself one of the nouns (an initialisation cycle otherwise).
 func nouns() []noun {
 	return []noun{
-		{[]string{"db"}, newDBCmd},
-		{[]string{"users", "user"}, newUsersCmd},
-		{[]string{"groups", "group"}, newGroupsCmd},
-		{[]string{"perms"}, newPermsCmd},
-		{[]string{"2fa", "twofa"}, newTwoFACmd},
-		{[]string{"commissions", "commission"}, newCommissionsCmd},
-		{[]string{"log"}, newLogCmd},
-		{[]string{"undo"}, func(inv *Invocation) *cobra.Command { return newCmdUndo(inv, nil) }},
-		{[]string{"access"}, newAccessCmd},
-		{[]string{"batch"}, newBatchCmd},
-		{[]string{"shell"}, newShellCmd},
-		{[]string{"completion"}, func(inv *Invocation) *cobra.Command { return newCmdCompletion(inv, nil) }},
-		{[]string{"version"}, func(inv *Invocation) *cobra.Command { return newCmdVersion(inv, nil) }},
-		{[]string{"config"}, newConfigCmd},
+		{[]string{"db"}, newDBCmd, nil},
+		{[]string{"users", "user"}, newUsersCmd, newUsersCmdFor},
+		{[]string{"groups", "group"}, newGroupsCmd, nil},
+		{[]string{"perms"}, newPermsCmd, newPermsCmdFor},
+		{[]string{"2fa", "twofa"}, newTwoFACmd, newTwoFACmdFor},
+		{[]string{"commissions", "commission"}, newCommissionsCmd, newCommissionsCmdFor},
+		{[]string{"log"}, newLogCmd, nil},
+		{[]string{"undo"}, func(inv *Invocation) *cobra.Command { return newCmdUndo(inv, nil) }, nil},
+		{[]string{"access"}, newAccessCmd, nil},
+		{[]string{"batch"}, newBatchCmd, nil},
+		{[]string{"shell"}, newShellCmd, nil},
+		{[]string{"completion"}, func(inv *Invocation) *cobra.Command { return newCmdCompletion(inv, nil) }, nil},
+		{[]string{"version"}, func(inv *Invocation) *cobra.Command { return newCmdVersion(inv, nil) }, nil},
+		{[]string{"config"}, newConfigCmd, nil},
 	}
 }
 
@@ -61,9 +64,9 @@ func newLineRootCmd(inv *Invocation, args []string) *cobra.Command {
 	if !ok {
 		return newRootCmd(inv, nil)
 	}
-	if n.names[0] == "users" && len(args) > 1 {
+	if n.forVerb != nil && len(args) > 1 {
 		verb := args[1]
-		return newRootCmd(inv, func(inv *Invocation) *cobra.Command { return newUsersCmdFor(inv, verb) })
+		return newRootCmd(inv, func(inv *Invocation) *cobra.Command { return n.forVerb(inv, verb) })
 	}
 	return newRootCmd(inv, n.build)
 }
@@ -106,6 +109,10 @@ trailing "# exit N" comment.`,
 	root.SetFlagErrorFunc(flagError)
 
 	pf := root.PersistentFlags()
+	// Cobra merges these into every command, up to three times a batch line,
+	// and pflag sorts a set on each visit when SortFlags is on: a tenth of
+	// a line's CPU. Help and docs list flags from sets of their own, sorted.
+	pf.SortFlags = false
 	pf.StringVar(&g.DSN, "dsn", "", "PostgreSQL connection string (else B2BADMIN_DSN, DATABASE_URL, PG* variables); behind PgBouncer add default_query_exec_mode=exec (docs/scale.md)")
 	pf.StringVar(&g.ReadDSN, "read-dsn", "", "replica for read-only commands (list, show, audit, log)")
 	pf.StringVar(&g.Profile, "profile", "", "named profile from the config file (else B2BADMIN_PROFILE)")

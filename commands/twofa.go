@@ -12,10 +12,15 @@ import (
 // newTwoFACmd is the 2FA tab: status, enable (TOTP or email device) and
 // disable (the lost-phone support flow). OTP keys are printed nowhere but
 // in the one-time provisioning URI of `2fa enable --method totp`.
-func newTwoFACmd(inv *Invocation) *cobra.Command {
+func newTwoFACmd(inv *Invocation) *cobra.Command { return newTwoFACmdFor(inv, "") }
+
+func newTwoFACmdFor(inv *Invocation, verb string) *cobra.Command {
 	cmd := &cobra.Command{Use: "2fa", Aliases: []string{"twofa"}, Short: "Show, enable and disable users' two-factor authentication"}
-	cmd.AddCommand(newCmdTwoFAStatus(inv, nil), newCmdTwoFAEnable(inv, nil), newCmdTwoFADisable(inv, nil))
-	return cmd
+	return addVerbs(cmd, inv, []noun{
+		{[]string{"status"}, func(inv *Invocation) *cobra.Command { return newCmdTwoFAStatus(inv, nil) }, nil},
+		{[]string{"enable"}, func(inv *Invocation) *cobra.Command { return newCmdTwoFAEnable(inv, nil) }, nil},
+		{[]string{"disable"}, func(inv *Invocation) *cobra.Command { return newCmdTwoFADisable(inv, nil) }, nil},
+	}, verb)
 }
 
 // twoFAStatusColumns: JSON keys are a contract (SPEC §4).

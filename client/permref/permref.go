@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/b2badmin/b2badmin/client/catalog"
+	"github.com/b2badmin/b2badmin/internal/suggest"
 )
 
 // Error is a permission word that names nothing. Callers map it to exit 4.
@@ -170,7 +171,7 @@ func Suggest(word string, n int) []string {
 		if useLabel {
 			target = strings.ToLower(p.Label)
 		}
-		d := levenshtein(w, target)
+		d := suggest.Distance(w, target)
 		// A substring hit (e.g. "charge_wallet") is as good as a near typo.
 		if strings.Contains(target, w) {
 			d = min(d, 1+(len(target)-len(w))/8)
@@ -190,27 +191,6 @@ func Suggest(word string, n int) []string {
 		out = append(out, cs[i].id)
 	}
 	return out
-}
-
-// levenshtein is the edit distance between a and b, over bytes (identifiers are ASCII).
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Index returns the catalog index of an identifier (any case).

@@ -50,6 +50,7 @@ type logOptions struct {
 	user, actor, action, since, until, run, reason string
 	limit                                          int
 	limitSet                                       bool
+	emptyRef                                       string // a --run or --user given as ""
 	reverse                                        bool
 }
 
@@ -75,6 +76,11 @@ rows (all of them unless --limit). "b2badmin log runs" lists the runs.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.limitSet = cmd.Flags().Changed("limit")
+			for _, name := range []string{"run", "user"} {
+				if fl := cmd.Flags().Lookup(name); fl.Changed && strings.TrimSpace(fl.Value.String()) == "" {
+					o.emptyRef = name
+				}
+			}
 			return runCmd(cmd, inv, o, nil, runLog)
 		},
 	}
@@ -105,6 +111,10 @@ func runLog(ctx context.Context, o *logOptions) error {
 	}
 	if o.limit < 0 {
 		return usageErrorf("--limit must be 0 (all) or more, got %d", o.limit)
+	}
+	// log --run "$RUN" with RUN unset must not list every run's changes.
+	if o.emptyRef != "" {
+		return usageErrorf("--%s is empty: give a %s, or leave the flag out to list every change", o.emptyRef, map[string]string{"run": "run id (b2badmin log runs lists them)", "user": "user ID, email or UUID"}[o.emptyRef])
 	}
 	if err := client.CheckText("--reason", o.reason, 4096); err != nil {
 		return usageError(err.Error())

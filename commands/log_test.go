@@ -49,6 +49,15 @@ func TestLogFiltersAndFormats(t *testing.T) {
 	if len(all) != 3 {
 		t.Fatalf("%d rows, want 3", len(all))
 	}
+	// An empty --run or --user (an unset shell variable) is refused, not
+	// taken to mean every row.
+	for _, flag := range []string{"--run", "--user"} {
+		r := runCLI(t, dsn, "log", flag, "", "-o", "json")
+		assertOneLineError(t, r, ExitUsage)
+		if r.Stdout != "" {
+			t.Fatalf("log %s '' printed %q", flag, r.Stdout)
+		}
+	}
 	// Newest first; --reverse gives the oldest first.
 	if all[0].ID < all[2].ID || readLog(t, dsn, "--reverse")[0].ID != all[2].ID {
 		t.Fatal("order: newest first by default, oldest first with --reverse")

@@ -71,7 +71,7 @@ func (ps *parser) groups(n *yaml.Node, p *Policy) {
 	ps.Mapping(n, "groups", nil, func(key string, k, v *yaml.Node) {
 		g, ok := catalog.LookupGroup(key)
 		if !ok {
-			ps.Errf(k, "groups: unknown group %q (groups: %s)", key, groupNames())
+			ps.Errf(k, "groups: %s", catalog.UnknownGroup(key))
 			// Its body is still checked: every problem at once.
 			ps.allowBlock(k, v, fmt.Sprintf("groups.%q", key))
 			return

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/b2badmin/b2badmin/client/catalog"
@@ -170,13 +169,4 @@ func (p *Policy) compile() {
 	for _, e := range p.Exceptions {
 		e.allowed = set(e.Allow)
 	}
-}
-
-// groupNames lists the known groups for error messages.
-func groupNames() string {
-	var out []string
-	for _, g := range catalog.Groups() {
-		out = append(out, g.Name)
-	}
-	return strings.Join(out, ", ")
 }

@@ -87,8 +87,8 @@ cannot be read.`,
 			opts.Format, opts.Columns = fm, g.Columns
 			opts.AsOf = time.Now().UTC()
 			if asOf != "" {
-				if opts.AsOf, err = time.Parse("2006-01-02", asOf); err != nil {
-					return usageErrorf("--as-of: invalid date %q (want YYYY-MM-DD)", asOf)
+				if opts.AsOf, err = parseTime("--as-of", asOf, lowerBound, opts.AsOf); err != nil {
+					return err
 				}
 			}
 			ctx, cancel := commandContext(cmd, inv)
@@ -102,7 +102,7 @@ cannot be read.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Policy, "policy", "", "policy file (YAML, see examples/policy.yaml)")
-	fl.StringVar(&asOf, "as-of", "", "judge exception expiry on this day (YYYY-MM-DD, default today UTC)")
+	fl.StringVar(&asOf, "as-of", "", "judge exception expiry on the UTC day of this time (default today): "+timeHelp)
 	bindAuditFlags(inv, cmd, &opts.auditFlags, "`FILE`: an earlier audit's -o csv, or a perms export snapshot; marks findings unchanged or new")
 	_ = cmd.MarkFlagRequired("policy")
 	_ = cmd.MarkFlagFilename("policy", "yaml", "yml")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -222,6 +223,7 @@ func timeFlagArgs(cmdPath, args []string, yes bool) []string {
 		"perms grant": {"api.view_wallet"}, "perms revoke": {"api.view_wallet"}, "users update": {"--phone", "+4930123456"},
 		"users set-password": {"--unusable"}, "2fa enable": {"--method", "email"},
 		"commissions set": {"--operation", "deposit", "--currency", "USDT", "--percent", "1", "--fixed", "1"},
+		"perms audit":     {"--policy", filepath.Join("..", "examples", "policy.yaml")},
 	}[path]
 	args = append(args, extra...)
 	if yes {

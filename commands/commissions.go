@@ -92,11 +92,7 @@ func runCommissionsShow(ctx context.Context, o *commissionsShowOptions) error {
 	if err != nil {
 		return err
 	}
-	c, err := o.ReadClient(ctx)
-	if err != nil {
-		return err
-	}
-	u, err := client.ResolveUser(ctx, c.DB(), o.User)
+	c, u, err := readUser(ctx, o.Invocation, o.User)
 	if err != nil {
 		return err
 	}
@@ -195,31 +191,17 @@ func newCmdCommissionsTransfers(inv *Invocation, runF func(context.Context, *com
 }
 
 func runCommissionsTransfers(ctx context.Context, o *commissionsTransfersOptions) error {
-	fm, p, err := o.selectColumns(transferColumns)
-	if err != nil {
-		return err
-	}
-	c, err := o.ReadClient(ctx)
-	if err != nil {
-		return err
-	}
-	u, err := client.ResolveUser(ctx, c.DB(), o.User)
-	if err != nil {
-		return err
-	}
-	w := output.NewRowWriter(fm, o.IO.Out, p, o.OutputOptions())
-	hasCompany, err := c.CompanyTransfers(ctx, u.ID, o.M, func(t client.Transfer) error {
-		var uid any
-		if t.UserID != nil {
-			uid = *t.UserID
+	return streamActivity(ctx, o.Invocation, o.User, transferColumns, func(c *client.Client, u client.UserRef, w output.RowWriter) error {
+		hasCompany, err := c.CompanyTransfers(ctx, u.ID, o.M, func(t client.Transfer) error {
+			var uid any
+			if t.UserID != nil {
+				uid = *t.UserID
+			}
+			return w.Write([]any{t.ID, t.CreatedAt, t.AmountUSD, t.Currency, uid, t.CompanyID})
+		})
+		if err == nil && !hasCompany {
+			o.notef("%s has no company, so no company transfers", u.Email)
 		}
-		return w.Write([]any{t.ID, t.CreatedAt, t.AmountUSD, t.Currency, uid, t.CompanyID})
-	})
-	if err != nil {
 		return err
-	}
-	if !hasCompany {
-		o.notef("%s has no company, so no company transfers", u.Email)
-	}
-	return w.Close()
+	})
 }

@@ -163,6 +163,16 @@ func runUsersTokens(ctx context.Context, o *usersTokensOptions) error {
 	})
 }
 
+// readUser resolves one user reference on the read client.
+func readUser(ctx context.Context, inv *Invocation, ref string) (*client.Client, client.UserRef, error) {
+	c, err := inv.ReadClient(ctx)
+	if err != nil {
+		return nil, client.UserRef{}, err
+	}
+	u, err := client.ResolveUser(ctx, c.DB(), ref)
+	return c, u, err
+}
+
 // streamActivity resolves the user on the read client and streams the rows
 // of list through the chosen renderer.
 func streamActivity(ctx context.Context, inv *Invocation, ref string, cols output.Columns,
@@ -171,11 +181,7 @@ func streamActivity(ctx context.Context, inv *Invocation, ref string, cols outpu
 	if err != nil {
 		return err
 	}
-	c, err := inv.ReadClient(ctx)
-	if err != nil {
-		return err
-	}
-	u, err := client.ResolveUser(ctx, c.DB(), ref)
+	c, u, err := readUser(ctx, inv, ref)
 	if err != nil {
 		return err
 	}

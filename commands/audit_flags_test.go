@@ -26,8 +26,8 @@ func auditFlagRun(t *testing.T, args ...string) (*permsAuditOptions, *groupsAudi
 	root := newRootCmd(f.NewInvocation(f.IO, args, nil), func(inv *Invocation) *cobra.Command {
 		x := &cobra.Command{Use: "x"}
 		p, g := &cobra.Command{Use: "perms"}, &cobra.Command{Use: "groups"}
-		p.AddCommand(newCmdPermsAudit(inv, func(o *permsAuditOptions) error { po = o; return nil }))
-		g.AddCommand(newCmdGroupsAudit(inv, func(o *groupsAuditOptions) error { gro = o; return nil }))
+		p.AddCommand(newCmdPermsAudit(inv, func(_ context.Context, o *permsAuditOptions) error { po = o; return nil }))
+		g.AddCommand(newCmdGroupsAudit(inv, func(_ context.Context, o *groupsAuditOptions) error { gro = o; return nil }))
 		x.AddCommand(p, g)
 		return x
 	})

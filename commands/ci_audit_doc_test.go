@@ -139,11 +139,11 @@ func docCommandFormat(t *testing.T, args []string) output.Format {
 	inv := f.NewInvocation(f.IO, args, nil)
 	root := newRootCmd(inv, func(inv *Invocation) *cobra.Command {
 		p := &cobra.Command{Use: "perms"}
-		p.AddCommand(newCmdPermsAudit(inv, func(o *permsAuditOptions) error { fm = o.Format; return nil }))
+		p.AddCommand(newCmdPermsAudit(inv, func(_ context.Context, o *permsAuditOptions) error { fm = o.Format; return nil }))
 		return p
 	})
 	g := &cobra.Command{Use: "groups"}
-	g.AddCommand(newCmdGroupsAudit(inv, func(o *groupsAuditOptions) error { fm = o.Format; return nil }))
+	g.AddCommand(newCmdGroupsAudit(inv, func(_ context.Context, o *groupsAuditOptions) error { fm = o.Format; return nil }))
 	root.AddCommand(g)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(context.Background()); err != nil || fm == "" {

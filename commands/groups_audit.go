@@ -26,14 +26,13 @@ var groupsAuditColumns = output.Columns{
 
 type groupsAuditOptions struct {
 	inv *Invocation
-	ctx context.Context
 
 	auditFlags
 	Format  output.Format
 	Columns []string // --columns
 }
 
-func newCmdGroupsAudit(inv *Invocation, runF func(*groupsAuditOptions) error) *cobra.Command {
+func newCmdGroupsAudit(inv *Invocation, runF func(context.Context, *groupsAuditOptions) error) *cobra.Command {
 	opts := &groupsAuditOptions{inv: inv}
 	cmd := &cobra.Command{
 		Use:   "audit",
@@ -64,21 +63,15 @@ use -o github or -o junit in CI.`,
 				return err
 			}
 			opts.Format, opts.Columns = fm, g.Columns
-			ctx, cancel := commandContext(cmd, inv)
-			defer cancel()
-			opts.ctx = ctx
-			if runF != nil {
-				return runF(opts)
-			}
-			return runGroupsAudit(opts)
+			return runCmd(cmd, inv, opts, runF, runGroupsAudit)
 		},
 	}
 	bindAuditFlags(inv, cmd, &opts.auditFlags, "`FILE`: an earlier groups audit's -o csv; marks findings unchanged or new")
 	return withColumns(cmd, append(append(output.Columns{}, groupsAuditColumns...), auditChangeColumn))
 }
 
-func runGroupsAudit(opts *groupsAuditOptions) error {
-	inv, ctx := opts.inv, opts.ctx
+func runGroupsAudit(ctx context.Context, opts *groupsAuditOptions) error {
+	inv := opts.inv
 	base, closeBase, err := openBaseline(opts.Baseline, client.BaselineGroups)
 	if err != nil {
 		return err

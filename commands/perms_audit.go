@@ -32,7 +32,6 @@ var auditChangeColumn = output.Column{Key: "change", Header: "Change", Default: 
 
 type permsAuditOptions struct {
 	inv *Invocation
-	ctx context.Context
 
 	Policy string
 	AsOf   time.Time // the day exceptions are judged on
@@ -42,7 +41,7 @@ type permsAuditOptions struct {
 	Columns []string // --columns
 }
 
-func newCmdPermsAudit(inv *Invocation, runF func(*permsAuditOptions) error) *cobra.Command {
+func newCmdPermsAudit(inv *Invocation, runF func(context.Context, *permsAuditOptions) error) *cobra.Command {
 	opts := &permsAuditOptions{inv: inv}
 	var asOf string
 	cmd := &cobra.Command{
@@ -91,13 +90,7 @@ cannot be read.`,
 					return err
 				}
 			}
-			ctx, cancel := commandContext(cmd, inv)
-			defer cancel()
-			opts.ctx = ctx
-			if runF != nil {
-				return runF(opts)
-			}
-			return runPermsAudit(opts)
+			return runCmd(cmd, inv, opts, runF, runPermsAudit)
 		},
 	}
 	fl := cmd.Flags()
@@ -109,8 +102,8 @@ cannot be read.`,
 	return withColumns(cmd, append(append(output.Columns{}, auditColumns...), auditChangeColumn))
 }
 
-func runPermsAudit(opts *permsAuditOptions) error {
-	inv, ctx := opts.inv, opts.ctx
+func runPermsAudit(ctx context.Context, opts *permsAuditOptions) error {
+	inv := opts.inv
 	// The policy is checked before connecting: a broken file fails fast, offline.
 	pol, err := policy.Load(opts.Policy)
 	if err != nil {

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -120,7 +118,7 @@ func benchSelectorDeactivate(ctx context.Context, e *Env) ([]Row, error) {
 		}
 		psql = append(psql, m.Wall)
 	}
-	return []Row{{Name: fmt.Sprintf("deactivate %d users by selector (psql: same UPDATE)", n), Tool: writeMedian(tool), Psql: writeMedian(psql),
+	return []Row{{Name: fmt.Sprintf("deactivate %d users by selector (psql: same UPDATE)", n), Tool: medianWall(tool), Psql: medianWall(psql),
 		Target: "≤ 1.2×", Extra: "complete log rows, tokens and sessions"}}, r.restore(ctx)
 }
 
@@ -177,7 +175,7 @@ func benchUndo(ctx context.Context, e *Env) ([]Row, error) {
 			return nil, fmt.Errorf("after undo %d users still inactive (%v)", inactive, err)
 		}
 	}
-	return []Row{{Name: fmt.Sprintf("undo of a %d-user deactivation (vs: the deactivation)", len(ids)), Tool: writeMedian(undo), Psql: writeMedian(deact),
+	return []Row{{Name: fmt.Sprintf("undo of a %d-user deactivation (vs: the deactivation)", len(ids)), Tool: medianWall(undo), Psql: medianWall(deact),
 		Target: "≤ 2×", Extra: "tokens restored; ratio = undo / deactivation"}}, r.restore(ctx)
 }
 
@@ -227,7 +225,7 @@ func benchAccessPlan(ctx context.Context, e *Env) ([]Row, error) {
 		}
 		walls = append(walls, m.Wall)
 	}
-	return []Row{{Name: fmt.Sprintf("access plan of a %d-user file (%d changes)", users, changed), Tool: writeMedian(walls), Target: "≤ 2 s"}}, nil
+	return []Row{{Name: fmt.Sprintf("access plan of a %d-user file (%d changes)", users, changed), Tool: medianWall(walls), Target: "≤ 2 s"}}, nil
 }
 
 // benchSelectorPlans prints the plan nodes of the selector pages: each
@@ -347,33 +345,4 @@ func RunProcessErr(stdin string, out, errOut io.Writer, name string, args ...str
 // RunProcessExit is RunProcess for a process that must exit with code.
 func RunProcessExit(code int, stdin string, out io.Writer, name string, args ...string) (Measurement, error) {
 	return runProcess(code, stdin, out, nil, name, args...)
-}
-
-func runProcess(want int, stdin string, out, errOut io.Writer, name string, args ...string) (Measurement, error) {
-	cmd := exec.Command(name, args...)
-	if stdin != "" {
-		cmd.Stdin = strings.NewReader(stdin)
-	}
-	if out == nil {
-		out = io.Discard
-	}
-	var errBuf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = out, &errBuf
-	if errOut != nil {
-		cmd.Stderr = io.MultiWriter(&errBuf, errOut)
-	}
-	start := time.Now()
-	err := cmd.Run()
-	m := Measurement{Wall: time.Since(start)}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) && exit.ExitCode() == want {
-		err = nil
-	}
-	if err == nil && cmd.ProcessState.ExitCode() != want {
-		err = fmt.Errorf("exit %d, want %d", cmd.ProcessState.ExitCode(), want)
-	}
-	if err != nil {
-		return m, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, errBuf.String())
-	}
-	return m, nil
 }

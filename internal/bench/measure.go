@@ -2,10 +2,11 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +21,12 @@ type Measurement struct {
 // RunProcess runs name args with stdin, discarding stdout into out (may be
 // nil), and returns its wall time and peak resident memory.
 func RunProcess(stdin string, out io.Writer, name string, args ...string) (Measurement, error) {
+	return runProcess(0, stdin, out, nil, name, args...)
+}
+
+// runProcess is RunProcess for a process that must exit with want, with
+// its stderr also copied to errOut (may be nil).
+func runProcess(want int, stdin string, out, errOut io.Writer, name string, args ...string) (Measurement, error) {
 	cmd := exec.Command(name, args...)
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
@@ -29,11 +36,21 @@ func RunProcess(stdin string, out io.Writer, name string, args ...string) (Measu
 	}
 	var errBuf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = out, &errBuf
+	if errOut != nil {
+		cmd.Stderr = io.MultiWriter(&errBuf, errOut)
+	}
 	start := time.Now()
 	err := cmd.Run()
 	m := Measurement{Wall: time.Since(start)}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		m.PeakRSS = ru.Maxrss * 1024 // Linux reports KiB
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == want {
+		err = nil
+	}
+	if err == nil && cmd.ProcessState.ExitCode() != want {
+		err = fmt.Errorf("exit %d, want %d", cmd.ProcessState.ExitCode(), want)
 	}
 	if err != nil {
 		return m, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, errBuf.String())
@@ -62,8 +79,14 @@ func medianOf(ms []Measurement) (time.Duration, int64) {
 	for i, m := range ms {
 		walls[i], peak = m.Wall, max(peak, m.PeakRSS)
 	}
-	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
-	return walls[len(walls)/2], peak
+	return medianWall(walls), peak
+}
+
+// medianWall is the median of walls.
+func medianWall(walls []time.Duration) time.Duration {
+	s := slices.Clone(walls)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // MiB formats bytes.

@@ -143,25 +143,15 @@ func benchDeactivate(ctx context.Context, e *Env) ([]Row, error) {
 	}
 	return []Row{{
 		Name:   fmt.Sprintf("deactivate %d users from stdin (psql: bare UPDATE)", len(ids)),
-		Tool:   writeMedian(toolWalls),
-		Psql:   writeMedian(psqlWalls),
+		Tool:   medianWall(toolWalls),
+		Psql:   medianWall(psqlWalls),
 		Target: "≤ 1.2×",
 		Extra:  extra,
 	}, {
 		Name:   fmt.Sprintf("deactivate %d users (psql: the same work, lock to log rows)", len(ids)),
-		Tool:   writeMedian(toolWalls),
-		Psql:   writeMedian(floorWalls),
+		Tool:   medianWall(toolWalls),
+		Psql:   medianWall(floorWalls),
 		Target: "-",
-		Extra:  fmt.Sprintf("bare UPDATE alone %s", writeMedian(psqlWalls).Round(time.Millisecond)),
+		Extra:  fmt.Sprintf("bare UPDATE alone %s", medianWall(psqlWalls).Round(time.Millisecond)),
 	}}, nil
-}
-
-func writeMedian(ds []time.Duration) time.Duration {
-	s := append([]time.Duration(nil), ds...)
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-	return s[len(s)/2]
 }

@@ -244,6 +244,9 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 		// A change of its own: BEGIN rides with the lock, COMMIT (or a dry
 		// run's ROLLBACK) with the last statements.
 		defer own.release()
+		if a.Run != nil {
+			own.line = a.Run.Line
+		}
 		var final *pipeline
 		if final, err = body(own); err == nil {
 			err = own.finish(ctx, final, !o.DryRun)

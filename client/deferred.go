@@ -55,6 +55,9 @@ func (d *DeferringTx) hold(p *pipeline, line int) {
 	d.heldLine = line
 }
 
+// HeldLine is the line whose statements are held (0: none).
+func (d *DeferringTx) HeldLine() int { return d.heldLine }
+
 // Flush sends the held statements now.
 func (d *DeferringTx) Flush(ctx context.Context) error {
 	if d.held.b.Len() == 0 {

@@ -20,44 +20,79 @@ type ownTx struct {
 	conn  *pgxpool.Conn
 	begin []string // the statements that open it (BEGIN, read only, statement timeout)
 	begun bool
+	// chain, in a default-mode batch: the previous line's held COMMIT
+	// rides ahead of BEGIN, and this change's is held in turn (line).
+	chain *CommitChain
+	line  int
 }
 
 // ownTx acquires a connection for a change of its own, or returns nil
 // when c runs inside a transaction (or on a handle it cannot own).
 func (c *Client) ownTx(ctx context.Context) (*ownTx, error) {
-	h, ok := c.db.(*handle)
-	if !ok {
+	var h *handle
+	var chain *CommitChain
+	switch db := c.db.(type) {
+	case *handle:
+		h = db
+	case *CommitChain:
+		h, chain = db.h, db
+	default:
 		return nil, nil
-	}
-	conn, err := h.pool.Acquire(ctx)
-	if err != nil {
-		return nil, explain(ctx, err)
 	}
 	begin := h.begin
 	if begin == nil {
 		begin = []string{"BEGIN"}
 	}
+	if chain != nil {
+		conn, err := chain.acquire(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &ownTx{conn: conn, begin: begin, chain: chain}, nil
+	}
+	conn, err := h.pool.Acquire(ctx)
+	if err != nil {
+		return nil, explain(ctx, err)
+	}
 	return &ownTx{conn: conn, begin: begin}, nil
 }
 
-// withBegin puts the opening statements ahead of b's, once.
-func (t *ownTx) withBegin(b *pgx.Batch) (*pgx.Batch, int) {
+// withBegin puts the opening statements ahead of b's, once, and ahead of
+// them what the chain holds; it returns how many statements come before
+// b's, and what was held.
+func (t *ownTx) withBegin(b *pgx.Batch) (*pgx.Batch, int, pipeline, int) {
 	if t.begun {
-		return b, 0
+		return b, 0, pipeline{}, 0
 	}
 	t.begun = true
-	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(t.begin)+b.Len())}
+	var held pipeline
+	var heldLine int
+	if t.chain != nil {
+		held, heldLine = t.chain.take()
+	}
+	all := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, held.b.Len()+len(t.begin)+b.Len())}
+	all.QueuedQueries = append(all.QueuedQueries, held.b.QueuedQueries...)
 	for _, q := range t.begin {
 		all.Queue(q)
 	}
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
-	return all, len(t.begin)
+	return all, held.b.Len() + len(t.begin), held, heldLine
 }
 
 func (t *ownTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	all, opening := t.withBegin(b)
+	all, opening, held, heldLine := t.withBegin(b)
 	br := t.conn.SendBatch(ctx, all)
-	for i := 0; i < opening; i++ {
+	for i := 0; i < held.b.Len(); i++ {
+		_, err := br.Exec()
+		if e, ok := held.expect[i]; ok && expectationFailed(err) {
+			err = e.err
+		}
+		if err != nil {
+			br.Close()
+			return &failedBatch{err: t.chain.heldError(ctx, heldLine, err)}
+		}
+	}
+	for i := held.b.Len(); i < opening; i++ {
 		if _, err := br.Exec(); err != nil {
 			br.Close()
 			return &failedBatch{err: explain(ctx, err)}
@@ -125,6 +160,10 @@ func (t *ownTx) finish(ctx context.Context, p *pipeline, commit bool) error {
 		end = "ROLLBACK"
 	}
 	p.exec(end)
+	if t.chain != nil && commit && t.line > 0 && t.begun {
+		t.chain.hold(p, t.line)
+		return nil
+	}
 	err := p.send(context.WithoutCancel(ctx), t)
 	if err == nil {
 		return nil
@@ -140,8 +179,13 @@ func (t *ownTx) finish(ctx context.Context, p *pipeline, commit bool) error {
 }
 
 // release returns the connection; a transaction still open (a change that
-// failed or was interrupted) is rolled back first.
+// failed or was interrupted) is rolled back first. A chain keeps its
+// connection, and its transaction when the COMMIT is held.
 func (t *ownTx) release() {
+	if t.chain != nil {
+		t.chain.settle()
+		return
+	}
 	pc := t.conn.Conn().PgConn()
 	if !pc.IsClosed() && !pc.IsBusy() && pc.TxStatus() != 'I' {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

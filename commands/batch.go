@@ -268,21 +268,28 @@ func refuseReadOnlyBatch(*Invocation, *batchOptions) error { return nil }
 // batchRun is one execution of a checked batch: one run, whose id every
 // line's changes carry.
 type batchRun struct {
-	inv     *Invocation
-	o       *batchOptions
-	src     batchSource
-	runID   string
-	started time.Time
-	// heldFailure is the earlier line whose held writes failed as the
-	// line just run sent them (0: none).
-	heldFailure int
-	totals      *client.RunTotals // --atomic and --dry-run: the lines' counts
-	resumed     *client.Run       // the run this one continues
-	runner      *lineRunner
-	pool        *client.Client
-	structured  bool
-	results     output.RowWriter
-	changes     []client.BatchChange // dry run, table output
+	inv        *Invocation
+	o          *batchOptions
+	src        batchSource
+	runID      string
+	started    time.Time
+	totals     *client.RunTotals // --atomic and --dry-run: the lines' counts
+	resumed    *client.Run       // the run this one continues
+	runner     *lineRunner
+	pool       *client.Client
+	structured bool
+	results    output.RowWriter
+	changes    []client.BatchChange // dry run, table output
+
+	// holder holds a line's last statements until the next round trip
+	// (--atomic: a DeferringTx; default mode: chain, a CommitChain).
+	holder interface{ HeldLine() int }
+	chain  *client.CommitChain
+	// pending are the lines run but not yet reported: the held one and
+	// any after it.
+	pending               []lineResult
+	ok, failed, firstCode int
+	bar                   *progressBar
 }
 
 func (b *batchRun) mode() string {
@@ -304,7 +311,8 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 		b.runID, b.started = b.resumed.ID, b.resumed.StartedAt
 	}
 	var tx pgx.Tx
-	if b.o.atomic || b.o.dryRun {
+	switch {
+	case b.o.atomic || b.o.dryRun:
 		b.totals = &client.RunTotals{}
 		var err error
 		if tx, err = b.pool.DB().Begin(ctx); err != nil {
@@ -316,15 +324,27 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 		if !b.o.continueOnError {
 			// All or nothing: no savepoints, and each line's writes ride on
 			// the next round trip (client.DeferringTx).
-			tx = client.NewDeferringTx(tx)
+			d := client.NewDeferringTx(tx)
+			tx, b.holder = d, d
 			b.inv.UseClient(b.pool.WithDB(tx))
 		}
-	}
-	if tx == nil {
+	case !b.o.continueOnError:
+		// Each line its own transaction, its COMMIT riding on the next
+		// line's first round trip (client.CommitChain).
+		c, chain, err := b.pool.NewCommitChain()
+		if err != nil {
+			return err
+		}
+		b.chain, b.holder = chain, chain
+		defer chain.Close(context.WithoutCancel(ctx)) // after a fatal error: settled already otherwise
+		b.inv.UseClient(c)
+	default:
 		b.inv.UseClient(b.pool)
 	}
-	bar := newProgress(b.inv, "batch", int64(len(cmds)))
-	ok, failed, firstCode := 0, 0, 0
+	b.bar = newProgress(b.inv, "batch", int64(len(cmds)))
+	stop := make(chan struct{})
+	defer close(stop)
+	ahead := b.readyAhead(cmds, stop)
 	var stoppedAt *batchCommand
 	for i := range cmds {
 		bc := &cmds[i]
@@ -332,77 +352,196 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 			stoppedAt = bc
 			break
 		}
-		code, msg, out, changes, err := b.runOne(ctx, tx, bc)
+		r, err := b.runOne(ctx, tx, <-ahead)
 		if err != nil {
-			bar.Done()
+			b.bar.Done()
 			return err
 		}
-		bar.Set(int64(i + 1))
-		line := bc.Line
-		if b.heldFailure != 0 {
-			line, ok = b.heldFailure, ok-1
-			stoppedAt = bc
-		}
-		if code == ExitOK {
-			ok++
-		} else {
-			failed++
-			bar.Note(fmt.Sprintf("%s:%d: %s", b.src.name, line, msg))
-			if firstCode == 0 {
-				firstCode = code
-			}
-		}
-		if b.structured {
-			status := map[bool]string{true: "ok", false: "failed"}[code == ExitOK]
-			if err := b.results.Write([]any{bc.Line, bc.Text(), status, code, nullable(msg), out, changes}); err != nil {
+		b.bar.Set(int64(i + 1))
+		if r.heldFailure != 0 {
+			// An earlier line's held statements failed as this line sent
+			// them: that line failed, and this one did not run.
+			if err := b.failHeld(r.heldFailure, r.code, r.msg); err != nil {
 				return err
 			}
+			stoppedAt = bc
+			break
 		}
-		if code != ExitOK && !b.o.continueOnError {
-			if i+1 < len(cmds) && b.heldFailure == 0 {
+		b.pending = append(b.pending, r)
+		if err := b.settle(); err != nil {
+			return err
+		}
+		if r.code != ExitOK && !b.o.continueOnError {
+			if i+1 < len(cmds) {
 				stoppedAt = &cmds[i+1]
 			}
 			break
 		}
 	}
-	bar.Done()
-	return b.finish(ctx, tx, len(cmds), ok, failed, firstCode, stoppedAt)
+	if b.chain != nil {
+		// The last COMMIT is sent whatever stopped the batch: its line ran.
+		if err := b.chain.Close(context.WithoutCancel(ctx)); err != nil {
+			line, _ := client.HeldLineOf(err)
+			code, msg := classify(err)
+			if err := b.failHeld(line, code, oneLine(msg)); err != nil {
+				return err
+			}
+		}
+		if err := b.settle(); err != nil {
+			return err
+		}
+	}
+	return b.finish(ctx, tx, len(cmds), stoppedAt)
+}
+
+// lineResult is what one line did, reported once it is sure: a line whose
+// COMMIT (or, in --atomic, whose writes) is held waits for the round trip
+// that sends it.
+type lineResult struct {
+	bc          *batchCommand
+	code        int
+	msg         string
+	out         any
+	changes     any
+	heldFailure int // the earlier line whose held statements failed as this one sent them
+}
+
+// settle reports the lines whose outcome is known, in order: all but the
+// one whose statements are still held, and any after it.
+func (b *batchRun) settle() error {
+	held := 0
+	if b.holder != nil {
+		held = b.holder.HeldLine()
+	}
+	n := 0
+	for n < len(b.pending) && b.pending[n].bc.Line != held {
+		n++
+	}
+	for _, r := range b.pending[:n] {
+		if err := b.report(r); err != nil {
+			return err
+		}
+	}
+	b.pending = b.pending[n:]
+	return nil
+}
+
+// failHeld reports line as failed with the failure of its held
+// statements, and the other waiting lines as they ran.
+func (b *batchRun) failHeld(line, code int, msg string) error {
+	for i := range b.pending {
+		if b.pending[i].bc.Line == line {
+			b.pending[i].code, b.pending[i].msg = code, msg
+		}
+	}
+	return b.reportPending()
+}
+
+// reportPending reports every waiting line as it ran.
+func (b *batchRun) reportPending() error {
+	for _, r := range b.pending {
+		if err := b.report(r); err != nil {
+			return err
+		}
+	}
+	b.pending = nil
+	return nil
+}
+
+// pendingFailed reports whether a waiting line failed.
+func (b *batchRun) pendingFailed() bool {
+	for _, r := range b.pending {
+		if r.code != ExitOK {
+			return true
+		}
+	}
+	return false
+}
+
+// report counts one line's outcome and writes its result.
+func (b *batchRun) report(r lineResult) error {
+	if r.code == ExitOK {
+		b.ok++
+	} else {
+		b.failed++
+		b.bar.Note(fmt.Sprintf("%s:%d: %s", b.src.name, r.bc.Line, r.msg))
+		if b.firstCode == 0 {
+			b.firstCode = r.code
+		}
+	}
+	if !b.structured {
+		return nil
+	}
+	status := map[bool]string{true: "ok", false: "failed"}[r.code == ExitOK]
+	return b.results.Write([]any{r.bc.Line, r.bc.Text(), status, r.code, nullable(r.msg), r.out, r.changes})
+}
+
+// readyLine is a line with its command tree built, and the buffer that
+// takes its output when the batch captures it.
+type readyLine struct {
+	bc  *batchCommand
+	p   *preparedLine
+	buf *bytes.Buffer
+}
+
+// ready builds a line's tree.
+func (b *batchRun) ready(bc *batchCommand) readyLine {
+	r := readyLine{bc: bc, buf: &bytes.Buffer{}}
+	var w io.Writer = b.inv.IO.Out
+	if b.structured || b.o.dryRun {
+		w = r.buf
+	}
+	meta := &BatchLine{Run: client.RunLine{ID: b.runID, StartedAt: b.started, Mode: b.mode(), File: b.src.name,
+		SHA256: b.src.sha256, Line: bc.Line, Totals: b.totals}, Confirmed: true}
+	r.p = b.runner.prepare(bc.Args, meta, lineIO{in: strings.NewReader(""), out: w})
+	return r
+}
+
+// readyAhead builds the lines' trees in order on another goroutine, a few
+// lines ahead of the one running: building a tree is a third of a line's
+// CPU, and the other core is mostly idle while a line waits for the
+// server. Closing stop ends it.
+func (b *batchRun) readyAhead(cmds []batchCommand, stop <-chan struct{}) <-chan readyLine {
+	ch := make(chan readyLine, 8)
+	go func() {
+		defer close(ch)
+		for i := range cmds {
+			select {
+			case ch <- b.ready(&cmds[i]):
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return ch
 }
 
 // runOne runs one line; in a transaction it gets a savepoint, so a failed
 // line of a dry run leaves the transaction usable for the next.
-func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, bc *batchCommand) (int, string, any, any, error) {
+func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, rl readyLine) (lineResult, error) {
+	bc := rl.bc
 	var sp pgx.Tx
 	if _, deferring := tx.(*client.DeferringTx); tx != nil && !deferring {
 		var err error
 		if sp, err = tx.Begin(ctx); err != nil {
 			if ctx.Err() != nil {
-				return ExitFailure, "interrupted", nil, nil, nil
+				return lineResult{bc: bc, code: ExitFailure, msg: "interrupted"}, nil
 			}
-			return 0, "", nil, nil, err
+			return lineResult{}, err
 		}
 		b.inv.UseClient(b.pool.WithDB(sp))
 	}
-	var buf bytes.Buffer
-	var w io.Writer = b.inv.IO.Out
-	if b.structured || b.o.dryRun {
-		w = &buf
-	}
-	meta := &BatchLine{Run: client.RunLine{ID: b.runID, StartedAt: b.started, Mode: b.mode(), File: b.src.name,
-		SHA256: b.src.sha256, Line: bc.Line, Totals: b.totals}, Confirmed: true}
 	var saved client.RunTotals
 	if b.totals != nil {
 		saved = *b.totals
 	}
-	code, msg, err := b.runner.runErr(ctx, bc.Args, meta, lineIO{in: strings.NewReader(""), out: w})
+	code, msg, err := b.runner.exec(ctx, rl.p)
 	if code != ExitOK && b.totals != nil {
 		*b.totals = saved // the line's savepoint is rolled back with its counts
 	}
-	b.heldFailure = 0
+	heldFailure := 0
 	if line, ok := client.HeldLineOf(err); ok && line != bc.Line {
-		// An earlier line's held writes failed as this line sent them:
-		// that line failed, this one did not run.
-		b.heldFailure = line
+		heldFailure = line
 	}
 	var changes any
 	if b.o.dryRun && code == ExitOK && tx != nil {
@@ -429,35 +568,31 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, bc *batchCommand) (int
 		}
 	}
 	var out any
-	if s := buf.String(); s != "" {
+	if s := rl.buf.String(); s != "" {
 		out = s
 	}
-	return code, msg, out, changes, nil
+	return lineResult{bc: bc, code: code, msg: msg, out: out, changes: changes, heldFailure: heldFailure}, nil
 }
 
 // finish commits or rolls back, records how the run ended and reports the
 // summary, naming the run.
-func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, firstCode int, stoppedAt *batchCommand) error {
+func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total int, stoppedAt *batchCommand) error {
 	errOut := b.inv.IO.ErrOut
-	summary := fmt.Sprintf("%d ok, %d failed", ok, failed)
-	if stoppedAt != nil {
-		summary += fmt.Sprintf(", %d not run (stopped before %s:%d)", total-ok-failed, b.src.name, stoppedAt.Line)
-	}
 	interrupted := ctx.Err() != nil
 	// Recording the outcome must not be cancelled by the interrupt that
 	// ended the batch.
 	bg := context.WithoutCancel(ctx)
 	outcome := client.RunCommitted
+	var end, prefix string
+	var commitErr error
 	switch {
 	case b.o.dryRun:
-		summary += "; dry run: rolled back, nothing was applied"
-		outcome = ""
-	case tx != nil && (failed > 0 || interrupted):
+		end, outcome = "; dry run: rolled back, nothing was applied", ""
+	case tx != nil && (b.failed > 0 || b.pendingFailed() || interrupted):
 		// The run's record goes with everything else: exactly as before.
 		// (A connection the interrupt closed was rolled back by the server.)
 		_ = tx.Rollback(bg)
-		summary += "; rolled back, nothing was applied"
-		outcome = ""
+		end, outcome = "; rolled back, nothing was applied", ""
 	case tx != nil:
 		// Not cancellable: once COMMIT is sent, wait for its outcome so the
 		// summary is true either way.
@@ -465,32 +600,47 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, fir
 		if err == nil {
 			err = tx.Commit(bg)
 		}
+		outcome = ""
 		if line, held := client.HeldLineOf(err); held {
 			// The last line's held writes failed as they were sent.
 			code, msg := classify(err)
-			fmt.Fprintf(errOut, "%s:%d: %s\n", b.src.name, line, oneLine(msg))
-			fmt.Fprintf(errOut, "b2badmin: %d ok, %d failed; rolled back, nothing was applied\n", ok-1, failed+1)
-			return &ExitError{Code: code}
+			if err := b.failHeld(line, code, oneLine(msg)); err != nil {
+				return err
+			}
+			end = "; rolled back, nothing was applied"
+		} else if err != nil {
+			commitErr = fmt.Errorf("commit failed, nothing was applied: %w", err)
+		} else {
+			end = "; committed"
+			if recorded {
+				prefix = "run " + b.runID + ": "
+			}
 		}
-		if err != nil {
-			fmt.Fprintln(errOut, "b2badmin: "+summary)
-			return fmt.Errorf("commit failed, nothing was applied: %w", err)
-		}
-		summary += "; committed"
-		outcome = ""
-		if recorded {
-			summary = "run " + b.runID + ": " + summary
-		}
-	case failed > 0 || interrupted:
-		outcome = client.RunPartlyCommitted
-		if ok == 0 {
-			outcome = client.RunRolledBack
-		}
-		summary += "; " + outcome
-	default:
-		summary += "; committed"
 	}
+	if err := b.reportPending(); err != nil {
+		return err
+	}
+	b.bar.Done()
+	summary := fmt.Sprintf("%d ok, %d failed", b.ok, b.failed)
+	if stoppedAt != nil {
+		summary += fmt.Sprintf(", %d not run (stopped before %s:%d)", total-b.ok-b.failed, b.src.name, stoppedAt.Line)
+	}
+	if commitErr != nil {
+		fmt.Fprintln(errOut, "b2badmin: "+summary)
+		return commitErr
+	}
+	summary = prefix + summary + end
 	if outcome != "" {
+		switch {
+		case b.failed > 0 || interrupted:
+			outcome = client.RunPartlyCommitted
+			if b.ok == 0 {
+				outcome = client.RunRolledBack
+			}
+			summary += "; " + outcome
+		default:
+			summary += "; committed"
+		}
 		fctx, cancel := context.WithTimeout(bg, 10*time.Second)
 		defer cancel()
 		recorded, err := b.pool.FinishRun(fctx, b.runID, outcome, nil)
@@ -503,14 +653,14 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total, ok, failed, fir
 	}
 	fmt.Fprintln(errOut, "b2badmin: "+summary)
 	switch {
-	case interrupted && failed == 0:
+	case interrupted && b.failed == 0:
 		return &ExitError{Code: ExitFailure, Msg: "interrupted"}
-	case failed == 0:
+	case b.failed == 0:
 		return nil
 	case b.o.continueOnError:
 		return &ExitError{Code: ExitFailure}
 	}
-	return &ExitError{Code: firstCode}
+	return &ExitError{Code: b.firstCode}
 }
 
 var batchChangeColumns = output.Columns{

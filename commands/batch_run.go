@@ -68,13 +68,31 @@ func (r *lineRunner) run(ctx context.Context, args []string, meta *BatchLine, li
 
 // runErr is run, with the error itself (nil on success).
 func (r *lineRunner) runErr(ctx context.Context, args []string, meta *BatchLine, lio lineIO) (int, string, error) {
+	return r.exec(ctx, r.prepare(args, meta, lio))
+}
+
+// preparedLine is a line's invocation and command tree, built and ready
+// to execute: a batch builds the next lines' while one runs.
+type preparedLine struct {
+	inv  *Invocation
+	root *cobra.Command
+}
+
+// prepare builds the tree one line runs on. It touches nothing shared but
+// the Factory's settings, so it may run beside another line's execution.
+func (r *lineRunner) prepare(args []string, meta *BatchLine, lio lineIO) *preparedLine {
 	streams := *r.f.IO
 	streams.In, streams.InTTY, streams.Out = lio.in, lio.inTTY, lio.out
 	inv := r.f.NewInvocation(&streams, args, meta)
 	root := lineRoot(inv, args)
 	full := make([]string, 0, len(r.inherited)+len(args))
 	root.SetArgs(append(append(full, r.inherited...), args...))
-	err := root.ExecuteContext(ctx)
+	return &preparedLine{inv: inv, root: root}
+}
+
+// exec executes a prepared line.
+func (r *lineRunner) exec(ctx context.Context, p *preparedLine) (int, string, error) {
+	err := p.root.ExecuteContext(ctx)
 	if err == nil {
 		return ExitOK, "", nil
 	}

@@ -386,6 +386,89 @@ func TestSetRoleKeepsStatusGroups(t *testing.T) {
 
 var osHostname = os.Hostname
 
+// In a default-mode batch a line's COMMIT rides on the next line's first
+// round trip: when its writes fail there, that line is reported failed at
+// its own line number, the line that sent them did not run, the lines
+// before stay committed, and --resume starts again at the failed line. A
+// line reading right after a change sees it committed.
+func TestChainedCommitFailsAtItsLine(t *testing.T) {
+	t.Parallel()
+	e := newEngineDB(t)
+	mustExec(t, e.db, `CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF NEW.first_name = 'BOOM' THEN RAISE EXCEPTION 'no BOOM here'; END IF; RETURN NEW; END $$`)
+	mustExec(t, e.db, `CREATE TRIGGER boom BEFORE UPDATE ON rbac_user FOR EACH ROW EXECUTE FUNCTION boom()`)
+	name := func(id int64) string {
+		var n string
+		if err := e.db.QueryRow(context.Background(), `SELECT first_name FROM rbac_user WHERE id = $1`, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	type result struct {
+		Line     int     `json:"line"`
+		Status   string  `json:"status"`
+		ExitCode int     `json:"exit_code"`
+		Error    *string `json:"error"`
+		Output   *string `json:"output"`
+	}
+	for _, c := range []struct {
+		name, text string
+		lines      int // result rows
+		summary    string
+	}{
+		{"middle", "users update ann@example.com --first-name Ok\nusers show ann@example.com -o json\nusers update bob@example.com --first-name BOOM\nusers update dee@example.com --first-name Later\n",
+			3, "2 ok, 1 failed, 1 not run (stopped before FILE:4); partly committed"},
+		{"last", "users update ann@example.com --first-name Ok\nusers show ann@example.com -o json\nusers update bob@example.com --first-name BOOM\n",
+			3, "2 ok, 1 failed; partly committed"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			mustExec(t, e.db, `UPDATE rbac_user SET first_name = 'Before' WHERE id = ANY($1)`, []int64{e.ann, e.bob, e.dee})
+			file := writeTemp(t, "chain-"+c.name+".txt", c.text)
+			r := runCLI(t, e.dsn, "batch", "-o", "jsonl", file)
+			if r.Code != ExitFailure || !strings.Contains(r.Stderr, file+":3: ") || !strings.Contains(r.Stderr, "no BOOM here") ||
+				!strings.Contains(r.Stderr, strings.ReplaceAll(c.summary, "FILE", file)) {
+				t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
+			}
+			var got []result
+			for _, l := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+				var res result
+				if err := json.Unmarshal([]byte(l), &res); err != nil {
+					t.Fatalf("result %q: %v", l, err)
+				}
+				got = append(got, res)
+			}
+			if len(got) != c.lines || got[0].Status != "ok" || got[1].Status != "ok" || got[2].Status != "failed" ||
+				got[2].Line != 3 || got[2].Error == nil || !strings.Contains(*got[2].Error, "no BOOM here") {
+				t.Fatalf("results: %+v", got)
+			}
+			var shown struct {
+				Info struct {
+					FirstName string `json:"first_name"`
+				} `json:"info"`
+			}
+			if got[1].Output == nil || json.Unmarshal([]byte(*got[1].Output), &shown) != nil || shown.Info.FirstName != "Ok" {
+				t.Fatalf("line 2 did not see line 1 committed: %v", r.Stdout)
+			}
+			if a, b, d := name(e.ann), name(e.bob), name(e.dee); a != "Ok" || b != "Before" || d != "Before" {
+				t.Fatalf("after the batch: ann %q bob %q dee %q", a, b, d)
+			}
+			run := regexp.MustCompile(`run ([0-9a-f-]{36})`).FindStringSubmatch(r.Stderr)
+			if run == nil {
+				t.Fatalf("no run named: %s", r.Stderr)
+			}
+			mustExec(t, e.db, `ALTER TABLE rbac_user DISABLE TRIGGER boom`)
+			defer mustExec(t, e.db, `ALTER TABLE rbac_user ENABLE TRIGGER boom`)
+			r = runCLI(t, e.dsn, "batch", "--resume", run[1], file)
+			if r.Code != ExitOK || !strings.Contains(r.Stderr, "resuming at "+file+":2 (lines up to 1 committed)") {
+				t.Fatalf("resume: exit %d\n%s", r.Code, r.Stderr)
+			}
+			if b := name(e.bob); b != "BOOM" {
+				t.Fatalf("resume did not run line 3: bob %q", b)
+			}
+		})
+	}
+}
+
 // In an --atomic batch a line's writes ride on the next line's round trip:
 // when they fail there, the failure is reported at the line that wrote
 // them, and nothing is applied.

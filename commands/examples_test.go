@@ -282,8 +282,8 @@ func exampleEnv(bin, dir, dsn string) []string {
 		"B2BADMIN_DSN="+dsn, "NEW_PASSWORD="+examplePassword, "HOME="+dir, "XDG_CONFIG_HOME="+filepath.Join(dir, ".config"), "USER=demo")
 }
 
-// lineResult is what one example line did.
-type lineResult struct {
+// exampleResult is what one example line did.
+type exampleResult struct {
 	Code           int // the line's exit code
 	Stdout, Stderr string
 	// Runs are the exit codes of the b2badmin processes the line ran, in
@@ -293,7 +293,7 @@ type lineResult struct {
 }
 
 // runExampleLine runs one line with bash in dir.
-func runExampleLine(t *testing.T, env []string, dir, line string) lineResult {
+func runExampleLine(t *testing.T, env []string, dir, line string) exampleResult {
 	t.Helper()
 	exits := filepath.Join(t.TempDir(), "exits")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -306,7 +306,7 @@ func runExampleLine(t *testing.T, env []string, dir, line string) lineResult {
 	if ctx.Err() != nil {
 		t.Fatalf("%s: still running after 2 minutes", line)
 	}
-	r := lineResult{Stdout: stdout.String(), Stderr: stderr.String()}
+	r := exampleResult{Stdout: stdout.String(), Stderr: stderr.String()}
 	if exit, ok := err.(*exec.ExitError); ok {
 		r.Code = exit.ExitCode()
 	} else if err != nil {
@@ -322,7 +322,7 @@ func runExampleLine(t *testing.T, env []string, dir, line string) lineResult {
 
 // check fails t unless the line exited with want and every b2badmin it
 // ran exited 0 or want.
-func (r lineResult) check(t *testing.T, line string, want int) {
+func (r exampleResult) check(t *testing.T, line string, want int) {
 	t.Helper()
 	bad := r.Code != want || len(r.Runs) == 0
 	for _, c := range r.Runs {

@@ -279,9 +279,14 @@ func (inv *Invocation) Actor() string {
 			u = "unknown"
 		}
 	}
-	h, _ := os.Hostname()
-	return u + "@" + h
+	return u + "@" + hostName()
 }
+
+// hostName is read once: every change of a batch line names its actor.
+var hostName = sync.OnceValue(func() string {
+	h, _ := os.Hostname()
+	return h
+})
 
 // Audit is the operation-log context for a change made by this command.
 func (inv *Invocation) Audit(reason string) client.Audit {

@@ -8,11 +8,11 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// UnknownUsers checks many user references at once, for a batch's
-// pre-check: it returns, for every reference that names no user, why
-// (a NotFound error, or a Refused one for a malformed reference). One
-// query, however many references; an empty map means all exist.
-func UnknownUsers(ctx context.Context, db DBTX, refs []string) (map[string]error, error) {
+// CheckUsers checks many user references at once, for a batch's
+// pre-check: it returns the id each existing one names and, for every
+// reference that names no user, why (a NotFound error, or a Refused one
+// for a malformed reference). One query, however many references.
+func CheckUsers(ctx context.Context, db DBTX, refs []string) (map[string]int64, map[string]error, error) {
 	bad := map[string]error{}
 	var good []string
 	for _, r := range refs {
@@ -22,17 +22,22 @@ func UnknownUsers(ctx context.Context, db DBTX, refs []string) (map[string]error
 		}
 		good = append(good, r)
 	}
+	ids := map[string]int64{}
 	if len(good) == 0 {
-		return bad, nil
+		return ids, bad, nil
 	}
 	byRef, err := findRefs(ctx, db, good)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	for _, r := range missingRefs(good, byRef) {
-		bad[r] = NotFound("user %s", r)
+	for _, r := range good {
+		if u, ok := byRef[refKey(r)]; ok {
+			ids[r] = u.ID
+		} else {
+			bad[r] = NotFound("user %s", r)
+		}
 	}
-	return bad, nil
+	return ids, bad, nil
 }
 
 // BatchChange is one logged change of a batch run, for `batch --dry-run`.

@@ -238,7 +238,7 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 	if err != nil {
 		return res, err
 	}
-	held, direct := c.db.(*DeferringTx)
+	held, direct := c.db.(holdingDB)
 	switch {
 	case own != nil:
 		// A change of its own: BEGIN rides with the lock, COMMIT (or a dry
@@ -280,8 +280,7 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 	}
 	if err == nil {
 		if a.Run != nil && a.Run.Totals != nil {
-			a.Run.Totals.Changes += int64(len(p.changes))
-			a.Run.Totals.Effects.add(p.totals)
+			a.Run.Totals.add(int64(len(p.changes)), p.totals)
 		}
 		if len(p.changes) > 0 || a.Run != nil {
 			res.RunID = runID
@@ -299,6 +298,13 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 		return ChangeResult{Action: s.action, DryRun: o.DryRun}, err
 	}
 	return res, nil
+}
+
+// holdingDB is a transaction that holds a change's last statements for
+// the next round trip (DeferringTx, or a line's view of a Gather).
+type holdingDB interface {
+	DBTX
+	hold(p *pipeline, line int)
 }
 
 // errWriteDryRun rolls back a dry run's transaction; runChange turns it

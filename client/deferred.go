@@ -3,6 +3,8 @@ package client
 import (
 	"context"
 	"errors"
+	"sort"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -13,14 +15,21 @@ import (
 // writes, log rows, run) is not sent when the change is planned but held
 // and sent ahead of the next statement, in the same round trip — usually
 // the next line's lock. Anything that reads (a later line, a list, the
-// batch's commit) sends the held statements first, in order, so it sees
-// every earlier write. No savepoint is needed: a failure anywhere rolls
-// the whole batch back; HeldError says which line the failed statement
-// belonged to.
+// batch's commit) sends the held statements first, in line order, so it
+// sees every earlier write. No savepoint is needed: a failure anywhere
+// rolls the whole batch back; HeldError says which line the failed
+// statement belonged to. Lines running side by side (Gather) hold their
+// pipelines here at once.
 type DeferringTx struct {
 	pgx.Tx
-	held     pipeline
-	heldLine int
+	mu   sync.Mutex
+	held []heldChange
+}
+
+// heldChange is one line's final pipeline, held.
+type heldChange struct {
+	line int
+	p    pipeline
 }
 
 // NewDeferringTx wraps the batch's transaction.
@@ -37,61 +46,83 @@ func (e *HeldError) Unwrap() error { return e.Err }
 
 // hold keeps a change's final pipeline until the next round trip.
 func (d *DeferringTx) hold(p *pipeline, line int) {
-	if d.held.b.Len() > 0 && d.heldLine != line {
-		// Two lines' statements held at once: the first is sent now, so an
-		// error is always one line's.
-		_ = d.Flush(context.Background())
-	}
-	base := d.held.b.Len()
-	for i, q := range p.b.QueuedQueries {
-		if e, ok := p.expect[i]; ok {
-			if d.held.expect == nil {
-				d.held.expect = map[int]expectation{}
-			}
-			d.held.expect[base+i] = e
-		}
-		d.held.b.QueuedQueries = append(d.held.b.QueuedQueries, q)
-	}
-	d.heldLine = line
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.held = append(d.held, heldChange{line, *p})
 }
 
-// HeldLine is the line whose statements are held (0: none).
-func (d *DeferringTx) HeldLine() int { return d.heldLine }
+// HeldLine is the first line whose statements are held (0: none): its
+// outcome, and so that of every line after it, is not known yet.
+func (d *DeferringTx) HeldLine() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	first := 0
+	for _, h := range d.held {
+		if first == 0 || h.line < first {
+			first = h.line
+		}
+	}
+	return first
+}
+
+// take removes the held pipelines of the lines before line (all, for 0)
+// and returns them in line order.
+func (d *DeferringTx) take(before int) []heldChange {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out, keep []heldChange
+	for _, h := range d.held {
+		if before == 0 || h.line < before {
+			out = append(out, h)
+		} else {
+			keep = append(keep, h)
+		}
+	}
+	d.held = keep
+	sort.SliceStable(out, func(i, j int) bool { return out[i].line < out[j].line })
+	return out
+}
+
+// sendAfter sends held's statements and then b's in one round trip; it
+// reads held's results and hands back the rest, or a HeldError.
+func (d *DeferringTx) sendAfter(ctx context.Context, held []heldChange, b *pgx.Batch) pgx.BatchResults {
+	if len(held) == 0 {
+		return d.Tx.SendBatch(ctx, b)
+	}
+	all := &pgx.Batch{}
+	for _, h := range held {
+		all.QueuedQueries = append(all.QueuedQueries, h.p.b.QueuedQueries...)
+	}
+	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
+	br := d.Tx.SendBatch(ctx, all)
+	for _, h := range held {
+		for i := 0; i < h.p.b.Len(); i++ {
+			_, err := br.Exec()
+			if e, ok := h.p.expect[i]; ok && expectationFailed(err) {
+				err = e.err
+			}
+			if err != nil {
+				br.Close()
+				return &failedBatch{err: &HeldError{Line: h.line, Err: err}}
+			}
+		}
+	}
+	return br
+}
 
 // Flush sends the held statements now.
 func (d *DeferringTx) Flush(ctx context.Context) error {
-	if d.held.b.Len() == 0 {
+	held := d.take(0)
+	if len(held) == 0 {
 		return nil
 	}
-	held, line := d.held, d.heldLine
-	d.held, d.heldLine = pipeline{}, 0
-	if err := held.send(ctx, d.Tx); err != nil {
-		return &HeldError{Line: line, Err: err}
-	}
-	return nil
+	return d.sendAfter(ctx, held, &pgx.Batch{}).Close()
 }
 
 // SendBatch sends the held statements ahead of b's, in one round trip,
 // and hands the caller only b's results.
 func (d *DeferringTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
-	if d.held.b.Len() == 0 {
-		return d.Tx.SendBatch(ctx, b)
-	}
-	held, line := d.held, d.heldLine
-	d.held, d.heldLine = pipeline{}, 0
-	all := &pgx.Batch{QueuedQueries: append(append(make([]*pgx.QueuedQuery, 0, held.b.Len()+b.Len()), held.b.QueuedQueries...), b.QueuedQueries...)}
-	br := d.Tx.SendBatch(ctx, all)
-	for i := 0; i < held.b.Len(); i++ {
-		_, err := br.Exec()
-		if e, ok := held.expect[i]; ok && expectationFailed(err) {
-			err = e.err
-		}
-		if err != nil {
-			br.Close()
-			return &failedBatch{err: &HeldError{Line: line, Err: err}}
-		}
-	}
-	return br
+	return d.sendAfter(ctx, d.take(0), b)
 }
 
 func (d *DeferringTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
@@ -140,7 +171,7 @@ func (d *DeferringTx) Commit(ctx context.Context) error {
 
 // Rollback drops what is held and rolls back.
 func (d *DeferringTx) Rollback(ctx context.Context) error {
-	d.held, d.heldLine = pipeline{}, 0
+	d.take(0)
 	return d.Tx.Rollback(ctx)
 }
 

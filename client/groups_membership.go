@@ -194,16 +194,24 @@ func (c *Client) groupIDs(ctx context.Context, db DBTX) (map[string]int32, error
 	if c.ref == nil {
 		return groupIDsByName(ctx, db)
 	}
+	// Not locked while loading: lines running side by side (Gather) wait
+	// for the server together, and one holding the lock while it waits
+	// would stop the others before they reach the server. Two loads of
+	// the same table are harmless.
+	c.ref.mu.Lock()
+	m := c.ref.groups
+	c.ref.mu.Unlock()
+	if m != nil {
+		return m, nil
+	}
+	m, err := groupIDsByName(ctx, db)
+	if err != nil {
+		return nil, err
+	}
 	c.ref.mu.Lock()
 	defer c.ref.mu.Unlock()
-	if c.ref.groups == nil {
-		m, err := groupIDsByName(ctx, db)
-		if err != nil {
-			return nil, err
-		}
-		c.ref.groups = m
-	}
-	return c.ref.groups, nil
+	c.ref.groups = m
+	return m, nil
 }
 
 func groupIDsByName(ctx context.Context, tx DBTX) (map[string]int32, error) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -49,6 +50,16 @@ type RunLine struct {
 type RunTotals struct {
 	Changes int64
 	Effects Effects
+}
+
+// totalsMu guards RunTotals: lines run side by side (Gather) add to one.
+var totalsMu sync.Mutex
+
+func (t *RunTotals) add(changes int64, e Effects) {
+	totalsMu.Lock()
+	defer totalsMu.Unlock()
+	t.Changes += changes
+	t.Effects.add(e)
 }
 
 // Limits of the free text a change records (api_operationlog's columns).

@@ -51,15 +51,19 @@ func (c *Client) permTable(ctx context.Context, db DBTX) (*permTable, error) {
 	if c.ref == nil {
 		return loadPermTable(ctx, db)
 	}
+	// Not locked while loading: see groupIDs.
 	c.ref.mu.Lock()
-	defer c.ref.mu.Unlock()
-	if c.ref.perms != nil {
-		return c.ref.perms, nil
+	t := c.ref.perms
+	c.ref.mu.Unlock()
+	if t != nil {
+		return t, nil
 	}
 	t, err := loadPermTable(ctx, db)
 	if err != nil {
 		return nil, err
 	}
+	c.ref.mu.Lock()
+	defer c.ref.mu.Unlock()
 	c.ref.perms = t
 	return t, nil
 }

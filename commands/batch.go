@@ -285,6 +285,7 @@ type batchRun struct {
 	// (--atomic: a DeferringTx; default mode: chain, a CommitChain).
 	holder interface{ HeldLine() int }
 	chain  *client.CommitChain
+	gather *client.Gather // --atomic: lines that change different users run side by side
 	// pending are the lines run but not yet reported: the held one and
 	// any after it.
 	pending               []lineResult
@@ -327,6 +328,9 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 			d := client.NewDeferringTx(tx)
 			tx, b.holder = d, d
 			b.inv.UseClient(b.pool.WithDB(tx))
+			if !b.o.dryRun {
+				b.gather = client.NewGather(d)
+			}
 		}
 	case !b.o.continueOnError:
 		// Each line its own transaction, its COMMIT riding on the next
@@ -346,11 +350,32 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 	defer close(stop)
 	ahead := b.readyAhead(cmds, stop)
 	var stoppedAt *batchCommand
-	for i := range cmds {
+	for i := 0; i < len(cmds); i++ {
 		bc := &cmds[i]
 		if ctx.Err() != nil {
 			stoppedAt = bc
 			break
+		}
+		if n := b.window(cmds[i:]); n > 1 {
+			rls := make([]readyLine, n)
+			for k := range rls {
+				rls[k] = <-ahead
+			}
+			stop, failed, err := b.runWindow(ctx, rls)
+			if err != nil {
+				b.bar.Done()
+				return err
+			}
+			b.bar.Set(int64(i + n))
+			if failed {
+				stoppedAt = stop
+				if stop == nil && i+n < len(cmds) {
+					stoppedAt = &cmds[i+n]
+				}
+				break
+			}
+			i += n - 1
+			continue
 		}
 		r, err := b.runOne(ctx, tx, <-ahead)
 		if err != nil {
@@ -394,6 +419,100 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 	return b.finish(ctx, tx, len(cmds), stoppedAt)
 }
 
+// maxWindow is how many lines at most run side by side: enough that a
+// round trip serves dozens of lines, few enough that a window's trees and
+// outputs stay small.
+const maxWindow = 64
+
+// window is how many of the lines starting at cmds[0] may run side by
+// side in an --atomic batch: consecutive lines that each change only the
+// users they name, no user named twice.
+func (b *batchRun) window(cmds []batchCommand) int {
+	if b.gather == nil {
+		return 0
+	}
+	seen := map[int64]bool{}
+	n := 0
+	for n < len(cmds) && n < maxWindow && len(cmds[n].userIDs) > 0 {
+		for _, id := range cmds[n].userIDs {
+			if seen[id] {
+				return n
+			}
+		}
+		for _, id := range cmds[n].userIDs {
+			seen[id] = true
+		}
+		n++
+	}
+	return n
+}
+
+// runWindow runs lines side by side (client.Gather) and reports them as a
+// run line by line would: in order, up to the first that failed. On a
+// failure it returns the window's line the batch stopped before (nil:
+// none of them).
+func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchCommand, failed bool, err error) {
+	results := make([]lineResult, len(rls))
+	lines := make([]int, len(rls))
+	for i, rl := range rls {
+		lines[i] = rl.bc.Line
+	}
+	b.gather.Run(ctx, lines, func(i int, db client.DBTX) {
+		rl := rls[i]
+		rl.p.inv.own = b.pool.WithDB(db)
+		code, msg, err := b.runner.exec(ctx, rl.p)
+		results[i] = lineResult{bc: rl.bc, code: code, msg: msg}
+		if line, ok := client.HeldLineOf(err); ok && line != rl.bc.Line {
+			results[i].heldFailure = line
+		}
+	})
+	// The first failure in line order: a line's own, or the line whose
+	// statement failed as another line's were sent.
+	failLine, failCode, failMsg := 0, 0, ""
+	for _, r := range results {
+		line := r.bc.Line
+		if r.heldFailure != 0 {
+			line = r.heldFailure
+		} else if r.code == ExitOK {
+			continue
+		}
+		if failLine == 0 || line < failLine {
+			failLine, failCode, failMsg = line, r.code, r.msg
+		}
+	}
+	for i, rl := range rls {
+		if failLine != 0 && rl.bc.Line > failLine {
+			if failLine < rls[0].bc.Line {
+				// An earlier line's held writes failed: no line here ran.
+				return rls[0].bc, true, b.failHeld(failLine, failCode, failMsg)
+			}
+			return rl.bc, true, nil
+		}
+		r := results[i]
+		if rl.bc.Line == failLine {
+			r.code, r.msg, r.heldFailure = failCode, failMsg, 0
+		}
+		if s := rl.buf.String(); s != "" {
+			if b.structured {
+				r.out = s
+			} else {
+				fmt.Fprint(b.inv.IO.Out, s)
+			}
+		}
+		b.pending = append(b.pending, r)
+		if err := b.settle(); err != nil {
+			return nil, false, err
+		}
+		if rl.bc.Line == failLine {
+			if i+1 < len(rls) {
+				return rls[i+1].bc, true, nil
+			}
+			return nil, true, nil
+		}
+	}
+	return nil, false, nil
+}
+
 // lineResult is what one line did, reported once it is sure: a line whose
 // COMMIT (or, in --atomic, whose writes) is held waits for the round trip
 // that sends it.
@@ -406,15 +525,15 @@ type lineResult struct {
 	heldFailure int // the earlier line whose held statements failed as this one sent them
 }
 
-// settle reports the lines whose outcome is known, in order: all but the
-// one whose statements are still held, and any after it.
+// settle reports the lines whose outcome is known, in order: those before
+// the first line whose statements are still held.
 func (b *batchRun) settle() error {
 	held := 0
 	if b.holder != nil {
 		held = b.holder.HeldLine()
 	}
 	n := 0
-	for n < len(b.pending) && b.pending[n].bc.Line != held {
+	for n < len(b.pending) && (held == 0 || b.pending[n].bc.Line < held) {
 		n++
 	}
 	for _, r := range b.pending[:n] {
@@ -488,7 +607,9 @@ type readyLine struct {
 func (b *batchRun) ready(bc *batchCommand) readyLine {
 	r := readyLine{bc: bc, buf: &bytes.Buffer{}}
 	var w io.Writer = b.inv.IO.Out
-	if b.structured || b.o.dryRun {
+	if b.structured || b.o.dryRun || (b.gather != nil && len(bc.userIDs) > 0) {
+		// Captured: for the results, or to be printed in line order by a
+		// line that may run side by side with others.
 		w = r.buf
 	}
 	meta := &BatchLine{Run: client.RunLine{ID: b.runID, StartedAt: b.started, Mode: b.mode(), File: b.src.name,
@@ -569,7 +690,11 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, rl readyLine) (lineRes
 	}
 	var out any
 	if s := rl.buf.String(); s != "" {
-		out = s
+		if b.structured || b.o.dryRun {
+			out = s
+		} else {
+			fmt.Fprint(b.inv.IO.Out, s)
+		}
 	}
 	return lineResult{bc: bc, code: code, msg: msg, out: out, changes: changes, heldFailure: heldFailure}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/client/catalog"
@@ -65,7 +66,7 @@ func checkCommands(ctx context.Context, inv *Invocation, file string, cmds []bat
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(cmds); i += workers {
-				results[i].users, results[i].probs = checkCommand(cmds[i], refused, fixed)
+				results[i].users, results[i].probs = checkCommand(&cmds[i], refused, fixed)
 			}
 		}()
 	}
@@ -92,9 +93,14 @@ func checkCommands(ctx context.Context, inv *Invocation, file string, cmds []bat
 		if err != nil {
 			return nil, err
 		}
-		bad, err := client.UnknownUsers(ctx, c.DB(), refs)
+		ids, bad, err := client.CheckUsers(ctx, c.DB(), refs)
 		if err != nil {
 			return nil, err
+		}
+		for i := range cmds {
+			for _, r := range cmds[i].users {
+				cmds[i].userIDs = append(cmds[i].userIDs, ids[r])
+			}
 		}
 		for _, u := range users {
 			if e, ok := bad[u.ref]; ok {
@@ -112,7 +118,7 @@ func checkCommands(ctx context.Context, inv *Invocation, file string, cmds []bat
 
 // checkCommand checks one command on its own fresh tree (parsing flags
 // changes a tree's state) and returns the user references it names.
-func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([]userArg, []lineProblem) {
+func checkCommand(bc *batchCommand, refused map[string]string, fixed []string) ([]userArg, []lineProblem) {
 	bad := func(kind int, format string, a ...any) []lineProblem {
 		return []lineProblem{{Line: bc.Line, Msg: fmt.Sprintf(format, a...), Kind: kind}}
 	}
@@ -201,7 +207,36 @@ func checkCommand(bc batchCommand, refused map[string]string, fixed []string) ([
 			}
 		}
 	}
+	if len(probs) == 0 && len(users) > 0 && changesOnlyNamed(cmd) {
+		for _, u := range users {
+			bc.users = append(bc.users, u.ref)
+		}
+	}
 	return users, probs
+}
+
+// sideBySideCommands change the users they name and read nothing of any
+// other user: their rules (group rules, permissions) are per user.
+var sideBySideCommands = map[string]bool{
+	"users update": true, "users activate": true, "users deactivate": true,
+	"users add-group": true, "users remove-group": true, "users set-group": true, "users set-role": true,
+	"perms grant": true, "perms revoke": true,
+}
+
+// changesOnlyNamed reports whether cmd, as parsed, changes exactly the
+// users its arguments name and reads nothing of other users: no selector,
+// no dry run of its own (a savepoint), no new email (unique across users).
+func changesOnlyNamed(cmd *cobra.Command) bool {
+	if !sideBySideCommands[strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")] {
+		return false
+	}
+	only := true
+	cmd.Flags().Visit(func(fl *pflag.Flag) {
+		if _, sel := fl.Annotations[annotSelector]; sel || fl.Name == "dry-run" || fl.Name == "email" {
+			only = false
+		}
+	})
+	return only
 }
 
 // checkInvocation is an invocation for checking a line only: no streams,

@@ -20,6 +20,11 @@ const maxBatchLine = 1 << 20
 type batchCommand struct {
 	Line int      // first physical line (of a continued command too)
 	Args []string // the words after `b2badmin`
+	// users are the users the line names, when the pre-check found that
+	// it changes exactly them and reads nothing of other users: such
+	// lines of an --atomic batch may run side by side (sideBySide).
+	users   []string
+	userIDs []int64 // their ids
 }
 
 // Text is the command as it could be typed again, for results and logs.

@@ -25,12 +25,12 @@ func TestParseBatchLines(t *testing.T) {
 		t.Fatalf("problems: %v", probs)
 	}
 	want := []batchCommand{
-		{3, []string{"users", "update", "1", "--first-name", "Ann Marie"}},
-		{4, []string{"users", "update", "2", "--last-name", "O'Brien", "--phone", "+100"}},
-		{8, []string{"perms", "grant", "a@b.c", "api | wallet | x"}},
-		{9, []string{"t", "echo", "`rm -rf /`", "$(id)", "$HOME", ";", "a b"}},
-		{10, []string{"t", "echo", "tab\tnew\nline"}},
-		{11, []string{"t", "echo", "last"}},
+		{Line: 3, Args: []string{"users", "update", "1", "--first-name", "Ann Marie"}},
+		{Line: 4, Args: []string{"users", "update", "2", "--last-name", "O'Brien", "--phone", "+100"}},
+		{Line: 8, Args: []string{"perms", "grant", "a@b.c", "api | wallet | x"}},
+		{Line: 9, Args: []string{"t", "echo", "`rm -rf /`", "$(id)", "$HOME", ";", "a b"}},
+		{Line: 10, Args: []string{"t", "echo", "tab\tnew\nline"}},
+		{Line: 11, Args: []string{"t", "echo", "last"}},
 	}
 	if !reflect.DeepEqual(cmds, want) {
 		t.Fatalf("got  %#v\nwant %#v", cmds, want)

@@ -386,6 +386,105 @@ func TestSetRoleKeepsStatusGroups(t *testing.T) {
 
 var osHostname = os.Hostname
 
+// The lines of an --atomic batch that change different users run side by
+// side (client.Gather); the batch must still do exactly what a run line
+// by line does: the same log rows in line order, the same end state, a
+// second line on the same user seeing the first's change, outputs in line
+// order. Default mode runs line by line, so it is the reference.
+func TestAtomicSideBySideMatchesLineByLine(t *testing.T) {
+	t.Parallel()
+	text := strings.Join([]string{
+		"users update ann@example.com --first-name A1",
+		"users update bob@example.com --first-name B1 --phone +15550001",
+		"users deactivate dee@example.com --reason gone",
+		"users update ann@example.com --first-name A2", // same user: after line 1
+		"perms grant bob@example.com api.view_wallet",
+		"users add-group bob@example.com API",
+		"users show ann@example.com -o json",
+		"users activate cid@example.com",
+		"perms revoke ann@example.com api.view_wallet",
+		"users update dee@example.com --last-name D1",
+		"",
+	}, "\n")
+	type outcome struct {
+		log, users, grants, groups, stdout string
+	}
+	run := func(args ...string) outcome {
+		e := newEngineDB(t)
+		file := writeTemp(t, "side.txt", text)
+		r := runCLI(t, e.dsn, append(append([]string{"batch"}, args...), file)...)
+		if r.Code != ExitOK {
+			t.Fatalf("batch %v: exit %d\n%s", args, r.Code, r.Stderr)
+		}
+		q := func(sql string) string {
+			var out string
+			if err := e.db.QueryRow(context.Background(), sql).Scan(&out); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		return outcome{
+			log:    q(`SELECT string_agg(concat_ws('|', batch_line, action, target_user_id, before::text, after::text), E'\n' ORDER BY id) FROM api_operationlog`),
+			users:  q(`SELECT string_agg(concat_ws('|', id, first_name, last_name, phone, is_active), E'\n' ORDER BY id) FROM rbac_user`),
+			grants: q(`SELECT string_agg(concat_ws('|', user_id, permission_id), E'\n' ORDER BY user_id, permission_id) FROM rbac_user_user_permissions`),
+			groups: q(`SELECT string_agg(concat_ws('|', user_id, group_id), E'\n' ORDER BY user_id, group_id) FROM rbac_user_groups`),
+			// the two databases' fixtures differ in time stamps and UUIDs
+			stdout: regexp.MustCompile(`"(created_at|date_joined|last_login|updated_at|from|to|month|uuid)": "[^"]*"`).ReplaceAllString(r.Stdout, ""),
+		}
+	}
+	want, got := run(), run("--atomic")
+	if want.log == "" || strings.Count(want.log, "\n") < 8 {
+		t.Fatalf("the reference run logged too little:\n%s", want.log)
+	}
+	for _, f := range []struct{ name, want, got string }{
+		{"log", want.log, got.log}, {"users", want.users, got.users}, {"grants", want.grants, got.grants},
+		{"groups", want.groups, got.groups}, {"stdout", want.stdout, got.stdout},
+	} {
+		if f.got != f.want {
+			t.Errorf("--atomic %s differs from line by line:\n--- line by line\n%s\n--- atomic\n%s", f.name, f.want, f.got)
+		}
+	}
+	if !strings.Contains(want.log, `4|users.update|1|{"first_name": "A1"}|{"first_name": "A2"}`) {
+		t.Fatalf("line 4 did not see line 1's change:\n%s", want.log)
+	}
+}
+
+// A line that fails among lines running side by side is reported as a
+// run line by line reports it: the lines before ok, the failed line, the
+// rest not run, nothing applied.
+func TestAtomicSideBySideFailureStops(t *testing.T) {
+	t.Parallel()
+	e := newEngineDB(t)
+	before := fixture.DumpAll(t, e.db)
+	file := writeTemp(t, "side-fail.txt", strings.Join([]string{
+		"users update ann@example.com --first-name A1",
+		"users add-group bob@example.com 'Enterprise owner'", // bob is a merchant: refused
+		"users update dee@example.com --first-name D1",
+		"users update cid@example.com --first-name C1",
+		"",
+	}, "\n"))
+	r := runCLI(t, e.dsn, "batch", "--atomic", "-o", "jsonl", file)
+	if r.Code != ExitRefused || !strings.Contains(r.Stderr, file+":2: ") ||
+		!strings.Contains(r.Stderr, "1 ok, 1 failed, 2 not run (stopped before "+file+":3); rolled back, nothing was applied") {
+		t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
+	}
+	var lines []int
+	for _, l := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+		var res struct {
+			Line   int    `json:"line"`
+			Status string `json:"status"`
+		}
+		if err := json.Unmarshal([]byte(l), &res); err != nil {
+			t.Fatalf("result %q: %v", l, err)
+		}
+		lines = append(lines, res.Line)
+	}
+	if fmt.Sprint(lines) != "[1 2]" {
+		t.Fatalf("result lines %v, want [1 2]", lines)
+	}
+	assertUnchanged(t, e.db, before)
+}
+
 // In a default-mode batch a line's COMMIT rides on the next line's first
 // round trip: when its writes fail there, that line is reported failed at
 // its own line number, the line that sent them did not run, the lines

@@ -126,6 +126,9 @@ type Invocation struct {
 	// quiet silences the notes a command writes about its work (batch
 	// lines: the batch prints one summary).
 	quiet bool
+	// own is the client of a batch line running side by side with others
+	// (its own view of the batch's transaction); nil: the Factory's.
+	own *client.Client
 }
 
 // NewInvocation starts a command line on f's connections.
@@ -142,6 +145,9 @@ func (f *Factory) UseClient(c *client.Client) {
 
 // Client connects once (per process or batch) and returns the service layer.
 func (inv *Invocation) Client(ctx context.Context) (*client.Client, error) {
+	if inv.own != nil {
+		return inv.own, nil
+	}
 	f := inv.Factory
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -162,6 +168,9 @@ func (inv *Invocation) Client(ctx context.Context) (*client.Client, error) {
 // ReadClient is for read-only commands (list, show, audit, log): it uses the
 // profile's or --read-dsn's replica when one is configured.
 func (inv *Invocation) ReadClient(ctx context.Context) (*client.Client, error) {
+	if inv.own != nil {
+		return inv.own, nil
+	}
 	readDSN := inv.Global.ReadDSN
 	if readDSN == "" && inv.profile != nil {
 		readDSN = inv.profile.ReadDSN

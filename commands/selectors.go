@@ -49,6 +49,9 @@ var selectorFlagNames = []string{"id", "email", "group", "first-name", "last-nam
 // addSelectorFlags binds the filter flags to cmd, except omit. A batch
 // builds a command tree per line, so this stays cheap: no scratch flag
 // set, and the flags that exclude each other are checked by filter.
+// annotSelector marks the flags that select users.
+const annotSelector = "b2badmin_selector"
+
 func addSelectorFlags(inv *Invocation, cmd *cobra.Command, s *selector, omit ...string) {
 	s.flags = cmd.Flags()
 	s.omitted = map[string]bool{}
@@ -56,19 +59,24 @@ func addSelectorFlags(inv *Invocation, cmd *cobra.Command, s *selector, omit ...
 		s.omitted[o] = true
 	}
 	fl := s.flags
+	// Each selector flag is marked, so that a batch's pre-check knows a
+	// line that selects users from one that names them.
 	str := func(p *string, name, usage string) {
 		if !s.omitted[name] {
 			onceStringVar(fl, p, name, "", usage)
+			_ = fl.SetAnnotation(name, annotSelector, nil)
 		}
 	}
 	list := func(p *[]string, name, usage string) {
 		if !s.omitted[name] {
 			listVar(fl, p, name, usage)
+			_ = fl.SetAnnotation(name, annotSelector, nil)
 		}
 	}
 	flag := func(p *bool, name, usage string) {
 		if !s.omitted[name] {
 			fl.BoolVar(p, name, false, usage)
+			_ = fl.SetAnnotation(name, annotSelector, nil)
 		}
 	}
 	list(&s.ids, "id", "user IDs (repeatable or comma-separated)")

@@ -71,28 +71,104 @@ func (r *lineRunner) runErr(ctx context.Context, args []string, meta *BatchLine,
 	return r.exec(ctx, r.prepare(args, meta, lio))
 }
 
-// preparedLine is a line's invocation and command tree, built and ready
-// to execute: a batch builds the next lines' while one runs.
+// preparedLine is a line's invocation and command tree, built, and its
+// command found and its flags parsed and checked, ready to run: a batch
+// prepares the next lines while one runs.
 type preparedLine struct {
 	inv  *Invocation
 	root *cobra.Command
+	// cmd is the command to run with args, or nil when the line is left
+	// to Cobra's own Execute (anything unusual: an unknown command, --help).
+	cmd  *cobra.Command
+	args []string
+	err  error // what preparing found: the line fails with it
 }
 
-// prepare builds the tree one line runs on. It touches nothing shared but
-// the Factory's settings, so it may run beside another line's execution.
+// prepare builds the tree one line runs on and does what Cobra's Execute
+// does before a command's RunE: find the command, parse its flags, check
+// its arguments, run the PersistentPreRunE and PreRunE hooks (which read
+// the profile and check values, never the database), check required
+// flags and flag groups. It touches nothing shared but the Factory's
+// settings, so it may run beside another line's execution.
 func (r *lineRunner) prepare(args []string, meta *BatchLine, lio lineIO) *preparedLine {
 	streams := *r.f.IO
 	streams.In, streams.InTTY, streams.Out = lio.in, lio.inTTY, lio.out
 	inv := r.f.NewInvocation(&streams, args, meta)
 	root := lineRoot(inv, args)
-	full := make([]string, 0, len(r.inherited)+len(args))
-	root.SetArgs(append(append(full, r.inherited...), args...))
-	return &preparedLine{inv: inv, root: root}
+	words := append(append(make([]string, 0, len(r.inherited)+len(args)), r.inherited...), args...)
+	root.SetArgs(words)
+	p := &preparedLine{inv: inv, root: root}
+	p.parse(words)
+	return p
 }
 
-// exec executes a prepared line.
+// parse is prepare's part of Cobra's Execute (see cobra's execute, whose
+// order it keeps). A line it does not handle is left to Execute.
+func (p *preparedLine) parse(words []string) {
+	cmd, flags, err := p.root.Find(words)
+	if err != nil || cmd.Deprecated != "" || cmd.DisableFlagParsing || cmd.RunE == nil ||
+		cmd.PostRunE != nil || cmd.PostRun != nil {
+		return
+	}
+	for c := cmd; c != nil; c = c.Parent() {
+		if c.PersistentPostRunE != nil || c.PersistentPostRun != nil {
+			return
+		}
+	}
+	cmd.InitDefaultHelpFlag()
+	if err := cmd.ParseFlags(flags); err != nil {
+		p.cmd, p.err = cmd, cmd.FlagErrorFunc()(cmd, err)
+		return
+	}
+	for _, name := range []string{"help", "version"} {
+		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
+			p.cmd, p.err = nil, nil // Cobra prints them
+			return
+		}
+	}
+	p.cmd, p.args = cmd, cmd.Flags().Args()
+	cmd.SetContext(context.Background()) // the line's own is set when it runs
+	if err := cmd.ValidateArgs(p.args); err != nil {
+		p.err = err
+		return
+	}
+	for c := cmd; c != nil; c = c.Parent() { // the first persistent hook found, as Cobra runs it
+		if c.PersistentPreRunE != nil {
+			if p.err = c.PersistentPreRunE(cmd, p.args); p.err != nil {
+				return
+			}
+			break
+		}
+		if c.PersistentPreRun != nil {
+			c.PersistentPreRun(cmd, p.args)
+			break
+		}
+	}
+	if cmd.PreRunE != nil {
+		if p.err = cmd.PreRunE(cmd, p.args); p.err != nil {
+			return
+		}
+	} else if cmd.PreRun != nil {
+		cmd.PreRun(cmd, p.args)
+	}
+	if p.err = cmd.ValidateRequiredFlags(); p.err != nil {
+		return
+	}
+	p.err = cmd.ValidateFlagGroups()
+}
+
+// exec runs a prepared line.
 func (r *lineRunner) exec(ctx context.Context, p *preparedLine) (int, string, error) {
-	err := p.root.ExecuteContext(ctx)
+	var err error
+	switch {
+	case p.cmd == nil:
+		err = p.root.ExecuteContext(ctx)
+	case p.err != nil:
+		err = p.err
+	default:
+		p.cmd.SetContext(ctx)
+		err = p.cmd.RunE(p.cmd, p.args)
+	}
 	if err == nil {
 		return ExitOK, "", nil
 	}

@@ -322,6 +322,11 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 		// Rollback after Commit is a no-op; a dropped connection rolls back
 		// on the server anyway (a killed process applies nothing).
 		defer tx.Rollback(context.WithoutCancel(ctx))
+		if allNameUsers(cmds) {
+			if err := client.PreferGenericPlans(ctx, tx); err != nil {
+				return err
+			}
+		}
 		if !b.o.continueOnError {
 			// All or nothing: no savepoints, and each line's writes ride on
 			// the next round trip (client.DeferringTx).
@@ -417,6 +422,17 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 		}
 	}
 	return b.finish(ctx, tx, len(cmds), stoppedAt)
+}
+
+// allNameUsers reports whether every line changes only the users it
+// names (no selector, no read of other users).
+func allNameUsers(cmds []batchCommand) bool {
+	for _, bc := range cmds {
+		if len(bc.userIDs) == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // maxWindow is how many lines at most run side by side: enough that a

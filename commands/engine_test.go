@@ -386,6 +386,15 @@ func TestSetRoleKeepsStatusGroups(t *testing.T) {
 
 var osHostname = os.Hostname
 
+// addBoomTrigger makes the server refuse a user whose first name becomes
+// BOOM: a write that fails only when the server runs it.
+func addBoomTrigger(t *testing.T, db *pgx.Conn) {
+	t.Helper()
+	mustExec(t, db, `CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF NEW.first_name = 'BOOM' THEN RAISE EXCEPTION 'no BOOM here'; END IF; RETURN NEW; END $$`)
+	mustExec(t, db, `CREATE TRIGGER boom BEFORE UPDATE ON rbac_user FOR EACH ROW EXECUTE FUNCTION boom()`)
+}
+
 // The lines of an --atomic batch that change different users run side by
 // side (client.Gather); the batch must still do exactly what a run line
 // by line does: the same log rows in line order, the same end state, a
@@ -493,9 +502,7 @@ func TestAtomicSideBySideFailureStops(t *testing.T) {
 func TestChainedCommitFailsAtItsLine(t *testing.T) {
 	t.Parallel()
 	e := newEngineDB(t)
-	mustExec(t, e.db, `CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN IF NEW.first_name = 'BOOM' THEN RAISE EXCEPTION 'no BOOM here'; END IF; RETURN NEW; END $$`)
-	mustExec(t, e.db, `CREATE TRIGGER boom BEFORE UPDATE ON rbac_user FOR EACH ROW EXECUTE FUNCTION boom()`)
+	addBoomTrigger(t, e.db)
 	name := func(id int64) string {
 		var n string
 		if err := e.db.QueryRow(context.Background(), `SELECT first_name FROM rbac_user WHERE id = $1`, id).Scan(&n); err != nil {
@@ -574,9 +581,7 @@ BEGIN IF NEW.first_name = 'BOOM' THEN RAISE EXCEPTION 'no BOOM here'; END IF; RE
 func TestAtomicHeldWritesFailAtTheirLine(t *testing.T) {
 	t.Parallel()
 	e := newEngineDB(t)
-	mustExec(t, e.db, `CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN IF NEW.first_name = 'BOOM' THEN RAISE EXCEPTION 'no BOOM here'; END IF; RETURN NEW; END $$`)
-	mustExec(t, e.db, `CREATE TRIGGER boom BEFORE UPDATE ON rbac_user FOR EACH ROW EXECUTE FUNCTION boom()`)
+	addBoomTrigger(t, e.db)
 	before := fixture.DumpAll(t, e.db)
 	for _, c := range []struct{ text, where string }{
 		{"users update ann@example.com --first-name Ok\nusers update bob@example.com --first-name BOOM\nusers update dee@example.com --first-name Later\n", ":2: "},

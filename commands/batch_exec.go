@@ -1,0 +1,404 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/b2badmin/b2badmin/client"
+	"github.com/b2badmin/b2badmin/output"
+)
+
+// batchRun is one execution of a checked batch: one run, whose id every
+// line's changes carry.
+type batchRun struct {
+	inv        *Invocation
+	o          *batchOptions
+	src        batchSource
+	runID      string
+	started    time.Time
+	totals     *client.RunTotals // --atomic and --dry-run: the lines' counts
+	resumed    *client.Run       // the run this one continues
+	runner     *lineRunner
+	pool       *client.Client
+	structured bool
+	results    output.RowWriter
+	changes    []client.BatchChange // dry run, table output
+
+	// holder holds a line's last statements until the next round trip
+	// (--atomic: a DeferringTx; default mode: chain, a CommitChain).
+	holder interface{ HeldLine() int }
+	chain  *client.CommitChain
+	gather *client.Gather // --atomic: lines that change different users run side by side
+	// pending are the lines run but not yet reported: the held one and
+	// any after it.
+	pending               []lineResult
+	ok, failed, firstCode int
+	bar                   *progressBar
+}
+
+func (b *batchRun) mode() string {
+	switch {
+	case b.o.atomic:
+		return client.ModeBatchAtomic
+	case b.o.continueOnError:
+		return client.ModeBatchContinue
+	}
+	return client.ModeBatch
+}
+
+func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
+	// The run is recorded by the first line that writes (in that line's
+	// transaction): a batch that only reads leaves no run, and in --atomic
+	// or --dry-run the record commits or rolls back with everything else.
+	b.runID, b.started = client.NewRunID(), time.Now()
+	if b.resumed != nil {
+		b.runID, b.started = b.resumed.ID, b.resumed.StartedAt
+	}
+	var tx pgx.Tx
+	switch {
+	case b.o.atomic || b.o.dryRun:
+		b.totals = &client.RunTotals{}
+		var err error
+		if tx, err = b.pool.DB().Begin(ctx); err != nil {
+			return err
+		}
+		// Rollback after Commit is a no-op; a dropped connection rolls back
+		// on the server anyway (a killed process applies nothing).
+		defer tx.Rollback(context.WithoutCancel(ctx))
+		if allNameUsers(cmds) {
+			if err := client.PreferGenericPlans(ctx, tx); err != nil {
+				return err
+			}
+		}
+		if !b.o.continueOnError {
+			// All or nothing: no savepoints, and each line's writes ride on
+			// the next round trip (client.DeferringTx).
+			d := client.NewDeferringTx(tx)
+			tx, b.holder = d, d
+			b.inv.UseClient(b.pool.WithDB(tx))
+			if !b.o.dryRun {
+				b.gather = client.NewGather(d)
+			}
+		}
+	case !b.o.continueOnError:
+		// Each line its own transaction, its COMMIT riding on the next
+		// line's first round trip (client.CommitChain).
+		c, chain, err := b.pool.NewCommitChain()
+		if err != nil {
+			return err
+		}
+		b.chain, b.holder = chain, chain
+		defer chain.Close(context.WithoutCancel(ctx)) // after a fatal error: settled already otherwise
+		b.inv.UseClient(c)
+	default:
+		b.inv.UseClient(b.pool)
+	}
+	b.bar = newProgress(b.inv, "batch", int64(len(cmds)))
+	stop := make(chan struct{})
+	defer close(stop)
+	ahead := b.readyAhead(cmds, stop)
+	var stoppedAt *batchCommand
+	for i := 0; i < len(cmds); i++ {
+		bc := &cmds[i]
+		if ctx.Err() != nil {
+			stoppedAt = bc
+			break
+		}
+		if n := b.window(cmds[i:]); n > 1 {
+			rls := make([]readyLine, n)
+			for k := range rls {
+				rls[k] = <-ahead
+			}
+			before, failed, err := b.runWindow(ctx, rls)
+			if err != nil {
+				b.bar.Done()
+				return err
+			}
+			b.bar.Set(int64(i + n))
+			if failed {
+				stoppedAt = before
+				if before == nil && i+n < len(cmds) {
+					stoppedAt = &cmds[i+n]
+				}
+				break
+			}
+			i += n - 1
+			continue
+		}
+		r, err := b.runOne(ctx, tx, <-ahead)
+		if err != nil {
+			b.bar.Done()
+			return err
+		}
+		b.bar.Set(int64(i + 1))
+		if r.heldFailure != 0 {
+			// An earlier line's held statements failed as this line sent
+			// them: that line failed, and this one did not run.
+			if err := b.failHeld(r.heldFailure, r.code, r.msg); err != nil {
+				return err
+			}
+			stoppedAt = bc
+			break
+		}
+		b.pending = append(b.pending, r)
+		if err := b.settle(); err != nil {
+			return err
+		}
+		if r.code != ExitOK && !b.o.continueOnError {
+			if i+1 < len(cmds) {
+				stoppedAt = &cmds[i+1]
+			}
+			break
+		}
+	}
+	if b.chain != nil {
+		// The last COMMIT is sent whatever stopped the batch: its line ran.
+		if err := b.chain.Close(context.WithoutCancel(ctx)); err != nil {
+			line, _ := client.HeldLineOf(err)
+			code, msg := classify(err)
+			if err := b.failHeld(line, code, oneLine(msg)); err != nil {
+				return err
+			}
+		}
+		if err := b.settle(); err != nil {
+			return err
+		}
+	}
+	return b.finish(ctx, tx, len(cmds), stoppedAt)
+}
+
+// lineResult is what one line did, reported once it is sure: a line whose
+// COMMIT (or, in --atomic, whose writes) is held waits for the round trip
+// that sends it.
+type lineResult struct {
+	bc          *batchCommand
+	code        int
+	msg         string
+	out         any
+	changes     any
+	heldFailure int // the earlier line whose held statements failed as this one sent them
+}
+
+// settle reports the lines whose outcome is known, in order: those before
+// the first line whose statements are still held.
+func (b *batchRun) settle() error {
+	held := 0
+	if b.holder != nil {
+		held = b.holder.HeldLine()
+	}
+	n := 0
+	for n < len(b.pending) && (held == 0 || b.pending[n].bc.Line < held) {
+		n++
+	}
+	for _, r := range b.pending[:n] {
+		if err := b.report(r); err != nil {
+			return err
+		}
+	}
+	b.pending = b.pending[n:]
+	return nil
+}
+
+// failHeld reports line as failed with the failure of its held
+// statements, and the other waiting lines as they ran.
+func (b *batchRun) failHeld(line, code int, msg string) error {
+	for i := range b.pending {
+		if b.pending[i].bc.Line == line {
+			b.pending[i].code, b.pending[i].msg = code, msg
+		}
+	}
+	return b.reportPending()
+}
+
+// reportPending reports every waiting line as it ran.
+func (b *batchRun) reportPending() error {
+	for _, r := range b.pending {
+		if err := b.report(r); err != nil {
+			return err
+		}
+	}
+	b.pending = nil
+	return nil
+}
+
+// pendingFailed reports whether a waiting line failed.
+func (b *batchRun) pendingFailed() bool {
+	for _, r := range b.pending {
+		if r.code != ExitOK {
+			return true
+		}
+	}
+	return false
+}
+
+// report counts one line's outcome and writes its result.
+func (b *batchRun) report(r lineResult) error {
+	if r.code == ExitOK {
+		b.ok++
+	} else {
+		b.failed++
+		b.bar.Note(fmt.Sprintf("%s:%d: %s", b.src.name, r.bc.Line, r.msg))
+		if b.firstCode == 0 {
+			b.firstCode = r.code
+		}
+	}
+	if !b.structured {
+		return nil
+	}
+	status := map[bool]string{true: "ok", false: "failed"}[r.code == ExitOK]
+	return b.results.Write([]any{r.bc.Line, r.bc.Text(), status, r.code, nullable(r.msg), r.out, r.changes})
+}
+
+// runOne runs one line; in a transaction it gets a savepoint, so a failed
+// line of a dry run leaves the transaction usable for the next.
+func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, rl readyLine) (lineResult, error) {
+	bc := rl.bc
+	var sp pgx.Tx
+	if _, deferring := tx.(*client.DeferringTx); tx != nil && !deferring {
+		var err error
+		if sp, err = tx.Begin(ctx); err != nil {
+			if ctx.Err() != nil {
+				return lineResult{bc: bc, code: ExitFailure, msg: "interrupted"}, nil
+			}
+			return lineResult{}, err
+		}
+		b.inv.UseClient(b.pool.WithDB(sp))
+	}
+	var saved client.RunTotals
+	if b.totals != nil {
+		saved = *b.totals
+	}
+	code, msg, err := b.runner.exec(ctx, rl.p)
+	if code != ExitOK && b.totals != nil {
+		*b.totals = saved // the line's savepoint is rolled back with its counts
+	}
+	heldFailure := 0
+	if line, ok := client.HeldLineOf(err); ok && line != bc.Line {
+		heldFailure = line
+	}
+	var changes any
+	if b.o.dryRun && code == ExitOK && tx != nil {
+		on := sp
+		if on == nil {
+			on = tx
+		}
+		cs, err := client.BatchChanges(ctx, on, b.runID, bc.Line)
+		if err == nil {
+			if cs == nil {
+				cs = []client.BatchChange{}
+			}
+			b.changes = append(b.changes, cs...)
+			changes = batchJSON(mustJSON(cs))
+		}
+	}
+	if sp != nil {
+		end := sp.Commit
+		if code != ExitOK {
+			end = sp.Rollback
+		}
+		if err := end(context.WithoutCancel(ctx)); err != nil && code == ExitOK {
+			code, msg = classify(err)
+		}
+	}
+	var out any
+	if s := rl.buf.String(); s != "" {
+		if b.structured || b.o.dryRun {
+			out = s
+		} else {
+			fmt.Fprint(b.inv.IO.Out, s)
+		}
+	}
+	return lineResult{bc: bc, code: code, msg: msg, out: out, changes: changes, heldFailure: heldFailure}, nil
+}
+
+// finish commits or rolls back, records how the run ended and reports the
+// summary, naming the run.
+func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total int, stoppedAt *batchCommand) error {
+	errOut := b.inv.IO.ErrOut
+	interrupted := ctx.Err() != nil
+	// Recording the outcome must not be cancelled by the interrupt that
+	// ended the batch.
+	bg := context.WithoutCancel(ctx)
+	outcome := client.RunCommitted
+	var end, prefix string
+	var commitErr error
+	switch {
+	case b.o.dryRun:
+		end, outcome = "; dry run: rolled back, nothing was applied", ""
+	case tx != nil && (b.failed > 0 || b.pendingFailed() || interrupted):
+		// The run's record goes with everything else: exactly as before.
+		// (A connection the interrupt closed was rolled back by the server.)
+		_ = tx.Rollback(bg)
+		end, outcome = "; rolled back, nothing was applied", ""
+	case tx != nil:
+		// Not cancellable: once COMMIT is sent, wait for its outcome so the
+		// summary is true either way.
+		recorded, err := b.pool.WithDB(tx).FinishRun(bg, b.runID, client.RunCommitted, b.totals)
+		if err == nil {
+			err = tx.Commit(bg)
+		}
+		outcome = ""
+		if line, held := client.HeldLineOf(err); held {
+			// The last line's held writes failed as they were sent.
+			code, msg := classify(err)
+			if err := b.failHeld(line, code, oneLine(msg)); err != nil {
+				return err
+			}
+			end = "; rolled back, nothing was applied"
+		} else if err != nil {
+			commitErr = fmt.Errorf("commit failed, nothing was applied: %w", err)
+		} else {
+			end = "; committed"
+			if recorded {
+				prefix = "run " + b.runID + ": "
+			}
+		}
+	}
+	if err := b.reportPending(); err != nil {
+		return err
+	}
+	b.bar.Done()
+	summary := fmt.Sprintf("%d ok, %d failed", b.ok, b.failed)
+	if stoppedAt != nil {
+		summary += fmt.Sprintf(", %d not run (stopped before %s:%d)", total-b.ok-b.failed, b.src.name, stoppedAt.Line)
+	}
+	if commitErr != nil {
+		fmt.Fprintln(errOut, "b2badmin: "+summary)
+		return commitErr
+	}
+	summary = prefix + summary + end
+	if outcome != "" {
+		switch {
+		case b.failed > 0 || interrupted:
+			outcome = client.RunPartlyCommitted
+			if b.ok == 0 {
+				outcome = client.RunRolledBack
+			}
+			summary += "; " + outcome
+		default:
+			summary += "; committed"
+		}
+		fctx, cancel := context.WithTimeout(bg, 10*time.Second)
+		defer cancel()
+		recorded, err := b.pool.FinishRun(fctx, b.runID, outcome, nil)
+		if err != nil {
+			fmt.Fprintf(errOut, "b2badmin: could not record how run %s ended: %v\n", b.runID, client.Scrub(err.Error()))
+		}
+		if recorded || err != nil {
+			summary = "run " + b.runID + ": " + summary
+		}
+	}
+	fmt.Fprintln(errOut, "b2badmin: "+summary)
+	switch {
+	case interrupted && b.failed == 0:
+		return &ExitError{Code: ExitFailure, Msg: "interrupted"}
+	case b.failed == 0:
+		return nil
+	case b.o.continueOnError:
+		return &ExitError{Code: ExitFailure}
+	}
+	return &ExitError{Code: b.firstCode}
+}

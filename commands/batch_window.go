@@ -1,0 +1,113 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/b2badmin/b2badmin/client"
+)
+
+// allNameUsers reports whether every line changes only the users it
+// names (no selector, no read of other users).
+func allNameUsers(cmds []batchCommand) bool {
+	for _, bc := range cmds {
+		if len(bc.userIDs) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// maxWindow is how many lines at most run side by side: enough that a
+// round trip serves dozens of lines, few enough that a window's trees and
+// outputs stay small.
+const maxWindow = 64
+
+// window is how many of the lines starting at cmds[0] may run side by
+// side in an --atomic batch: consecutive lines that each change only the
+// users they name, no user named twice.
+func (b *batchRun) window(cmds []batchCommand) int {
+	if b.gather == nil {
+		return 0
+	}
+	seen := map[int64]bool{}
+	n := 0
+	for n < len(cmds) && n < maxWindow && len(cmds[n].userIDs) > 0 {
+		for _, id := range cmds[n].userIDs {
+			if seen[id] {
+				return n
+			}
+		}
+		for _, id := range cmds[n].userIDs {
+			seen[id] = true
+		}
+		n++
+	}
+	return n
+}
+
+// runWindow runs lines side by side (client.Gather) and reports them as a
+// run line by line would: in order, up to the first that failed. On a
+// failure it returns the window's line the batch stopped before (nil:
+// none of them).
+func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchCommand, failed bool, err error) {
+	results := make([]lineResult, len(rls))
+	lines := make([]int, len(rls))
+	for i, rl := range rls {
+		lines[i] = rl.bc.Line
+	}
+	b.gather.Run(ctx, lines, func(i int, db client.DBTX) {
+		rl := rls[i]
+		rl.p.inv.own = b.pool.WithDB(db)
+		code, msg, err := b.runner.exec(ctx, rl.p)
+		results[i] = lineResult{bc: rl.bc, code: code, msg: msg}
+		if line, ok := client.HeldLineOf(err); ok && line != rl.bc.Line {
+			results[i].heldFailure = line
+		}
+	})
+	// The first failure in line order: a line's own, or the line whose
+	// statement failed as another line's were sent.
+	failLine, failCode, failMsg := 0, 0, ""
+	for _, r := range results {
+		line := r.bc.Line
+		if r.heldFailure != 0 {
+			line = r.heldFailure
+		} else if r.code == ExitOK {
+			continue
+		}
+		if failLine == 0 || line < failLine {
+			failLine, failCode, failMsg = line, r.code, r.msg
+		}
+	}
+	for i, rl := range rls {
+		if failLine != 0 && rl.bc.Line > failLine {
+			if failLine < rls[0].bc.Line {
+				// An earlier line's held writes failed: no line here ran.
+				return rls[0].bc, true, b.failHeld(failLine, failCode, failMsg)
+			}
+			return rl.bc, true, nil
+		}
+		r := results[i]
+		if rl.bc.Line == failLine {
+			r.code, r.msg, r.heldFailure = failCode, failMsg, 0
+		}
+		if s := rl.buf.String(); s != "" {
+			if b.structured {
+				r.out = s
+			} else {
+				fmt.Fprint(b.inv.IO.Out, s)
+			}
+		}
+		b.pending = append(b.pending, r)
+		if err := b.settle(); err != nil {
+			return nil, false, err
+		}
+		if rl.bc.Line == failLine {
+			if i+1 < len(rls) {
+				return rls[i+1].bc, true, nil
+			}
+			return nil, true, nil
+		}
+	}
+	return nil, false, nil
+}

@@ -137,10 +137,11 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 		if r.heldFailure != 0 {
 			// An earlier line's held statements failed as this line sent
 			// them: that line failed, and this one did not run.
-			if err := b.failHeld(r.heldFailure, r.code, r.msg); err != nil {
+			notRun, err := b.failHeld(r.heldFailure, r.code, r.msg)
+			if err != nil {
 				return err
 			}
-			stoppedAt = bc
+			stoppedAt = earlier(notRun, bc)
 			break
 		}
 		b.pending = append(b.pending, r)
@@ -159,9 +160,11 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 		if err := b.chain.Close(context.WithoutCancel(ctx)); err != nil {
 			line, _ := client.HeldLineOf(err)
 			code, msg := classify(err)
-			if err := b.failHeld(line, code, oneLine(msg)); err != nil {
+			notRun, err := b.failHeld(line, code, oneLine(msg))
+			if err != nil {
 				return err
 			}
+			stoppedAt = earlier(notRun, stoppedAt)
 		}
 		if err := b.settle(); err != nil {
 			return err
@@ -203,14 +206,30 @@ func (b *batchRun) settle() error {
 }
 
 // failHeld reports line as failed with the failure of its held
-// statements, and the other waiting lines as they ran.
-func (b *batchRun) failHeld(line, code int, msg string) error {
+// statements, and the waiting lines before it as they ran. The waiting
+// lines after it ran, but a run line by line would have stopped at line:
+// they are "not run"; it returns the first of them (nil: none).
+func (b *batchRun) failHeld(line, code int, msg string) (*batchCommand, error) {
+	var notRun *batchCommand
 	for i := range b.pending {
 		if b.pending[i].bc.Line == line {
 			b.pending[i].code, b.pending[i].msg = code, msg
 		}
+		if b.pending[i].bc.Line > line {
+			notRun = b.pending[i].bc
+			b.pending = b.pending[:i]
+			break
+		}
 	}
-	return b.reportPending()
+	return notRun, b.reportPending()
+}
+
+// earlier is the earlier of two lines, either of which may be nil.
+func earlier(a, b *batchCommand) *batchCommand {
+	if a == nil || (b != nil && b.Line < a.Line) {
+		return b
+	}
+	return a
 }
 
 // reportPending reports every waiting line as it ran.
@@ -344,9 +363,11 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total int, stoppedAt *
 		if line, held := client.HeldLineOf(err); held {
 			// The last line's held writes failed as they were sent.
 			code, msg := classify(err)
-			if err := b.failHeld(line, code, oneLine(msg)); err != nil {
+			notRun, err := b.failHeld(line, code, oneLine(msg))
+			if err != nil {
 				return err
 			}
+			stoppedAt = earlier(notRun, stoppedAt)
 			end = "; rolled back, nothing was applied"
 		} else if err != nil {
 			commitErr = fmt.Errorf("commit failed, nothing was applied: %w", err)

@@ -83,7 +83,8 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 		if failLine != 0 && rl.bc.Line > failLine {
 			if failLine < rls[0].bc.Line {
 				// An earlier line's held writes failed: no line here ran.
-				return rls[0].bc, true, b.failHeld(failLine, failCode, failMsg)
+				notRun, err := b.failHeld(failLine, failCode, failMsg)
+				return earlier(notRun, rls[0].bc), true, err
 			}
 			return rl.bc, true, nil
 		}

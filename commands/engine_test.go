@@ -586,11 +586,15 @@ func TestAtomicHeldWritesFailAtTheirLine(t *testing.T) {
 	for _, c := range []struct{ text, where string }{
 		{"users update ann@example.com --first-name Ok\nusers update bob@example.com --first-name BOOM\nusers update dee@example.com --first-name Later\n", ":2: "},
 		{"users update ann@example.com --first-name Ok\nusers update bob@example.com --first-name BOOM\n", ":2: "},
+		// Lines 1-2 run side by side, then 3-4 (line 3 names ann again):
+		// line 2's held writes fail in the second window's first round trip.
+		{"users update ann@example.com --first-name Ok\nusers update bob@example.com --first-name BOOM\n" +
+			"users update ann@example.com --first-name Again\nusers update dee@example.com --first-name Later\n", ":2: "},
 	} {
 		file := writeTemp(t, "held.txt", c.text)
 		r := runCLI(t, e.dsn, "batch", "--atomic", file)
 		if r.Code != ExitFailure || !strings.Contains(r.Stderr, file+c.where) || !strings.Contains(r.Stderr, "no BOOM here") ||
-			!strings.Contains(r.Stderr, "rolled back, nothing was applied") {
+			!strings.Contains(r.Stderr, "1 ok, 1 failed") || !strings.Contains(r.Stderr, "rolled back, nothing was applied") {
 			t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
 		}
 		assertUnchanged(t, e.db, before)

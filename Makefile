@@ -28,7 +28,7 @@ BUILD_DATE ?= $(shell date -u $${SOURCE_DATE_EPOCH:+-d @$$SOURCE_DATE_EPOCH} +%Y
 PKG        := github.com/b2badmin/b2badmin/commands
 LDFLAGS    := -X $(PKG).stampVersion=$(VERSION) -X $(PKG).stampCommit=$(COMMIT) -X $(PKG).stampDate=$(BUILD_DATE) -X $(PKG).stampDirty=$(DIRTY)
 
-.PHONY: all build demo demo-build demo-stop test test-short vet fuzz bench completions man docs install uninstall postgres pgbouncer clean
+.PHONY: all build demo demo-build demo-stop test test-short vet fuzz bench completions man docs install uninstall postgres pgbouncer django clean
 
 all: build
 
@@ -54,6 +54,16 @@ pgbouncer:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends pgbouncer >/dev/null || \
 	  echo "pgbouncer could not be installed: the PgBouncer tests will skip" >&2; \
 	else echo "pgbouncer missing (Debian package pgbouncer): the PgBouncer tests will skip" >&2; fi
+
+# Django for make bench's Django ORM comparison (Debian's packages; the
+# scenario skips with a message naming them when they are missing).
+django:
+	@if /usr/bin/python3 -c 'import django, psycopg2' >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Django (apt-get install python3-django python3-psycopg2)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-django python3-psycopg2 >/dev/null || \
+	  echo "Django could not be installed: the Django ORM comparison will skip" >&2; \
+	else echo "Django missing (Debian packages python3-django python3-psycopg2): the Django ORM comparison will skip" >&2; fi
 
 demo: demo-build postgres
 	@dsn=$$($(GO) run ./internal/devdb start $(DEMO_DIR)) || exit 1; \
@@ -129,7 +139,7 @@ uninstall:
 SCALE ?= 1000000
 RUNS  ?= 5
 ONLY  ?=
-bench: build postgres
+bench: build postgres django
 	$(GO) run ./internal/bench -users $(SCALE) -runs $(RUNS) -only '$(ONLY)'
 
 clean:

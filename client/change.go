@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -247,7 +248,7 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 		if a.Run != nil {
 			own.line = a.Run.Line
 		}
-		if s.targets.Filter == nil {
+		if s.targets.Filter == nil && len(s.targets.Refs) <= maxGenericRefs && own.hasPlanCacheMode() {
 			own.begin = append(own.begin[:len(own.begin):len(own.begin)], genericPlansSQL)
 		}
 		var final *pipeline
@@ -313,11 +314,32 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 // selector keep custom plans.
 const genericPlansSQL = "SET LOCAL plan_cache_mode = force_generic_plan"
 
+// maxGenericRefs bounds the changes that get generic plans: a generic
+// plan is costed for a handful of users, and a change of 100,000 listed
+// users (users deactivate -) needs the plan made for its array.
+const maxGenericRefs = 100
+
 // PreferGenericPlans sets genericPlansSQL in tx, for an --atomic batch
-// whose every line names its users.
-func PreferGenericPlans(ctx context.Context, tx DBTX) error {
+// whose every line names its users, no more than maxGenericRefs (nothing
+// on a server without the setting).
+func PreferGenericPlans(ctx context.Context, tx pgx.Tx) error {
+	if !serverHasPlanCacheMode(tx.Conn().PgConn()) {
+		return nil
+	}
 	_, err := tx.Exec(ctx, genericPlansSQL)
 	return err
+}
+
+// MaxGenericRefs is maxGenericRefs, for the batch's choice.
+const MaxGenericRefs = maxGenericRefs
+
+// serverHasPlanCacheMode reports whether the server has plan_cache_mode
+// (PostgreSQL 12 and later).
+func serverHasPlanCacheMode(pc *pgconn.PgConn) bool {
+	v := pc.ParameterStatus("server_version")
+	major, _, _ := strings.Cut(v, ".")
+	n, err := strconv.Atoi(strings.TrimFunc(major, func(r rune) bool { return r < '0' || r > '9' }))
+	return err == nil && n >= 12
 }
 
 // holdingDB is a transaction that holds a change's last statements for

@@ -57,6 +57,9 @@ func (c *Client) ownTx(ctx context.Context) (*ownTx, error) {
 	return &ownTx{conn: conn, begin: begin}, nil
 }
 
+// hasPlanCacheMode reports whether the server has plan_cache_mode.
+func (t *ownTx) hasPlanCacheMode() bool { return serverHasPlanCacheMode(t.conn.Conn().PgConn()) }
+
 // withBegin puts the opening statements ahead of b's, once, and ahead of
 // them what the chain holds; it returns how many statements come before
 // b's, and what was held.
@@ -89,6 +92,17 @@ func (t *ownTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 		}
 		if err != nil {
 			br.Close()
+			pc := t.conn.Conn().PgConn()
+			var pg *pgconn.PgError
+			if !errors.As(err, &pg) && !pc.IsClosed() && pc.TxStatus() == 'T' {
+				// Nothing ran (an argument of this change that does not
+				// encode, its context already cancelled): the held COMMIT
+				// goes alone, and the error is this change's own.
+				if herr := held.send(context.WithoutCancel(ctx), t.conn); herr != nil {
+					return &failedBatch{err: t.chain.heldError(ctx, heldLine, herr)}
+				}
+				return &failedBatch{err: explain(ctx, err)}
+			}
 			return &failedBatch{err: t.chain.heldError(ctx, heldLine, err)}
 		}
 	}

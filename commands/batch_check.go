@@ -97,10 +97,18 @@ func checkCommands(ctx context.Context, inv *Invocation, file string, cmds []bat
 		if err != nil {
 			return nil, err
 		}
+		// After a line that may give an email to another user, an email
+		// names whom the run finds then, maybe not whom it names now: only
+		// lines naming users by id or UUID may still run side by side.
+		moved := false
 		for i := range cmds {
+			if moved && !allByID(cmds[i].users) {
+				cmds[i].users = nil
+			}
 			for _, r := range cmds[i].users {
 				cmds[i].userIDs = append(cmds[i].userIDs, ids[r])
 			}
+			moved = moved || cmds[i].movesEmail
 		}
 		for _, u := range users {
 			if e, ok := bad[u.ref]; ok {
@@ -212,7 +220,21 @@ func checkCommand(bc *batchCommand, refused map[string]string, fixed []string) (
 			bc.users = append(bc.users, u.ref)
 		}
 	}
+	path := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+	if fl := cmd.Flags().Lookup("email"); path == "undo" || (path == "users update" && fl != nil && fl.Changed) {
+		bc.movesEmail = true
+	}
 	return users, probs
+}
+
+// allByID reports whether every reference is an id or a UUID (no email).
+func allByID(refs []string) bool {
+	for _, r := range refs {
+		if strings.Contains(r, "@") {
+			return false
+		}
+	}
+	return true
 }
 
 // sideBySideCommands change the users they name and read nothing of any

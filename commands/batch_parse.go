@@ -25,6 +25,10 @@ type batchCommand struct {
 	// lines of an --atomic batch may run side by side (sideBySide).
 	users   []string
 	userIDs []int64 // their ids
+	// movesEmail: the line may give a user's email to another (users
+	// update --email, undo), so later references by email may name
+	// someone else by the time they run.
+	movesEmail bool
 }
 
 // Text is the command as it could be typed again, for results and logs.

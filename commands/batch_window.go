@@ -11,7 +11,7 @@ import (
 // names (no selector, no read of other users).
 func allNameUsers(cmds []batchCommand) bool {
 	for _, bc := range cmds {
-		if len(bc.userIDs) == 0 {
+		if len(bc.userIDs) == 0 || len(bc.userIDs) > client.MaxGenericRefs {
 			return false
 		}
 	}
@@ -89,8 +89,13 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 			return rl.bc, true, nil
 		}
 		r := results[i]
-		if rl.bc.Line == failLine {
+		switch {
+		case rl.bc.Line == failLine:
 			r.code, r.msg, r.heldFailure = failCode, failMsg, 0
+		case r.heldFailure == failLine:
+			// Cut short by the later line's failure: run line by line, it
+			// would have run before that line failed.
+			r.code, r.msg, r.heldFailure = ExitOK, "", 0
 		}
 		if s := rl.buf.String(); s != "" {
 			if b.structured {

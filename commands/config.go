@@ -121,6 +121,9 @@ func (c *Config) Resolve(name string) (*Profile, error) {
 		}
 		return nil, usageError(fmt.Sprintf("unknown profile %q in %s (known: %s)", name, c.path, strings.Join(names, ", ")))
 	}
+	// A copy: batch lines resolve the profile while another line reads it.
+	cp := *p
+	p = &cp
 	p.Name = name
 	if p.LockTimeout != "" {
 		d, err := time.ParseDuration(strings.TrimSpace(p.LockTimeout))

@@ -458,6 +458,42 @@ func TestAtomicSideBySideMatchesLineByLine(t *testing.T) {
 	}
 }
 
+// An email can change hands inside a batch: after such a line, a later
+// line naming a user by email may name someone else than the pre-check
+// saw, so it must not run side by side with a line naming that user by id.
+func TestAtomicSideBySideAfterEmailMoves(t *testing.T) {
+	t.Parallel()
+	text := strings.Join([]string{
+		"users update bob@example.com --email bob2@example.com",
+		"users update ann@example.com --email bob@example.com", // bob@example.com is ann now
+		"users update bob@example.com --first-name X",          // ann
+		"users update 1 --first-name Y",                        // ann again, by id
+		"",
+	}, "\n")
+	logOf := func(args ...string) string {
+		e := newEngineDB(t)
+		if e.ann != 1 {
+			t.Fatalf("the fixture's ann is user %d, the file names 1", e.ann)
+		}
+		r := runCLI(t, e.dsn, append(append([]string{"batch"}, args...), writeTemp(t, "moves.txt", text))...)
+		if r.Code != ExitOK {
+			t.Fatalf("batch %v: exit %d\n%s", args, r.Code, r.Stderr)
+		}
+		var out string
+		if err := e.db.QueryRow(context.Background(), `SELECT string_agg(concat_ws('|', batch_line, target_user_id, before::text, after::text), E'\n' ORDER BY id) FROM api_operationlog`).Scan(&out); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want, got := logOf(), logOf("--atomic")
+	if !strings.Contains(want, `4|1|{"first_name": "X"}|{"first_name": "Y"}`) {
+		t.Fatalf("line by line, line 4 did not see line 3's change on ann:\n%s", want)
+	}
+	if got != want {
+		t.Fatalf("--atomic differs from line by line:\n--- line by line\n%s\n--- atomic\n%s", want, got)
+	}
+}
+
 // A line that fails among lines running side by side is reported as a
 // run line by line reports it: the lines before ok, the failed line, the
 // rest not run, nothing applied.

@@ -336,7 +336,11 @@ func (e *PoolerError) Unwrap() error { return e.Err }
 func explain(ctx context.Context, err error) error {
 	var pgErr *pgconn.PgError
 	if err != nil && ctx != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) &&
-		errors.As(err, &pgErr) && pgErr.Code == "57014" {
+		(!errors.As(err, &pgErr) || pgErr.Code == "57014") {
+		// The server cancelled the statement, or the client's work on it
+		// was cut short (pgx preparing a batch reports a half-read
+		// description as "mismatched param and argument count"): either
+		// way the interrupt or --timeout is the cause.
 		return fmt.Errorf("%w (%w)", ctx.Err(), err)
 	}
 	return poolerHint(err)

@@ -96,15 +96,9 @@ func (d *DeferringTx) sendAfter(ctx context.Context, held []heldChange, b *pgx.B
 	all.QueuedQueries = append(all.QueuedQueries, b.QueuedQueries...)
 	br := d.Tx.SendBatch(ctx, all)
 	for _, h := range held {
-		for i := 0; i < h.p.b.Len(); i++ {
-			_, err := br.Exec()
-			if e, ok := h.p.expect[i]; ok && expectationFailed(err) {
-				err = e.err
-			}
-			if err != nil {
-				br.Close()
-				return &failedBatch{err: &HeldError{Line: h.line, Err: err}}
-			}
+		if err := h.p.read(br); err != nil {
+			br.Close()
+			return &failedBatch{err: &HeldError{Line: h.line, Err: err}}
 		}
 	}
 	return br

@@ -218,6 +218,16 @@ func (p *pipeline) send(ctx context.Context, tx DBTX) error {
 		return br.Close()
 	}
 	defer br.Close()
+	if err := p.read(br); err != nil {
+		return err
+	}
+	return br.Close()
+}
+
+// read reads the results of p's statements from br, where they were sent
+// (perhaps ahead of others), and returns the first error, a wrong count
+// as its expectation's error.
+func (p *pipeline) read(br pgx.BatchResults) error {
 	for i := 0; i < p.b.Len(); i++ {
 		if _, err := br.Exec(); err != nil {
 			if e, ok := p.expect[i]; ok && expectationFailed(err) {
@@ -226,7 +236,7 @@ func (p *pipeline) send(ctx context.Context, tx DBTX) error {
 			return err
 		}
 	}
-	return br.Close()
+	return nil
 }
 
 func nonNil(m map[string]any) map[string]any {

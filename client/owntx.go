@@ -85,26 +85,20 @@ func (t *ownTx) withBegin(b *pgx.Batch) (*pgx.Batch, int, pipeline, int) {
 func (t *ownTx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 	all, opening, held, heldLine := t.withBegin(b)
 	br := t.conn.SendBatch(ctx, all)
-	for i := 0; i < held.b.Len(); i++ {
-		_, err := br.Exec()
-		if e, ok := held.expect[i]; ok && expectationFailed(err) {
-			err = e.err
-		}
-		if err != nil {
-			br.Close()
-			pc := t.conn.Conn().PgConn()
-			var pg *pgconn.PgError
-			if !errors.As(err, &pg) && !pc.IsClosed() && pc.TxStatus() == 'T' {
-				// Nothing ran (an argument of this change that does not
-				// encode, its context already cancelled): the held COMMIT
-				// goes alone, and the error is this change's own.
-				if herr := held.send(context.WithoutCancel(ctx), t.conn); herr != nil {
-					return &failedBatch{err: t.chain.heldError(ctx, heldLine, herr)}
-				}
-				return &failedBatch{err: explain(ctx, err)}
+	if err := held.read(br); err != nil {
+		br.Close()
+		pc := t.conn.Conn().PgConn()
+		var pg *pgconn.PgError
+		if !errors.As(err, &pg) && !pc.IsClosed() && pc.TxStatus() == 'T' {
+			// Nothing ran (an argument of this change that does not
+			// encode, its context already cancelled): the held COMMIT
+			// goes alone, and the error is this change's own.
+			if herr := held.send(context.WithoutCancel(ctx), t.conn); herr != nil {
+				return &failedBatch{err: t.chain.heldError(ctx, heldLine, herr)}
 			}
-			return &failedBatch{err: t.chain.heldError(ctx, heldLine, err)}
+			return &failedBatch{err: explain(ctx, err)}
 		}
+		return &failedBatch{err: t.chain.heldError(ctx, heldLine, err)}
 	}
 	for i := held.b.Len(); i < opening; i++ {
 		if _, err := br.Exec(); err != nil {

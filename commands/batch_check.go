@@ -220,11 +220,16 @@ func checkCommand(bc *batchCommand, refused map[string]string, fixed []string) (
 			bc.users = append(bc.users, u.ref)
 		}
 	}
-	path := strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
+	path := pathBelowRoot(cmd)
 	if fl := cmd.Flags().Lookup("email"); path == "undo" || (path == "users update" && fl != nil && fl.Changed) {
 		bc.movesEmail = true
 	}
 	return users, probs
+}
+
+// pathBelowRoot is cmd's path without the program's name ("users update").
+func pathBelowRoot(cmd *cobra.Command) string {
+	return strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")
 }
 
 // allByID reports whether every reference is an id or a UUID (no email).
@@ -249,7 +254,7 @@ var sideBySideCommands = map[string]bool{
 // users its arguments name and reads nothing of other users: no selector,
 // no dry run of its own (a savepoint), no new email (unique across users).
 func changesOnlyNamed(cmd *cobra.Command) bool {
-	if !sideBySideCommands[strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name()+" ")] {
+	if !sideBySideCommands[pathBelowRoot(cmd)] {
 		return false
 	}
 	only := true

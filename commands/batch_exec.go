@@ -224,6 +224,15 @@ func (b *batchRun) failHeld(line, code int, msg string) (*batchCommand, error) {
 	return notRun, b.reportPending()
 }
 
+// earlierHeldFailure is the earlier line whose held statements failed as
+// line sent them (0: none, or line's own failure).
+func earlierHeldFailure(err error, line int) int {
+	if held, ok := client.HeldLineOf(err); ok && held != line {
+		return held
+	}
+	return 0
+}
+
 // earlier is the earlier of two lines, either of which may be nil.
 func earlier(a, b *batchCommand) *batchCommand {
 	if a == nil || (b != nil && b.Line < a.Line) {
@@ -294,10 +303,7 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, rl readyLine) (lineRes
 	if code != ExitOK && b.totals != nil {
 		*b.totals = saved // the line's savepoint is rolled back with its counts
 	}
-	heldFailure := 0
-	if line, ok := client.HeldLineOf(err); ok && line != bc.Line {
-		heldFailure = line
-	}
+	heldFailure := earlierHeldFailure(err, bc.Line)
 	var changes any
 	if b.o.dryRun && code == ExitOK && tx != nil {
 		on := sp

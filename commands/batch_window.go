@@ -60,10 +60,7 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 		rl := rls[i]
 		rl.p.inv.own = b.pool.WithDB(db)
 		code, msg, err := b.runner.exec(ctx, rl.p)
-		results[i] = lineResult{bc: rl.bc, code: code, msg: msg}
-		if line, ok := client.HeldLineOf(err); ok && line != rl.bc.Line {
-			results[i].heldFailure = line
-		}
+		results[i] = lineResult{bc: rl.bc, code: code, msg: msg, heldFailure: earlierHeldFailure(err, rl.bc.Line)}
 	})
 	// The first failure in line order: a line's own, or the line whose
 	// statement failed as another line's were sent.

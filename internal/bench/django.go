@@ -99,23 +99,14 @@ func benchDjango(ctx context.Context, e *Env) ([]Row, error) {
 		return nil, err
 	}
 
-	for _, q := range []string{
-		`DROP TABLE IF EXISTS bench_dj_sessions, bench_dj_blacklist`,
-		`CREATE TABLE bench_dj_sessions AS SELECT * FROM django_session`,
-		`CREATE TABLE bench_dj_blacklist AS SELECT id FROM token_blacklist_blacklistedtoken`,
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			return nil, err
-		}
+	restore, err := snapshotRevoked(ctx, conn, "bench_dj")
+	if err != nil {
+		return nil, err
 	}
 	defer conn.Exec(context.Background(), `DROP TABLE IF EXISTS bench_dj_sessions, bench_dj_blacklist`)
 	reset := func() error {
-		for _, q := range []string{
-			`UPDATE rbac_user SET is_active = true WHERE id = ANY($1) AND NOT is_active`,
-			`DELETE FROM token_blacklist_blacklistedtoken WHERE id NOT IN (SELECT id FROM bench_dj_blacklist)`,
-			`INSERT INTO django_session SELECT * FROM bench_dj_sessions ON CONFLICT DO NOTHING`,
-			`VACUUM ANALYZE rbac_user, api_operationlog, django_session, token_blacklist_blacklistedtoken`,
-		} {
+		for _, q := range append(restore,
+			`VACUUM ANALYZE rbac_user, api_operationlog, django_session, token_blacklist_blacklistedtoken`) {
 			args := []any{}
 			if strings.Contains(q, "$1") {
 				args = append(args, deact)

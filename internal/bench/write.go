@@ -19,6 +19,28 @@ func init() {
 	register(Scenario{Order: 30, Name: "deactivate", Run: benchDeactivate})
 }
 
+// snapshotRevoked keeps copies of the sessions and the token blacklist
+// (tables PREFIX_sessions and PREFIX_blacklist, for the caller to drop) and
+// returns the statements that bring back the state before a deactivation:
+// the users of $1 active again, the tokens un-blacklisted, the sessions
+// restored.
+func snapshotRevoked(ctx context.Context, conn *pgx.Conn, prefix string) ([]string, error) {
+	for _, q := range []string{
+		`DROP TABLE IF EXISTS ` + prefix + `_sessions, ` + prefix + `_blacklist`,
+		`CREATE TABLE ` + prefix + `_sessions AS SELECT * FROM django_session`,
+		`CREATE TABLE ` + prefix + `_blacklist AS SELECT id FROM token_blacklist_blacklistedtoken`,
+	} {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	return []string{
+		`UPDATE rbac_user SET is_active = true WHERE id = ANY($1) AND NOT is_active`,
+		`DELETE FROM token_blacklist_blacklistedtoken WHERE id NOT IN (SELECT id FROM ` + prefix + `_blacklist)`,
+		`INSERT INTO django_session SELECT * FROM ` + prefix + `_sessions ON CONFLICT DO NOTHING`,
+	}, nil
+}
+
 func benchDeactivate(ctx context.Context, e *Env) ([]Row, error) {
 	conn, err := pgx.Connect(ctx, e.DSN)
 	if err != nil {
@@ -65,24 +87,17 @@ func benchDeactivate(ctx context.Context, e *Env) ([]Row, error) {
 		"SELECT now(), 'psql', 'users.deactivate', id, '{\"is_active\": true}', '{\"is_active\": false}', '{}', 'bench', 'psql', '00000000-0000-0000-0000-00000000be9c', '', 0 FROM unnest(" + arr + ") AS t(id);\n" +
 		"COMMIT;\n"
 
-	for _, q := range []string{
-		`DROP TABLE IF EXISTS bench_sessions, bench_blacklist`,
-		`CREATE TABLE bench_sessions AS SELECT * FROM django_session`,
-		`CREATE TABLE bench_blacklist AS SELECT id FROM token_blacklist_blacklistedtoken`,
-	} {
-		if _, err := conn.Exec(ctx, q); err != nil {
-			return nil, err
-		}
+	restore, err := snapshotRevoked(ctx, conn, "bench")
+	if err != nil {
+		return nil, err
 	}
 	defer conn.Exec(context.Background(), `DROP TABLE IF EXISTS bench_sessions, bench_blacklist`)
 	reset := func() error {
-		for _, q := range []string{
-			`UPDATE rbac_user SET is_active = true WHERE id = ANY($1) AND NOT is_active`,
-			`DELETE FROM token_blacklist_blacklistedtoken WHERE id NOT IN (SELECT id FROM bench_blacklist)`,
-			`INSERT INTO django_session SELECT * FROM bench_sessions ON CONFLICT DO NOTHING`,
+		for _, q := range append(restore,
 			`DELETE FROM api_operationlog WHERE reason = 'bench'`,
 			`DELETE FROM api_operationrun WHERE id = '00000000-0000-0000-0000-00000000be9c'`,
-		} {
+			`VACUUM ANALYZE rbac_user, api_operationlog, django_session, token_blacklist_blacklistedtoken`,
+		) {
 			args := []any{}
 			if strings.Contains(q, "$1") {
 				args = append(args, ids)
@@ -91,8 +106,7 @@ func benchDeactivate(ctx context.Context, e *Env) ([]Row, error) {
 				return fmt.Errorf("reset: %w", err)
 			}
 		}
-		_, err := conn.Exec(ctx, `VACUUM ANALYZE rbac_user, api_operationlog, django_session, token_blacklist_blacklistedtoken`)
-		return err
+		return nil
 	}
 
 	var toolWalls, psqlWalls, floorWalls []time.Duration

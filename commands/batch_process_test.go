@@ -39,10 +39,10 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	}
 }
 
-func countQuery(t *testing.T, conn *pgx.Conn, q string) int {
+func countQuery(t *testing.T, conn *pgx.Conn, q string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := conn.QueryRow(context.Background(), q).Scan(&n); err != nil {
+	if err := conn.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

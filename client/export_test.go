@@ -7,3 +7,7 @@ var (
 	DecodePendingSessions  = decodePendingSessions
 	DeleteOwnedSessionsSQL = deleteOwnedSessionsSQL
 )
+
+// SetAfterSnapshotHook runs fn inside a split export, between the export
+// of its snapshot and the other connections' import of it.
+func SetAfterSnapshotHook(fn func()) { afterSnapshotHook = fn }

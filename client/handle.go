@@ -60,6 +60,14 @@ func newHandle(pool *pgxpool.Pool, readOnly bool, stmtTimeout time.Duration) *ha
 	return h
 }
 
+// beginSettings are the SET LOCALs every transaction starts with.
+func (h *handle) beginSettings() []string {
+	if len(h.begin) > 1 {
+		return h.begin[1:]
+	}
+	return nil
+}
+
 const commitSQL = "COMMIT"
 
 // serverTimeout is the statement_timeout for a --timeout: a second later

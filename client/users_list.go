@@ -211,13 +211,23 @@ type UserQuery struct {
 	// Need says whether an optional, costlier column (groups, two_factor,
 	// company) will be printed; when nil every column is computed.
 	Need func(key string) bool
+
+	span *idSpan // set only by the split export: one range of ids
 }
+
+// idSpan is the id range lo <= id < hi.
+type idSpan struct{ lo, hi int64 }
 
 // ListUsers streams the users matching q to fn in order, one row at a
 // time straight from the connection: nothing is collected, so memory stays
 // flat on millions of rows. When a page is full and more rows follow it
 // returns the cursor of the next page.
 func (c *Client) ListUsers(ctx context.Context, q UserQuery, fn func(*UserRow) error) (*Cursor, error) {
+	if h, ok := c.splittable(q); ok {
+		if done, err := c.listUsersSplit(ctx, h, q, fn); done {
+			return nil, err
+		}
+	}
 	sql, args := buildUserList(q)
 	rows, err := c.db.Query(ctx, sql, args...)
 	if err != nil {
@@ -225,9 +235,7 @@ func (c *Client) ListUsers(ctx context.Context, q UserQuery, fn func(*UserRow) e
 	}
 	defer rows.Close()
 	var u UserRow
-	dest := []any{&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.IsActive, &u.Type, &u.DateJoined, &u.Groups,
-		&u.Phone, &u.Company, &u.CompanyID, &u.UUID, &u.LastLogin, &u.TwoFA, &u.Language, &u.CommLanguage,
-		&u.CompanyOwner, &u.IsStaff, &u.IsSuperuser, &u.sortValue}
+	dest := u.dest()
 	n := 0
 	var last Cursor
 	for rows.Next() {
@@ -247,6 +255,13 @@ func (c *Client) ListUsers(ctx context.Context, q UserQuery, fn func(*UserRow) e
 		}
 	}
 	return nil, rows.Err()
+}
+
+// dest are the scan targets of buildUserList's columns, in order.
+func (u *UserRow) dest() []any {
+	return []any{&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.IsActive, &u.Type, &u.DateJoined, &u.Groups,
+		&u.Phone, &u.Company, &u.CompanyID, &u.UUID, &u.LastLogin, &u.TwoFA, &u.Language, &u.CommLanguage,
+		&u.CompanyOwner, &u.IsStaff, &u.IsSuperuser, &u.sortValue}
 }
 
 func fullName(first, last string) string {
@@ -283,7 +298,8 @@ const (
 LEFT JOIN (SELECT ug.user_id, array_agg(g.name ORDER BY g.name) AS names
            FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id
            GROUP BY ug.user_id) gr ON gr.user_id = u.id`
-	twoFASQL = `(EXISTS (SELECT 1 FROM otp_totp_totpdevice d WHERE d.user_id = u.id AND d.confirmed)
+	spanCompanySQL = `(SELECT c.name FROM rbac_company c WHERE c.id = u.company_id)`
+	twoFASQL       = `(EXISTS (SELECT 1 FROM otp_totp_totpdevice d WHERE d.user_id = u.id AND d.confirmed)
         OR EXISTS (SELECT 1 FROM otp_email_emaildevice d WHERE d.user_id = u.id AND d.confirmed))`
 	// On a page the planner, costing the filter's rows before the LIMIT,
 	// turns the EXISTS above into hashed subplans that read both device
@@ -309,19 +325,40 @@ func buildUserList(q UserQuery) (string, []any) {
 	if s.expr == "" {
 		q.Sort, s = UserSort{Key: "id"}, userSorts["id"]
 	}
-	twoFA, groups, groupsJoin := twoFASQL, groupsSQL, ""
+	b := sqlBuilder{page: q.Limit > 0}
+	twoFA, groups, groupsJoin, company := twoFASQL, groupsSQL, "", "c.name"
 	if q.Limit > 0 {
 		twoFA = twoFAPageSQL
 	} else if q.Filter.isZero() && need("groups") {
 		groups, groupsJoin = "coalesce(gr.names, '{}')", groupsJoinSQL
 	}
-	b := sqlBuilder{page: q.Limit > 0}
+	// The sort value makes the next page's cursor: a whole export has none.
+	sortValue := "(" + s.expr + ")::text"
+	if q.Limit == 0 {
+		sortValue = "''"
+	}
+	var inSpan string
+	if q.span != nil {
+		// One id range of a split export: every whole-table pass (the
+		// memberships, the hashed 2FA subplans) reads only that range,
+		// and the company is looked up per row, where a join would
+		// hash the whole company table for each range.
+		lo, hi := b.arg(q.span.lo), b.arg(q.span.hi)
+		within := func(col string) string { return col + " >= " + lo + " AND " + col + " < " + hi }
+		inSpan = within("u.id")
+		twoFA = strings.ReplaceAll(twoFA, "d.confirmed)", "d.confirmed AND "+within("d.user_id")+")")
+		groupsJoin = strings.Replace(groupsJoin, "GROUP BY", "WHERE "+within("ug.user_id")+"\n           GROUP BY", 1)
+		company = spanCompanySQL
+	}
 	sql := `SELECT u.id, u.email, u.first_name, u.last_name, u.is_active, u.type, u.date_joined, ` +
 		pick("groups", groups, `'{}'::text[]`) + `, u.phone, ` +
-		pick("company", "c.name", "NULL::text") + `, u.company_id, u.uuid::text, u.last_login, ` +
-		pick("two_factor", twoFA, "false") + `, u.language, u.communication_language, u.is_company_owner, u.is_staff, u.is_superuser, (` +
-		s.expr + `)::text
+		pick("company", company, "NULL::text") + `, u.company_id, u.uuid::text, u.last_login, ` +
+		pick("two_factor", twoFA, "false") + `, u.language, u.communication_language, u.is_company_owner, u.is_staff, u.is_superuser, ` +
+		sortValue + `
 FROM rbac_user u LEFT JOIN rbac_company c ON c.id = u.company_id` + groupsJoin + b.userWhere(q.Filter)
+	if inSpan != "" {
+		sql += b.and(inSpan)
+	}
 	dir, cmp := "", ">"
 	if q.Sort.Desc {
 		dir, cmp = " DESC", "<"

@@ -21,10 +21,10 @@ import (
 // SIGINT, SIGTERM and --timeout are honoured while stdout is blocked by a
 // reader that stopped reading: `( timeout -s TERM 2 b2badmin users list
 // --all -o jsonl ) | sleep 8` lived 8 s on main. The real binary writes
-// into a pipe nobody reads; once the server is blocked sending it rows
-// (the tool stopped reading because it sits in write(2)), it is signalled
-// and must end within a second with 130/143 (1 for --timeout) and one
-// line, its query gone from the server.
+// into a pipe nobody reads; once the tool sits in write(2) (the server is
+// blocked sending it rows, or the split export's connections wait for
+// it), it is signalled and must end within a second with 130/143 (1 for
+// --timeout) and one line, its query gone from the server.
 func TestSignalsHonouredWhileStdoutBlocked(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
 	conn := fixture.Conn(t, dsn)
@@ -58,9 +58,13 @@ func TestSignalsHonouredWhileStdoutBlocked(t *testing.T) {
 			}
 			w.Close()
 			defer cmd.Process.Kill()
-			waitFor(t, 20*time.Second, "the server to be blocked sending rows", func() bool {
-				return countQuery(t, conn, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-					AND application_name = 'b2badmin' AND wait_event = 'ClientWrite'`) == 1
+			// Blocked: the server sits in sending rows, or (an export split
+			// over two connections, its ranges read ahead) every session
+			// of the tool has been waiting for it for a while.
+			waitFor(t, 20*time.Second, "the tool to be blocked writing", func() bool {
+				return countQuery(t, conn, `SELECT CASE WHEN count(*) FILTER (WHERE wait_event = 'ClientWrite') = 1
+					OR (count(*) > 0 AND count(*) = count(*) FILTER (WHERE state = 'idle in transaction' AND now() - state_change > interval '300 ms'))
+					THEN 1 ELSE 0 END FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'b2badmin'`) == 1
 			})
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()

@@ -40,6 +40,11 @@ var userColumns = output.Columns{
 	{Key: "is_superuser", Header: "Superuser"},
 }
 
+// exportMemoryLimit is the Go heap an export may grow to before the
+// collector works harder: ranges read ahead (see client.ListUsers) and
+// garbage between collections stay within it.
+const exportMemoryLimit = 40 << 20
+
 // userRowPointers is a users list row for u: pointers to u's fields, in
 // userColumns order. ListUsers reuses one UserRow, so the row is built once
 // and every later row costs no allocation (the renderers dereference).
@@ -159,8 +164,10 @@ func runUsersList(ctx context.Context, o *usersListOptions) error {
 	if q.Limit == 0 {
 		// A long export allocates little but steadily (pgx's strings); the
 		// live heap stays a few MiB, so collecting less often trades a few
-		// MiB for a tenth less CPU. Restored for the next batch line.
+		// MiB for a tenth less CPU, within a memory limit that keeps the
+		// export's peak flat. Both restored for the next batch line.
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(exportMemoryLimit))
 	}
 	w := output.NewRowWriter(fm, inv.IO.Out, p, inv.OutputOptions())
 	var row []any

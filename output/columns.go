@@ -96,6 +96,15 @@ func (p Projection) value(row []any, i int) any {
 	return nil
 }
 
+// cell is the i-th chosen column of a row as it is there (maybe a
+// pointer): AppendText reads through pointers without boxing the value.
+func (p Projection) cell(row []any, i int) any {
+	if j := p.idx[i]; j < len(row) {
+		return row[j]
+	}
+	return nil
+}
+
 // Keys are the chosen columns' keys, in order.
 func (p Projection) Keys() []string { return p.headerKeys() }
 

@@ -35,7 +35,7 @@ func (d *delimitedWriter) Write(row []any) error {
 			b = append(b, d.sep())
 		}
 		start := len(b)
-		b = AppendText(b, d.p.value(row, i))
+		b = AppendText(b, d.p.cell(row, i))
 		b = d.escape(b, start)
 	}
 	b = append(b, '\n')
@@ -55,6 +55,14 @@ func (d *delimitedWriter) sep() byte {
 // unless Raw, it first neutralises a formula (a leading ') and, for CSV,
 // escapes control characters (see escape.go).
 func (d *delimitedWriter) escape(b []byte, start int) []byte {
+	if !d.o.Raw && plainField(b[start:], d.csv) {
+		return b
+	}
+	return d.escapeFull(b, start)
+}
+
+// escapeFull is escape by the full rules, for any field.
+func (d *delimitedWriter) escapeFull(b []byte, start int) []byte {
 	f := b[start:]
 	if !d.o.Raw {
 		guard := needsFormulaGuard(f)
@@ -111,6 +119,39 @@ func (d *delimitedWriter) escape(b []byte, start int) []byte {
 		}
 	}
 	return b
+}
+
+// plainBytes are, for CSV and for TSV, the bytes that never make a field
+// need quoting or escaping; 0xC2 is not one (it may start a C1 control).
+var plainBytes = func() (t [2][256]bool) {
+	for c := 0x20; c < 0x100; c++ {
+		t[0][c], t[1][c] = c != 0x7f && c != 0xc2 && c != '\\', c != 0x7f && c != 0xc2 && c != ',' && c != '"'
+	}
+	return t
+}()
+
+// plainField reports, in one pass, that a field needs no formula guard,
+// no escape and no quotes: most fields of an export. A first byte that
+// could start a formula, a space or a non-ASCII character (maybe a
+// Unicode space) leaves the decision to the full rules.
+func plainField(f []byte, csv bool) bool {
+	if len(f) == 0 {
+		return true
+	}
+	switch c := f[0]; {
+	case c <= ' ', c >= 0x80, c == '=', c == '@', c == '+', c == '-', c == '\\':
+		return false
+	}
+	t := &plainBytes[0]
+	if csv {
+		t = &plainBytes[1]
+	}
+	for _, c := range f {
+		if !t[c] {
+			return false
+		}
+	}
+	return true
 }
 
 // isC1Byte reports whether f[i] is a byte of the UTF-8 form of a C1

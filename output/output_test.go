@@ -470,3 +470,22 @@ func TestTableEscapesControlCharacters(t *testing.T) {
 		}
 	}
 }
+
+// A field the one-pass check finds plain is one the full rules leave as
+// it is, for CSV and for TSV.
+func FuzzPlainFieldNeedsNothing(f *testing.F) {
+	for _, s := range []string{"", "a", "a,b", `q"q`, " lead", `\.`, `a\b`, "ünï", "\u00a0x", "x\u2028", "=1", "-5", "+44", "a\x1bb", "a\u009bb", "a\x7f", "tab\tin"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, csv := range []bool{true, false} {
+			if !plainField([]byte(s), csv) {
+				continue
+			}
+			d := &delimitedWriter{csv: csv}
+			if got := string(d.escapeFull([]byte(s), 0)); got != s {
+				t.Fatalf("csv=%v: %q found plain, but the full rules write %q", csv, s, got)
+			}
+		}
+	})
+}

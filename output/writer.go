@@ -156,6 +156,42 @@ func AppendText(b []byte, v any) []byte {
 			b = append(b, s...)
 		}
 		return b
+	// Pointers, as rows reused from row to row hold them (see Deref).
+	case *string:
+		if t != nil {
+			return append(b, *t...)
+		}
+		return b
+	case **string:
+		if t != nil && *t != nil {
+			return append(b, **t...)
+		}
+		return b
+	case *int64:
+		if t != nil {
+			return strconv.AppendInt(b, *t, 10)
+		}
+		return b
+	case **int64:
+		if t != nil && *t != nil {
+			return strconv.AppendInt(b, **t, 10)
+		}
+		return b
+	case *bool:
+		if t != nil {
+			return strconv.AppendBool(b, *t)
+		}
+		return b
+	case **time.Time:
+		if t != nil && *t != nil {
+			return AppendText(b, **t)
+		}
+		return b
+	case *[]string:
+		if t != nil {
+			return AppendText(b, *t)
+		}
+		return b
 	}
 	return append(b, Text(v)...)
 }

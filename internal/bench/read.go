@@ -142,7 +142,7 @@ func benchCSVExport(ctx context.Context, e *Env) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []Row{{Name: "CSV export, all users with company and groups", Tool: toolMed, Psql: psqlMed, Target: "≤ 1.5×",
+	return []Row{{Name: "CSV export, all users with company and groups", Tool: toolMed, Psql: psqlMed, Target: "≤ 0.8×",
 		Extra: fmt.Sprintf("b2badmin peak RSS %s (target ≤ 64 MiB), psql %s", MiB(peak), MiB(psqlPeak))}}, nil
 }
 

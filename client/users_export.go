@@ -1,0 +1,181 @@
+package client
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// A whole export (--all, by id) is one query that keeps one server
+// process busy while the tool formats. Split into id ranges read by two
+// connections at once, the server's work runs on two processes and beside
+// the formatting. Both read one snapshot, exported by the first and
+// imported by the second (as pg_dump --jobs does), so the rows are those
+// of one moment, as with a single query. The ranges are delivered in
+// order, at most splitAhead of them read ahead, so memory stays flat.
+const (
+	splitWorkers = 2
+	splitAhead   = 3    // ranges read but not yet handed on
+	splitWidth   = 4096 // ids per range: about 2 MiB of rows
+	splitMinimum = 4    // fewer ranges than this: one query is as fast
+	splitMaximum = 4096 // at most this many ranges (wider ones past 16M ids)
+)
+
+// snapshotID is what pg_export_snapshot returns (e.g. 00000003-0000001B-1):
+// it is checked before it is written into SET TRANSACTION SNAPSHOT, which
+// takes no parameters.
+var snapshotID = regexp.MustCompile(`^[0-9A-Fa-f-]+$`)
+
+// afterSnapshotHook, set only by tests, runs between the export of the
+// snapshot and its import by the other connections.
+var afterSnapshotHook func()
+
+// splitChunk is one range's rows, or why it could not be read.
+type splitChunk struct {
+	rows []UserRow
+	err  error
+}
+
+// splittable reports whether q is a whole export by id on a connection of
+// the tool's own: inside a transaction (a batch line) the reads must see
+// the transaction's own writes, which a second connection cannot.
+func (c *Client) splittable(q UserQuery) (*handle, bool) {
+	h, ok := c.db.(*handle)
+	return h, ok && h.pool.Config().MaxConns >= splitWorkers && q.Limit == 0 && q.After == nil && q.span == nil &&
+		(q.Sort.Key == "" || q.Sort.Key == "id") && !q.Sort.Desc
+}
+
+// listUsersSplit streams q's rows to fn as ListUsers does, reading ranges
+// of ids on two connections. done is false when the split could not start
+// (a server that cannot export a snapshot, a table too small to gain):
+// the caller then runs the one query.
+func (c *Client) listUsersSplit(ctx context.Context, h *handle, q UserQuery, fn func(*UserRow) error) (done bool, err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	begin := "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+	// SET LOCALs after the snapshot: SET TRANSACTION SNAPSHOT must come
+	// first in a transaction. JIT compiling a range's plan costs more
+	// than the range, and so does planning it again for every range (its
+	// generic plan is the custom one, costed higher: the planner would
+	// keep making custom ones).
+	settings := append(append([]string(nil), h.beginSettings()...), "SET LOCAL jit = off")
+	first, err := h.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: strings.Join(append([]string{begin}, settings...), "; ")})
+	if err != nil {
+		return false, nil
+	}
+	txs := []pgx.Tx{first}
+	defer func() {
+		for _, tx := range txs {
+			rollbackClean(tx)
+		}
+	}()
+	if serverHasPlanCacheMode(first.Conn().PgConn()) {
+		settings = append(settings, genericPlansSQL)
+		if _, err := first.Exec(ctx, genericPlansSQL); err != nil {
+			return false, nil
+		}
+	}
+	var snapshot string
+	var lo, hi *int64
+	if err := first.QueryRow(ctx, `SELECT pg_export_snapshot(), min(id), max(id) FROM rbac_user`).Scan(&snapshot, &lo, &hi); err != nil ||
+		!snapshotID.MatchString(snapshot) || lo == nil {
+		return false, nil
+	}
+	span := *hi - *lo + 1
+	n := min(int((span+splitWidth-1)/splitWidth), splitMaximum)
+	if n < splitMinimum {
+		return false, nil
+	}
+	width := (span + int64(n) - 1) / int64(n)
+	if afterSnapshotHook != nil {
+		afterSnapshotHook()
+	}
+	for range splitWorkers - 1 {
+		tx, err := h.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: strings.Join(append([]string{begin,
+			"SET TRANSACTION SNAPSHOT '" + snapshot + "'"}, settings...), "; ")})
+		if err != nil {
+			return false, nil
+		}
+		txs = append(txs, tx)
+	}
+
+	// The consumer hands out ranges in order, splitAhead at a time; the
+	// workers read whichever comes next, each into its range's channel.
+	todo := make(chan int, n)
+	results := make([]chan splitChunk, n)
+	for i := range results {
+		results[i] = make(chan splitChunk, 1)
+	}
+	for i := range min(splitAhead, n) {
+		todo <- i
+	}
+	for _, tx := range txs {
+		go func() {
+			for {
+				var k int
+				select {
+				case k = <-todo:
+				case <-ctx.Done():
+					return
+				}
+				rq := q
+				rq.span = &idSpan{lo: *lo + int64(k)*width, hi: *lo + int64(k+1)*width}
+				sql, args := buildUserList(rq)
+				rows, err := readUserRows(ctx, tx, sql, args, int(width))
+				if err != nil {
+					cancel(explain(ctx, err))
+					return
+				}
+				results[k] <- splitChunk{rows: rows}
+			}
+		}()
+	}
+	var u UserRow
+	for k := range n {
+		var chunk splitChunk
+		select {
+		case chunk = <-results[k]:
+		case <-ctx.Done():
+			return true, context.Cause(ctx)
+		}
+		for i := range chunk.rows {
+			u = chunk.rows[i]
+			u.Name = fullName(u.FirstName, u.LastName)
+			if err := fn(&u); err != nil {
+				return true, err
+			}
+		}
+		if k+splitAhead < n {
+			todo <- k + splitAhead
+		}
+	}
+	return true, nil
+}
+
+// readUserRows reads one range's rows.
+func readUserRows(ctx context.Context, tx pgx.Tx, sql string, args []any, capacity int) ([]UserRow, error) {
+	rows, err := tx.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]UserRow, 0, capacity)
+	for rows.Next() {
+		out = append(out, UserRow{})
+		u := &out[len(out)-1]
+		if err := rows.Scan(u.dest()...); err != nil {
+			return nil, err
+		}
+	}
+	return out, rows.Err()
+}
+
+// rollbackClean ends a read transaction, also after its context ended
+// (the pool drops a connection whose rollback failed).
+func rollbackClean(tx pgx.Tx) {
+	ctx, cancel := context.WithTimeout(context.Background(), cancelGrace)
+	defer cancel()
+	_ = tx.Rollback(ctx)
+}

@@ -1,0 +1,218 @@
+package client_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/b2badmin/b2badmin/client"
+	"github.com/b2badmin/b2badmin/client/seed"
+	"github.com/b2badmin/b2badmin/internal/fixture"
+	"github.com/b2badmin/b2badmin/internal/pgtest"
+)
+
+// exportUser is what a test compares of an exported row.
+type exportUser struct {
+	ID        int64
+	FirstName string
+	Company   string
+	Groups    string
+	TwoFA     bool
+}
+
+// seededExport is a database of 20,000 seeded users (several ranges of
+// a split export) with a client on it.
+func seededExport(t *testing.T) (*client.Client, *pgx.Conn) {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t)
+	c, err := client.Connect(t.Context(), client.Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	if _, err := seed.Run(t.Context(), c.DB(), seed.Options{Users: 20000, Seed: 5, Now: now, HashIterations: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	return c, fixture.Conn(t, dsn)
+}
+
+func export(t *testing.T, c *client.Client, q client.UserQuery, each func(n int)) []exportUser {
+	t.Helper()
+	var out []exportUser
+	_, err := c.ListUsers(t.Context(), q, func(u *client.UserRow) error {
+		e := exportUser{ID: u.ID, FirstName: u.FirstName, Groups: strings.Join(u.Groups, ","), TwoFA: u.TwoFA}
+		if u.Company != nil {
+			e.Company = *u.Company
+		}
+		out = append(out, e)
+		if each != nil {
+			each(len(out))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// The same users, read by SQL written independently of the export's.
+func expectedExport(t *testing.T, db *pgx.Conn, where string) []exportUser {
+	t.Helper()
+	rows, _ := db.Query(t.Context(), `SELECT u.id, u.first_name, coalesce(c.name, ''),
+		coalesce((SELECT string_agg(g.name, ',' ORDER BY g.name) FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id WHERE ug.user_id = u.id), ''),
+		EXISTS (SELECT 1 FROM otp_totp_totpdevice d WHERE d.user_id = u.id AND d.confirmed)
+		  OR EXISTS (SELECT 1 FROM otp_email_emaildevice d WHERE d.user_id = u.id AND d.confirmed)
+		FROM rbac_user u LEFT JOIN rbac_company c ON c.id = u.company_id `+where+` ORDER BY u.id`)
+	want, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (exportUser, error) {
+		var e exportUser
+		err := r.Scan(&e.ID, &e.FirstName, &e.Company, &e.Groups, &e.TwoFA)
+		return e, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return want
+}
+
+// A whole export, read in id ranges on two connections, has every user
+// once, in id order, with its company, groups and 2FA, filtered or not;
+// and it is one snapshot: what commits while it runs is not in it, as
+// with one query. The split must really run (two connections busy).
+func TestSplitExportIsWholeAndOneSnapshot(t *testing.T) {
+	c, db := seededExport(t)
+	ids := func(where string) []int64 {
+		var out []int64
+		for _, e := range expectedExport(t, db, where) {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	all := ids("")
+	if len(all) != 20000 {
+		t.Fatalf("seeded %d users", len(all))
+	}
+	last, middle := all[len(all)-1], all[len(all)/2]
+	before := expectedExport(t, db, "")
+	// Committed after the snapshot was taken, before the second
+	// connection starts: it must not see it either.
+	client.SetAfterSnapshotHook(func() {
+		if _, err := db.Exec(context.Background(), `UPDATE rbac_user SET first_name = first_name || '!'`); err != nil {
+			t.Error(err)
+		}
+	})
+	defer client.SetAfterSnapshotHook(nil)
+	busy := 0
+	got := export(t, c, client.UserQuery{}, func(n int) {
+		if n != 1 {
+			return
+		}
+		// While the first rows are handed on, later ranges are unread.
+		busy = countBusy(t, db)
+		client.SetAfterSnapshotHook(nil)
+		for _, q := range []string{
+			`UPDATE rbac_user SET first_name = 'Changed' WHERE id = $1`,
+			`DELETE FROM rbac_user_groups WHERE user_id = $1`,
+		} {
+			if _, err := db.Exec(context.Background(), q, last); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.Exec(context.Background(), `UPDATE rbac_user SET company_id = NULL WHERE id = $1`, middle); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if busy < 2 {
+		t.Fatalf("%d connections read the export: it was not split", busy)
+	}
+	if !slices.Equal(got, before) {
+		diff(t, got, before)
+	}
+	if after := expectedExport(t, db, ""); slices.Equal(after, before) {
+		t.Fatal("the concurrent changes did not commit: the test proves nothing")
+	}
+
+	// Filtered (active merchants): the same filter in SQL.
+	q := client.UserQuery{Filter: client.UserFilter{Active: new(true), Type: "merchant"}}
+	if got, want := export(t, c, q, nil), expectedExport(t, db, "WHERE u.is_active AND u.type = 'merchant'"); !slices.Equal(got, want) {
+		diff(t, got, want)
+	}
+}
+
+func countBusy(t *testing.T, db *pgx.Conn) int {
+	var n int
+	if err := db.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle'`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func diff(t *testing.T, got, want []exportUser) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%d rows, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("row %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// The split export through a real PgBouncer in transaction pooling mode
+// (the snapshot travels between two server connections it lends) and on
+// a real streaming standby: the same rows as the primary's own SQL.
+func TestSplitExportThroughPgBouncerAndStandby(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	c, err := client.Connect(t.Context(), client.Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	if _, err := seed.Run(t.Context(), c.DB(), seed.Options{Users: 20000, Seed: 6, Now: now, HashIterations: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	db := fixture.Conn(t, dsn)
+	want := expectedExport(t, db, "")
+	for _, via := range []string{"pgbouncer", "standby"} {
+		t.Run(via, func(t *testing.T) {
+			var other string
+			if via == "pgbouncer" {
+				other = pgtest.BouncerDSN(t, dsn) + "&default_query_exec_mode=exec"
+				if !strings.Contains(other, "?") {
+					other = strings.Replace(other, "&", "?", 1)
+				}
+			} else {
+				other = pgtest.StandbyDSN(t, dsn)
+			}
+			oc, err := client.Connect(t.Context(), client.Options{DSN: other})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer oc.Close()
+			busy := 0
+			watch := fixture.Conn(t, other)
+			if via == "pgbouncer" {
+				watch = db // pg_stat_activity of the server behind it
+			}
+			got := export(t, oc, client.UserQuery{}, func(n int) {
+				if n == 1 {
+					busy = countBusy(t, watch)
+				}
+			})
+			if busy < 2 {
+				t.Fatalf("%d connections read the export: it was not split", busy)
+			}
+			if !slices.Equal(got, want) {
+				diff(t, got, want)
+			}
+		})
+	}
+}

@@ -2,8 +2,12 @@ package client
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -83,6 +87,10 @@ func (c *Client) listUsersSplit(ctx context.Context, h *handle, q UserQuery, fn 
 		!snapshotID.MatchString(snapshot) || lo == nil {
 		return false, nil
 	}
+	names, err := readGroupNames(ctx, first)
+	if err != nil {
+		return false, nil
+	}
 	span := *hi - *lo + 1
 	n := min(int((span+splitWidth-1)/splitWidth), splitMaximum)
 	if n < splitMinimum {
@@ -123,7 +131,7 @@ func (c *Client) listUsersSplit(ctx context.Context, h *handle, q UserQuery, fn 
 				rq := q
 				rq.span = &idSpan{lo: *lo + int64(k)*width, hi: *lo + int64(k+1)*width}
 				sql, args := buildUserList(rq)
-				rows, err := readUserRows(ctx, tx, sql, args, int(width))
+				rows, err := readUserRows(ctx, tx, sql, args, int(width), names)
 				if err != nil {
 					cancel(explain(ctx, err))
 					return
@@ -155,21 +163,90 @@ func (c *Client) listUsersSplit(ctx context.Context, h *handle, q UserQuery, fn 
 }
 
 // readUserRows reads one range's rows.
-func readUserRows(ctx context.Context, tx pgx.Tx, sql string, args []any, capacity int) ([]UserRow, error) {
+func readUserRows(ctx context.Context, tx pgx.Tx, sql string, args []any, capacity int, names *groupNamer) ([]UserRow, error) {
 	rows, err := tx.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	out := make([]UserRow, 0, capacity)
+	var ids []int64
+	var scratch namerScratch
 	for rows.Next() {
 		out = append(out, UserRow{})
 		u := &out[len(out)-1]
-		if err := rows.Scan(u.dest()...); err != nil {
+		dest := u.dest()
+		dest[groupsColumn] = &ids
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		if u.Groups, err = names.of(ids, &scratch); err != nil {
 			return nil, err
 		}
 	}
 	return out, rows.Err()
+}
+
+// groupNamer names a split export's group ids, in the order the server
+// sorts the names (its collation, which the client cannot reproduce),
+// from one read of auth_group in the export's snapshot. Users share a
+// few combinations of groups: each combination's names are made once.
+type groupNamer struct {
+	rank  map[int64]int // id → position of its name in the server's order
+	names []string      // by rank
+	mu    sync.Mutex
+	made  map[string][]string // by the combination's ranks (varints)
+}
+
+// namerScratch is one reader's reused buffers.
+type namerScratch struct {
+	ranks []int
+	key   []byte
+}
+
+func readGroupNames(ctx context.Context, tx pgx.Tx) (*groupNamer, error) {
+	rows, _ := tx.Query(ctx, `SELECT id::int8, name FROM auth_group ORDER BY name, id`)
+	g := &groupNamer{rank: map[int64]int{}, made: map[string][]string{}}
+	var id int64
+	var name string
+	_, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		g.rank[id] = len(g.names)
+		g.names = append(g.names, name)
+		return nil
+	})
+	return g, err
+}
+
+// of returns the names of ids, ordered as the server orders them. The
+// slice is shared by every user with the same groups: read only.
+func (g *groupNamer) of(ids []int64, s *namerScratch) ([]string, error) {
+	if len(ids) == 0 {
+		return []string{}, nil
+	}
+	s.ranks = s.ranks[:0]
+	for _, id := range ids {
+		r, ok := g.rank[id]
+		if !ok {
+			return nil, fmt.Errorf("internal error: group %d is not in the export's snapshot", id)
+		}
+		s.ranks = append(s.ranks, r)
+	}
+	slices.Sort(s.ranks)
+	s.key = s.key[:0]
+	for _, r := range s.ranks {
+		s.key = binary.AppendUvarint(s.key, uint64(r))
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if names, ok := g.made[string(s.key)]; ok {
+		return names, nil
+	}
+	names := make([]string, len(s.ranks))
+	for i, r := range s.ranks {
+		names[i] = g.names[r]
+	}
+	g.made[string(s.key)] = names
+	return names, nil
 }
 
 // rollbackClean ends a read transaction, also after its context ended

@@ -93,12 +93,26 @@ func TestSplitExportIsWholeAndOneSnapshot(t *testing.T) {
 		}
 		return out
 	}
+	// The client orders a user's groups as the server orders their
+	// names: under a collation that is not byte order ("api" before
+	// "KYC…", where C puts it last), as under C.
+	for _, q := range []string{
+		`ALTER TABLE auth_group ALTER COLUMN name TYPE varchar(150) COLLATE "und-x-icu"`,
+		`UPDATE auth_group SET name = 'api' WHERE name = 'API'`,
+	} {
+		if _, err := db.Exec(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 	all := ids("")
 	if len(all) != 20000 {
 		t.Fatalf("seeded %d users", len(all))
 	}
 	last, middle := all[len(all)-1], all[len(all)/2]
 	before := expectedExport(t, db, "")
+	if !slices.ContainsFunc(before, func(e exportUser) bool { return strings.HasPrefix(e.Groups, "api,") }) {
+		t.Fatal("no user has groups that C would order otherwise: the collation is not tested")
+	}
 	// Committed after the snapshot was taken, before the second
 	// connection starts: it must not see it either.
 	client.SetAfterSnapshotHook(func() {

@@ -257,6 +257,9 @@ func (c *Client) ListUsers(ctx context.Context, q UserQuery, fn func(*UserRow) e
 	return nil, rows.Err()
 }
 
+// groupsColumn is the position of the groups in buildUserList's columns.
+const groupsColumn = 7
+
 // dest are the scan targets of buildUserList's columns, in order.
 func (u *UserRow) dest() []any {
 	return []any{&u.ID, &u.Email, &u.FirstName, &u.LastName, &u.IsActive, &u.Type, &u.DateJoined, &u.Groups,
@@ -299,7 +302,14 @@ LEFT JOIN (SELECT ug.user_id, array_agg(g.name ORDER BY g.name) AS names
            FROM rbac_user_groups ug JOIN auth_group g ON g.id = ug.group_id
            GROUP BY ug.user_id) gr ON gr.user_id = u.id`
 	spanCompanySQL = `(SELECT c.name FROM rbac_company c WHERE c.id = u.company_id)`
-	twoFASQL       = `(EXISTS (SELECT 1 FROM otp_totp_totpdevice d WHERE d.user_id = u.id AND d.confirmed)
+	// A split export's groups, as ids: no join to auth_group and no sort
+	// of names per user on the server, no string per name on the client.
+	spanGroupsSQL     = `ARRAY(SELECT ug.group_id::int8 FROM rbac_user_groups ug WHERE ug.user_id = u.id)`
+	spanGroupsJoinSQL = `
+LEFT JOIN (SELECT ug.user_id, array_agg(ug.group_id::int8) AS ids
+           FROM rbac_user_groups ug WHERE %s
+           GROUP BY ug.user_id) gr ON gr.user_id = u.id`
+	twoFASQL = `(EXISTS (SELECT 1 FROM otp_totp_totpdevice d WHERE d.user_id = u.id AND d.confirmed)
         OR EXISTS (SELECT 1 FROM otp_email_emaildevice d WHERE d.user_id = u.id AND d.confirmed))`
 	// On a page the planner, costing the filter's rows before the LIMIT,
 	// turns the EXISTS above into hashed subplans that read both device
@@ -338,20 +348,27 @@ func buildUserList(q UserQuery) (string, []any) {
 		sortValue = "''"
 	}
 	var inSpan string
+	noGroups := `'{}'::text[]`
 	if q.span != nil {
 		// One id range of a split export: every whole-table pass (the
 		// memberships, the hashed 2FA subplans) reads only that range,
 		// and the company is looked up per row, where a join would
-		// hash the whole company table for each range.
+		// hash the whole company table for each range. Groups travel
+		// as ids, which the client names (groupNamer).
 		lo, hi := b.arg(q.span.lo), b.arg(q.span.hi)
 		within := func(col string) string { return col + " >= " + lo + " AND " + col + " < " + hi }
 		inSpan = within("u.id")
 		twoFA = strings.ReplaceAll(twoFA, "d.confirmed)", "d.confirmed AND "+within("d.user_id")+")")
-		groupsJoin = strings.Replace(groupsJoin, "GROUP BY", "WHERE "+within("ug.user_id")+"\n           GROUP BY", 1)
+		if groupsJoin != "" {
+			groups, groupsJoin = "coalesce(gr.ids, '{}')", fmt.Sprintf(spanGroupsJoinSQL, within("ug.user_id"))
+		} else {
+			groups = spanGroupsSQL
+		}
+		noGroups = `'{}'::int8[]`
 		company = spanCompanySQL
 	}
 	sql := `SELECT u.id, u.email, u.first_name, u.last_name, u.is_active, u.type, u.date_joined, ` +
-		pick("groups", groups, `'{}'::text[]`) + `, u.phone, ` +
+		pick("groups", groups, noGroups) + `, u.phone, ` +
 		pick("company", company, "NULL::text") + `, u.company_id, u.uuid::text, u.last_login, ` +
 		pick("two_factor", twoFA, "false") + `, u.language, u.communication_language, u.is_company_owner, u.is_staff, u.is_superuser, ` +
 		sortValue + `

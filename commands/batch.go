@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -209,6 +210,12 @@ func runBatch(cmd *cobra.Command, inv *Invocation, o *batchOptions, args []strin
 			return err
 		}
 	}
+	// Every line builds two command trees (its check and its run), short-
+	// lived garbage the collector would chase line after line (a fifth of
+	// the pre-check's CPU at the default GOGC): a batch collects only when
+	// its heap reaches a limit well above what it keeps (the file's lines;
+	// a long batch's results stream out).
+	defer collectRarely()()
 	runner := newLineRunner(inv, cmd)
 	more, err := checkCommands(ctx, inv, file, cmds, notInBatch, runner.fixed)
 	if err != nil {
@@ -240,12 +247,6 @@ func runBatch(cmd *cobra.Command, inv *Invocation, o *batchOptions, args []strin
 		b.results = output.NewRowWriter(fm, inv.IO.Out, proj, opts)
 	}
 	defer inv.UseClient(nil)
-	// Every line builds two command trees (its check and its run), short-
-	// lived garbage the collector would chase line after line: a batch
-	// collects only when its heap reaches 64 MiB (the live heap is
-	// a few MiB; a long batch's results stream out).
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(64 << 20))
-	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	runErr := b.run(ctx, cmds)
 	if b.structured {
 		if err := b.results.Close(); err != nil && runErr == nil {
@@ -304,4 +305,19 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
+}
+
+// collectRarely turns the collector off below a heap limit of 64 MiB
+// plus twice what is live now (the batch's parsed lines: a file of a
+// million lines must not make it collect without end), and returns what
+// puts the settings back.
+func collectRarely() (restore func()) {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	limit := debug.SetMemoryLimit(64<<20 + 2*int64(m.HeapAlloc))
+	percent := debug.SetGCPercent(-1)
+	return func() {
+		debug.SetGCPercent(percent)
+		debug.SetMemoryLimit(limit)
+	}
 }

@@ -126,7 +126,18 @@ func checkCommands(ctx context.Context, inv *Invocation, file string, cmds []bat
 
 // checkCommand checks one command on its own fresh tree (parsing flags
 // changes a tree's state) and returns the user references it names.
-func checkCommand(bc *batchCommand, refused map[string]string, fixed []string) ([]userArg, []lineProblem) {
+func checkCommand(bc *batchCommand, refused map[string]string, fixed []string) (users []userArg, probs []lineProblem) {
+	leanFirst(func(lean bool) bool {
+		bc.users, bc.movesEmail = nil, false
+		users, probs = checkCommandOn(bc, refused, fixed, lean)
+		return len(probs) == 0
+	})
+	return users, probs
+}
+
+// checkCommandOn is checkCommand on a tree with or without the selector
+// flags (leanFirst).
+func checkCommandOn(bc *batchCommand, refused map[string]string, fixed []string, lean bool) ([]userArg, []lineProblem) {
 	bad := func(kind int, format string, a ...any) []lineProblem {
 		return []lineProblem{{Line: bc.Line, Msg: fmt.Sprintf(format, a...), Kind: kind}}
 	}
@@ -134,6 +145,7 @@ func checkCommand(bc *batchCommand, refused map[string]string, fixed []string) (
 		return nil, bad(problemUsage, "%s", why)
 	}
 	inv := checkInvocation()
+	inv.withoutSelectors = lean
 	root := lineRoot(inv, bc.Args)
 	cmd, rest, err := root.Find(bc.Args)
 	if err != nil {

@@ -95,15 +95,38 @@ type preparedLine struct {
 // flags and flag groups. It touches nothing shared but the Factory's
 // settings, so it may run beside another line's execution.
 func (r *lineRunner) prepare(args []string, meta *BatchLine, lio lineIO) *preparedLine {
+	words := append(append(make([]string, 0, len(r.inherited)+len(args)), r.inherited...), args...)
+	var p *preparedLine
+	leanFirst(func(lean bool) bool {
+		p = r.prepareOn(args, words, meta, lio, lean)
+		return p.cmd != nil && p.err == nil
+	})
+	return p
+}
+
+// prepareOn is prepare on a tree with or without the selector flags.
+func (r *lineRunner) prepareOn(args, words []string, meta *BatchLine, lio lineIO, lean bool) *preparedLine {
 	streams := *r.f.IO
 	streams.In, streams.InTTY, streams.Out = lio.in, lio.inTTY, lio.out
 	inv := r.f.NewInvocation(&streams, args, meta)
+	inv.withoutSelectors = lean
 	root := lineRoot(inv, args)
-	words := append(append(make([]string, 0, len(r.inherited)+len(args)), r.inherited...), args...)
 	root.SetArgs(words)
 	p := &preparedLine{inv: inv, root: root}
 	p.parse(words)
 	return p
+}
+
+// leanFirst runs try on a tree without the selector flags, and again on
+// the whole tree unless that went through. The selector flags are a
+// third of the cost of building and parsing a line's tree; a line that
+// parses and passes every check without them uses none, and would parse
+// the same with them (unset). Anything else (a selector, a typo, --help,
+// a bad value) is decided, and its error worded, by the whole tree.
+func leanFirst(try func(lean bool) (ok bool)) {
+	if !try(true) {
+		try(false)
+	}
 }
 
 // parse is prepare's part of Cobra's Execute (see cobra's execute, whose

@@ -129,6 +129,9 @@ type Invocation struct {
 	// own is the client of a batch line running side by side with others
 	// (its own view of the batch's transaction); nil: the Factory's.
 	own *client.Client
+	// withoutSelectors builds the tree without the selector flags (see
+	// leanFirst): a batch line that uses none parses the same without them.
+	withoutSelectors bool
 }
 
 // NewInvocation starts a command line on f's connections.

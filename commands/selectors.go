@@ -46,6 +46,9 @@ var selectorFlagNames = []string{"id", "email", "group", "first-name", "last-nam
 	"perm", "no-perms", "no-group", "not-group", "all-groups", "company-owner", "not-company-owner", "language", "staff",
 	"superuser", "email-domain"}
 
+// selectorBuilt, set only by tests, sees every selector a tree builds.
+var selectorBuilt func(*cobra.Command, *selector)
+
 // addSelectorFlags binds the filter flags to cmd, except omit. A batch
 // builds a command tree per line, so this stays cheap: no scratch flag
 // set, and the flags that exclude each other are checked by filter.
@@ -53,10 +56,18 @@ var selectorFlagNames = []string{"id", "email", "group", "first-name", "last-nam
 const annotSelector = "b2badmin_selector"
 
 func addSelectorFlags(inv *Invocation, cmd *cobra.Command, s *selector, omit ...string) {
+	if selectorBuilt != nil {
+		selectorBuilt(cmd, s)
+	}
 	s.flags = cmd.Flags()
 	s.omitted = map[string]bool{}
 	for _, o := range omit {
 		s.omitted[o] = true
+	}
+	if inv.withoutSelectors {
+		// None given: s.changed finds none of them (and the command's
+		// own flags of the same name are omitted, as above).
+		return
 	}
 	fl := s.flags
 	// Each selector flag is marked, so that a batch's pre-check knows a

@@ -70,11 +70,16 @@ func (c *Client) listUsersSplit(ctx context.Context, h *handle, q UserQuery, fn 
 		return false, nil
 	}
 	txs := []pgx.Tx{first}
+	// Deferred in this order: the readers stop (the context ends their
+	// queries) before their transactions end, which they may still be using.
+	var readers sync.WaitGroup
 	defer func() {
 		for _, tx := range txs {
 			rollbackClean(tx)
 		}
 	}()
+	defer readers.Wait()
+	defer cancel(nil)
 	if serverHasPlanCacheMode(first.Conn().PgConn()) {
 		settings = append(settings, genericPlansSQL)
 		if _, err := first.Exec(ctx, genericPlansSQL); err != nil {
@@ -120,7 +125,9 @@ func (c *Client) listUsersSplit(ctx context.Context, h *handle, q UserQuery, fn 
 		todo <- i
 	}
 	for _, tx := range txs {
+		readers.Add(1)
 		go func() {
+			defer readers.Done()
 			for {
 				var k int
 				select {

@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -149,6 +150,23 @@ func TestSplitExportIsWholeAndOneSnapshot(t *testing.T) {
 	}
 	if after := expectedExport(t, db, ""); slices.Equal(after, before) {
 		t.Fatal("the concurrent changes did not commit: the test proves nothing")
+	}
+
+	// A reader that stops (a closed pipe) ends the export with its error,
+	// and the export's transactions are over when it returns.
+	stop := errors.New("stop")
+	n := 0
+	_, err := c.ListUsers(t.Context(), client.UserQuery{}, func(*client.UserRow) error {
+		if n++; n == 5000 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) {
+		t.Fatalf("stopped export: %v", err)
+	}
+	if b := countBusy(t, db); b != 0 {
+		t.Fatalf("%d sessions still busy after the export returned", b)
 	}
 
 	// Filtered (active merchants): the same filter in SQL.

@@ -20,8 +20,9 @@ func allNameUsers(cmds []batchCommand) bool {
 
 // maxWindow is how many lines at most run side by side: enough that a
 // round trip serves dozens of lines, few enough that a window's trees and
-// outputs stay small.
-const maxWindow = 64
+// outputs stay small (128 ran 3-5% faster than 64 on 10,000 lines; 256 no
+// faster than 128).
+const maxWindow = 128
 
 // window is how many of the lines starting at cmds[0] may run side by
 // side in an --atomic batch: consecutive lines that each change only the

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -22,9 +23,17 @@ import (
 const (
 	splitWorkers = 2
 	splitAhead   = 3    // ranges read but not yet handed on
-	splitWidth   = 4096 // ids per range: about 2 MiB of rows
+	splitWidth   = 4096 // ids per range: about 2 MiB of rows at most
 	splitMinimum = 4    // fewer ranges than this: one query is as fast
-	splitMaximum = 4096 // at most this many ranges (wider ones past 16M ids)
+	// splitSparsest is how sparse the ids may be (ids in their span per
+	// user, by the planner's count): sparser ones (a user with an id far
+	// beyond the others) would make ranges by the thousand that hold
+	// nobody, and one query serves them better.
+	splitSparsest = 4
+	// secondBeginWait bounds the wait for the second connection: behind a
+	// pooler with no server connection to spare it would never come (the
+	// first holds one for the export), and the export runs as one query.
+	secondBeginWait = 2 * time.Second
 )
 
 // snapshotID is what pg_export_snapshot returns (e.g. 00000003-0000001B-1):
@@ -48,7 +57,10 @@ type splitChunk struct {
 func (c *Client) splittable(q UserQuery) (*handle, bool) {
 	h, ok := c.db.(*handle)
 	return h, ok && h.pool.Config().MaxConns >= splitWorkers && q.Limit == 0 && q.After == nil && q.span == nil &&
-		(q.Sort.Key == "" || q.Sort.Key == "id") && !q.Sort.Desc
+		(q.Sort.Key == "" || q.Sort.Key == "id") && !q.Sort.Desc &&
+		// A filter may hold whole-table subplans (--2fa reads every
+		// device) that each range would run again.
+		q.Filter.isZero()
 }
 
 // listUsersSplit streams q's rows to fn as ListUsers does, reading ranges
@@ -64,7 +76,11 @@ func (c *Client) listUsersSplit(ctx context.Context, h *handle, q UserQuery, fn 
 	// than the range, and so does planning it again for every range (its
 	// generic plan is the custom one, costed higher: the planner would
 	// keep making custom ones).
-	settings := append(append([]string(nil), h.beginSettings()...), "SET LOCAL jit = off")
+	// And while the tool formats (or its reader pauses), the readers wait
+	// idle in their transactions, where one query would sit sending: a
+	// server's idle_in_transaction_session_timeout must not end them.
+	settings := append(append([]string(nil), h.beginSettings()...), "SET LOCAL jit = off",
+		"SET LOCAL idle_in_transaction_session_timeout = 0")
 	first, err := h.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: strings.Join(append([]string{begin}, settings...), "; ")})
 	if err != nil {
 		return false, nil
@@ -88,26 +104,42 @@ func (c *Client) listUsersSplit(ctx context.Context, h *handle, q UserQuery, fn 
 	}
 	var snapshot string
 	var lo, hi *int64
-	if err := first.QueryRow(ctx, `SELECT pg_export_snapshot(), min(id), max(id) FROM rbac_user`).Scan(&snapshot, &lo, &hi); err != nil ||
+	var users float64 // the planner's count (-1 or 0 before the first ANALYZE)
+	if err := first.QueryRow(ctx, `SELECT pg_export_snapshot(), min(id), max(id),
+		(SELECT reltuples FROM pg_class WHERE oid = 'rbac_user'::regclass) FROM rbac_user`).Scan(&snapshot, &lo, &hi, &users); err != nil ||
 		!snapshotID.MatchString(snapshot) || lo == nil {
 		return false, nil
+	}
+	span := *hi - *lo + 1 // ≤ 0 when it overflows
+	if span <= 0 || users <= 0 || float64(span) > splitSparsest*users {
+		return false, nil
+	}
+	n := int((span + splitWidth - 1) / splitWidth)
+	if n < splitMinimum {
+		return false, nil
+	}
+	// Range k is [lo + k·splitWidth, lo + (k+1)·splitWidth - 1], the last
+	// one up to max(id) (so no bound passes the largest id, which may be
+	// the largest int8).
+	rangeOf := func(k int) *idSpan {
+		from := *lo + int64(k)*splitWidth
+		if k == n-1 {
+			return &idSpan{lo: from, hi: *hi}
+		}
+		return &idSpan{lo: from, hi: from + splitWidth - 1}
 	}
 	names, err := readGroupNames(ctx, first)
 	if err != nil {
 		return false, nil
 	}
-	span := *hi - *lo + 1
-	n := min(int((span+splitWidth-1)/splitWidth), splitMaximum)
-	if n < splitMinimum {
-		return false, nil
-	}
-	width := (span + int64(n) - 1) / int64(n)
 	if afterSnapshotHook != nil {
 		afterSnapshotHook()
 	}
 	for range splitWorkers - 1 {
-		tx, err := h.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: strings.Join(append([]string{begin,
+		bctx, stop := context.WithTimeout(ctx, secondBeginWait)
+		tx, err := h.pool.BeginTx(bctx, pgx.TxOptions{BeginQuery: strings.Join(append([]string{begin,
 			"SET TRANSACTION SNAPSHOT '" + snapshot + "'"}, settings...), "; ")})
+		stop()
 		if err != nil {
 			return false, nil
 		}
@@ -136,9 +168,9 @@ func (c *Client) listUsersSplit(ctx context.Context, h *handle, q UserQuery, fn 
 					return
 				}
 				rq := q
-				rq.span = &idSpan{lo: *lo + int64(k)*width, hi: *lo + int64(k+1)*width}
+				rq.span = rangeOf(k)
 				sql, args := buildUserList(rq)
-				rows, err := readUserRows(ctx, tx, sql, args, int(width), names)
+				rows, err := readUserRows(ctx, tx, sql, args, splitWidth, names)
 				if err != nil {
 					cancel(explain(ctx, err))
 					return
@@ -205,6 +237,10 @@ type groupNamer struct {
 	made  map[string][]string // by the combination's ranks (varints)
 }
 
+// groupCombinationsKept bounds the combinations kept: where users have
+// combinations of their own, the rest are made per user.
+const groupCombinationsKept = 4096
+
 // namerScratch is one reader's reused buffers.
 type namerScratch struct {
 	ranks []int
@@ -252,7 +288,9 @@ func (g *groupNamer) of(ids []int64, s *namerScratch) ([]string, error) {
 	for i, r := range s.ranks {
 		names[i] = g.names[r]
 	}
-	g.made[string(s.key)] = names
+	if len(g.made) < groupCombinationsKept {
+		g.made[string(s.key)] = names
+	}
 	return names, nil
 }
 

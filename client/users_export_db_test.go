@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -246,5 +247,93 @@ func TestSplitExportThroughPgBouncerAndStandby(t *testing.T) {
 				diff(t, got, want)
 			}
 		})
+	}
+}
+
+// usersWithIDs makes bare users with these ids, and ANALYZE (the split
+// reads the planner's count).
+func usersWithIDs(t *testing.T, db *pgx.Conn, from, to int64, extra ...int64) {
+	t.Helper()
+	ins := `INSERT INTO rbac_user (id, password, is_superuser, email, first_name, last_name, phone, ip_white_list, language,
+		communication_language, is_staff, is_active, type, uuid, date_joined, is_company_owner)
+		SELECT g, '!x', false, 'u' || g || '@example.com', 'F' || g, '', '', '', 'en', 'en', false, true, 'merchant', gen_random_uuid(), now(), false
+		FROM unnest(array_cat(ARRAY(SELECT generate_series($1::int8, $2::int8)), $3::int8[])) g`
+	if _, err := db.Exec(t.Context(), ins, from, to, extra); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(t.Context(), `ANALYZE rbac_user`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Ids at the top of int8 are split without overflow (the last range ends
+// at the largest id); ids made sparse by one outlier are not split, but
+// read whole by one query; a filter is not split (its subplans would run
+// for each range). Every case has every user, in order.
+func TestSplitExportIdRanges(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		from, to int64
+		extra    []int64
+		filter   client.UserFilter
+		split    bool
+	}{
+		{"top of int8", math.MaxInt64 - 19_999, math.MaxInt64, nil, client.UserFilter{}, true},
+		{"a partial last range", 1, 20_001, nil, client.UserFilter{}, true},
+		{"one outlier", 1, 20_000, []int64{1_000_000_000_000}, client.UserFilter{}, false},
+		{"filtered", 1, 20_000, nil, client.UserFilter{Active: new(true)}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dsn := pgtest.NewDatabase(t)
+			db := fixture.Conn(t, dsn)
+			usersWithIDs(t, db, c.from, c.to, c.extra...)
+			cl, err := client.Connect(t.Context(), client.Options{DSN: dsn})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			split := false
+			client.SetAfterSnapshotHook(func() { split = true })
+			defer client.SetAfterSnapshotHook(nil)
+			got := export(t, cl, client.UserQuery{Filter: c.filter}, nil)
+			if split != c.split {
+				t.Fatalf("split %v, want %v", split, c.split)
+			}
+			if want := expectedExport(t, db, ""); !slices.Equal(got, want) {
+				diff(t, got, want)
+			}
+		})
+	}
+}
+
+// A server that ends transactions idle for half a second does not end
+// the export's while its reader pauses for longer (the readers wait idle
+// in them, where one query would sit sending).
+func TestSplitExportOutlastsIdleTransactionTimeout(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	db := fixture.Conn(t, dsn)
+	usersWithIDs(t, db, 1, 20_000)
+	var name string
+	if err := db.QueryRow(t.Context(), `SELECT current_database()`).Scan(&name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(t.Context(), `ALTER DATABASE `+pgx.Identifier{name}.Sanitize()+` SET idle_in_transaction_session_timeout = '500ms'`); err != nil {
+		t.Fatal(err)
+	}
+	cl, err := client.Connect(t.Context(), client.Options{DSN: dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	split := false
+	client.SetAfterSnapshotHook(func() { split = true })
+	defer client.SetAfterSnapshotHook(nil)
+	got := export(t, cl, client.UserQuery{}, func(n int) {
+		if n == 1 || n == 10_000 {
+			time.Sleep(1500 * time.Millisecond)
+		}
+	})
+	if !split || len(got) != 20_000 {
+		t.Fatalf("split %v, %d rows", split, len(got))
 	}
 }

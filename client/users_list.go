@@ -215,7 +215,7 @@ type UserQuery struct {
 	span *idSpan // set only by the split export: one range of ids
 }
 
-// idSpan is the id range lo <= id < hi.
+// idSpan is the id range lo <= id <= hi.
 type idSpan struct{ lo, hi int64 }
 
 // ListUsers streams the users matching q to fn in order, one row at a
@@ -356,7 +356,7 @@ func buildUserList(q UserQuery) (string, []any) {
 		// hash the whole company table for each range. Groups travel
 		// as ids, which the client names (groupNamer).
 		lo, hi := b.arg(q.span.lo), b.arg(q.span.hi)
-		within := func(col string) string { return col + " >= " + lo + " AND " + col + " < " + hi }
+		within := func(col string) string { return col + " >= " + lo + " AND " + col + " <= " + hi }
 		inSpan = within("u.id")
 		twoFA = strings.ReplaceAll(twoFA, "d.confirmed)", "d.confirmed AND "+within("d.user_id")+")")
 		if groupsJoin != "" {

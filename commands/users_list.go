@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"math"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -167,7 +168,9 @@ func runUsersList(ctx context.Context, o *usersListOptions) error {
 		// MiB for a tenth less CPU, within a memory limit that keeps the
 		// export's peak flat. Both restored for the next batch line.
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
-		defer debug.SetMemoryLimit(debug.SetMemoryLimit(exportMemoryLimit))
+		if debug.SetMemoryLimit(-1) == math.MaxInt64 { // none set (a batch sets its own)
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(exportMemoryLimit))
+		}
 	}
 	w := output.NewRowWriter(fm, inv.IO.Out, p, inv.OutputOptions())
 	var row []any

@@ -45,22 +45,17 @@ var snapshotID = regexp.MustCompile(`^[0-9A-Fa-f-]+$`)
 // snapshot and its import by the other connections.
 var afterSnapshotHook func()
 
-// splitChunk is one range's rows, or why it could not be read.
-type splitChunk struct {
-	rows []UserRow
-	err  error
-}
-
 // splittable reports whether q is a whole export by id on a connection of
 // the tool's own: inside a transaction (a batch line) the reads must see
 // the transaction's own writes, which a second connection cannot.
 func (c *Client) splittable(q UserQuery) (*handle, bool) {
 	h, ok := c.db.(*handle)
-	return h, ok && h.pool.Config().MaxConns >= splitWorkers && q.Limit == 0 && q.After == nil && q.span == nil &&
+	return h, ok && q.Limit == 0 && q.After == nil && q.span == nil &&
 		(q.Sort.Key == "" || q.Sort.Key == "id") && !q.Sort.Desc &&
 		// A filter may hold whole-table subplans (--2fa reads every
 		// device) that each range would run again.
-		q.Filter.isZero()
+		q.Filter.isZero() &&
+		h.pool.Config().MaxConns >= splitWorkers // last: Config copies the pool's settings
 }
 
 // listUsersSplit streams q's rows to fn as ListUsers does, reading ranges
@@ -149,9 +144,10 @@ func (c *Client) listUsersSplit(ctx context.Context, h *handle, q UserQuery, fn 
 	// The consumer hands out ranges in order, splitAhead at a time; the
 	// workers read whichever comes next, each into its range's channel.
 	todo := make(chan int, n)
-	results := make([]chan splitChunk, n)
+	// A reader that fails ends ctx with its error (cancel) instead.
+	results := make([]chan []UserRow, n)
 	for i := range results {
-		results[i] = make(chan splitChunk, 1)
+		results[i] = make(chan []UserRow, 1)
 	}
 	for i := range min(splitAhead, n) {
 		todo <- i
@@ -175,20 +171,20 @@ func (c *Client) listUsersSplit(ctx context.Context, h *handle, q UserQuery, fn 
 					cancel(explain(ctx, err))
 					return
 				}
-				results[k] <- splitChunk{rows: rows}
+				results[k] <- rows
 			}
 		}()
 	}
 	var u UserRow
 	for k := range n {
-		var chunk splitChunk
+		var rows []UserRow
 		select {
-		case chunk = <-results[k]:
+		case rows = <-results[k]:
 		case <-ctx.Done():
 			return true, context.Cause(ctx)
 		}
-		for i := range chunk.rows {
-			u = chunk.rows[i]
+		for i := range rows {
+			u = rows[i]
 			u.Name = fullName(u.FirstName, u.LastName)
 			if err := fn(&u); err != nil {
 				return true, err

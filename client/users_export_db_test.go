@@ -26,16 +26,32 @@ type exportUser struct {
 	TwoFA     bool
 }
 
-// seededExport is a database of 20,000 seeded users (several ranges of
-// a split export) with a client on it.
-func seededExport(t *testing.T) (*client.Client, *pgx.Conn) {
+// connect is a client on dsn, closed when the test ends.
+func connect(t *testing.T, dsn string) *client.Client {
 	t.Helper()
-	dsn := pgtest.NewDatabase(t)
 	c, err := client.Connect(t.Context(), client.Options{DSN: dsn})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
+	return c
+}
+
+// watchSplit reports whether an export of the test got as far as
+// splitting (its snapshot exported, the ranges about to be read).
+func watchSplit(t *testing.T) *bool {
+	split := new(bool)
+	client.SetAfterSnapshotHook(func() { *split = true })
+	t.Cleanup(func() { client.SetAfterSnapshotHook(nil) })
+	return split
+}
+
+// seededExport is a database of 20,000 seeded users (several ranges of
+// a split export) with a client on it.
+func seededExport(t *testing.T) (*client.Client, *pgx.Conn) {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t)
+	c := connect(t, dsn)
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	if _, err := seed.Run(t.Context(), c.DB(), seed.Options{Users: 20000, Seed: 5, Now: now, HashIterations: 1000}); err != nil {
 		t.Fatal(err)
@@ -203,11 +219,7 @@ func diff(t *testing.T, got, want []exportUser) {
 // a real streaming standby: the same rows as the primary's own SQL.
 func TestSplitExportThroughPgBouncerAndStandby(t *testing.T) {
 	dsn := pgtest.NewDatabase(t)
-	c, err := client.Connect(t.Context(), client.Options{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := connect(t, dsn)
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	if _, err := seed.Run(t.Context(), c.DB(), seed.Options{Users: 20000, Seed: 6, Now: now, HashIterations: 1000}); err != nil {
 		t.Fatal(err)
@@ -225,11 +237,7 @@ func TestSplitExportThroughPgBouncerAndStandby(t *testing.T) {
 			} else {
 				other = pgtest.StandbyDSN(t, dsn)
 			}
-			oc, err := client.Connect(t.Context(), client.Options{DSN: other})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer oc.Close()
+			oc := connect(t, other)
 			busy := 0
 			watch := fixture.Conn(t, other)
 			if via == "pgbouncer" {
@@ -287,17 +295,10 @@ func TestSplitExportIdRanges(t *testing.T) {
 			dsn := pgtest.NewDatabase(t)
 			db := fixture.Conn(t, dsn)
 			usersWithIDs(t, db, c.from, c.to, c.extra...)
-			cl, err := client.Connect(t.Context(), client.Options{DSN: dsn})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer cl.Close()
-			split := false
-			client.SetAfterSnapshotHook(func() { split = true })
-			defer client.SetAfterSnapshotHook(nil)
-			got := export(t, cl, client.UserQuery{Filter: c.filter}, nil)
-			if split != c.split {
-				t.Fatalf("split %v, want %v", split, c.split)
+			split := watchSplit(t)
+			got := export(t, connect(t, dsn), client.UserQuery{Filter: c.filter}, nil)
+			if *split != c.split {
+				t.Fatalf("split %v, want %v", *split, c.split)
 			}
 			if want := expectedExport(t, db, ""); !slices.Equal(got, want) {
 				diff(t, got, want)
@@ -320,20 +321,13 @@ func TestSplitExportOutlastsIdleTransactionTimeout(t *testing.T) {
 	if _, err := db.Exec(t.Context(), `ALTER DATABASE `+pgx.Identifier{name}.Sanitize()+` SET idle_in_transaction_session_timeout = '500ms'`); err != nil {
 		t.Fatal(err)
 	}
-	cl, err := client.Connect(t.Context(), client.Options{DSN: dsn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	split := false
-	client.SetAfterSnapshotHook(func() { split = true })
-	defer client.SetAfterSnapshotHook(nil)
-	got := export(t, cl, client.UserQuery{}, func(n int) {
+	split := watchSplit(t)
+	got := export(t, connect(t, dsn), client.UserQuery{}, func(n int) {
 		if n == 1 || n == 10_000 {
 			time.Sleep(1500 * time.Millisecond)
 		}
 	})
-	if !split || len(got) != 20_000 {
-		t.Fatalf("split %v, %d rows", split, len(got))
+	if !*split || len(got) != 20_000 {
+		t.Fatalf("split %v, %d rows", *split, len(got))
 	}
 }

@@ -304,7 +304,6 @@ LEFT JOIN (SELECT ug.user_id, array_agg(g.name ORDER BY g.name) AS names
 	spanCompanySQL = `(SELECT c.name FROM rbac_company c WHERE c.id = u.company_id)`
 	// A split export's groups, as ids: no join to auth_group and no sort
 	// of names per user on the server, no string per name on the client.
-	spanGroupsSQL     = `ARRAY(SELECT ug.group_id::int8 FROM rbac_user_groups ug WHERE ug.user_id = u.id)`
 	spanGroupsJoinSQL = `
 LEFT JOIN (SELECT ug.user_id, array_agg(ug.group_id::int8) AS ids
            FROM rbac_user_groups ug WHERE %s
@@ -359,10 +358,8 @@ func buildUserList(q UserQuery) (string, []any) {
 		within := func(col string) string { return col + " >= " + lo + " AND " + col + " <= " + hi }
 		inSpan = within("u.id")
 		twoFA = strings.ReplaceAll(twoFA, "d.confirmed)", "d.confirmed AND "+within("d.user_id")+")")
-		if groupsJoin != "" {
+		if groupsJoin != "" { // a split export has no filter: groups come by join when printed
 			groups, groupsJoin = "coalesce(gr.ids, '{}')", fmt.Sprintf(spanGroupsJoinSQL, within("ug.user_id"))
-		} else {
-			groups = spanGroupsSQL
 		}
 		noGroups = `'{}'::int8[]`
 		company = spanCompanySQL

@@ -31,7 +31,8 @@ type batchRun struct {
 	// (--atomic: a DeferringTx; default mode: chain, a CommitChain).
 	holder interface{ HeldLine() int }
 	chain  *client.CommitChain
-	gather *client.Gather // --atomic: lines that change different users run side by side
+	gather *client.Gather      // --atomic, --dry-run: lines that change different users run side by side
+	tx     *client.DeferringTx // their transaction
 	// pending are the lines run but not yet reported: the held one and
 	// any after it.
 	pending               []lineResult
@@ -77,11 +78,9 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 			// All or nothing: no savepoints, and each line's writes ride on
 			// the next round trip (client.DeferringTx).
 			d := client.NewDeferringTx(tx)
-			tx, b.holder = d, d
+			tx, b.holder, b.tx = d, d, d
 			b.inv.UseClient(b.pool.WithDB(tx))
-			if !b.o.dryRun {
-				b.gather = client.NewGather(d)
-			}
+			b.gather = client.NewGather(d)
 		}
 	case !b.o.continueOnError:
 		// Each line its own transaction, its COMMIT riding on the next

@@ -63,6 +63,12 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 		code, msg, err := b.runner.exec(ctx, rl.p)
 		results[i] = lineResult{bc: rl.bc, code: code, msg: msg, heldFailure: earlierHeldFailure(err, rl.bc.Line)}
 	})
+	var changes map[int][]client.BatchChange
+	if b.o.dryRun && b.gather.Failed() == nil {
+		if changes, err = b.windowChanges(ctx, results); err != nil {
+			return nil, false, err
+		}
+	}
 	// The first failure in line order: a line's own, or the line whose
 	// statement failed as another line's were sent.
 	failLine, failCode, failMsg := 0, 0, ""
@@ -96,11 +102,19 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 			r.code, r.msg, r.heldFailure = ExitOK, "", 0
 		}
 		if s := rl.buf.String(); s != "" {
-			if b.structured {
+			if b.structured || b.o.dryRun {
 				r.out = s
 			} else {
 				fmt.Fprint(b.inv.IO.Out, s)
 			}
+		}
+		if changes != nil && r.code == ExitOK {
+			cs := changes[rl.bc.Line]
+			if cs == nil {
+				cs = []client.BatchChange{}
+			}
+			b.changes = append(b.changes, cs...)
+			r.changes = batchJSON(mustJSON(cs))
 		}
 		b.pending = append(b.pending, r)
 		if err := b.settle(); err != nil {
@@ -114,4 +128,27 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 		}
 	}
 	return nil, false, nil
+}
+
+// windowChanges reads what the window's lines wrote to the log, by line,
+// in one round trip (client.WindowChanges), for a dry run's results. A
+// held write that fails on the way is its line's failure; the lines
+// before it keep the changes they made.
+func (b *batchRun) windowChanges(ctx context.Context, results []lineResult) (map[int][]client.BatchChange, error) {
+	first, last := results[0].bc.Line, results[len(results)-1].bc.Line
+	cs, err := client.WindowChanges(ctx, b.tx, b.runID, first, last)
+	byLine := map[int][]client.BatchChange{}
+	for _, c := range cs {
+		byLine[c.Line] = append(byLine[c.Line], c)
+	}
+	if line, held := client.HeldLineOf(err); held {
+		code, msg := classify(err)
+		for i := range results {
+			if results[i].bc.Line == line {
+				results[i].code, results[i].msg, results[i].heldFailure = code, oneLine(msg), 0
+			}
+		}
+		return byLine, nil
+	}
+	return byLine, err
 }

@@ -395,6 +395,23 @@ BEGIN IF NEW.first_name = 'BOOM' THEN RAISE EXCEPTION 'no BOOM here'; END IF; RE
 	mustExec(t, db, `CREATE TRIGGER boom BEFORE UPDATE ON rbac_user FOR EACH ROW EXECUTE FUNCTION boom()`)
 }
 
+// sideBySideText is a batch whose lines run side by side in windows: a
+// second line on the same user (line 4) starts a new window, a read
+// (line 7) runs alone.
+var sideBySideText = strings.Join([]string{
+	"users update ann@example.com --first-name A1",
+	"users update bob@example.com --first-name B1 --phone +15550001",
+	"users deactivate dee@example.com --reason gone",
+	"users update ann@example.com --first-name A2", // same user: after line 1
+	"perms grant bob@example.com api.view_wallet",
+	"users add-group bob@example.com API",
+	"users show ann@example.com -o json",
+	"users activate cid@example.com",
+	"perms revoke ann@example.com api.view_wallet",
+	"users update dee@example.com --last-name D1",
+	"",
+}, "\n")
+
 // The lines of an --atomic batch that change different users run side by
 // side (client.Gather); the batch must still do exactly what a run line
 // by line does: the same log rows in line order, the same end state, a
@@ -402,19 +419,7 @@ BEGIN IF NEW.first_name = 'BOOM' THEN RAISE EXCEPTION 'no BOOM here'; END IF; RE
 // order. Default mode runs line by line, so it is the reference.
 func TestAtomicSideBySideMatchesLineByLine(t *testing.T) {
 	t.Parallel()
-	text := strings.Join([]string{
-		"users update ann@example.com --first-name A1",
-		"users update bob@example.com --first-name B1 --phone +15550001",
-		"users deactivate dee@example.com --reason gone",
-		"users update ann@example.com --first-name A2", // same user: after line 1
-		"perms grant bob@example.com api.view_wallet",
-		"users add-group bob@example.com API",
-		"users show ann@example.com -o json",
-		"users activate cid@example.com",
-		"perms revoke ann@example.com api.view_wallet",
-		"users update dee@example.com --last-name D1",
-		"",
-	}, "\n")
+	text := sideBySideText
 	type outcome struct {
 		log, users, grants, groups, stdout string
 	}

@@ -63,7 +63,8 @@ FROM api_operationlog l LEFT JOIN rbac_user u ON u.id = l.target_user_id
 WHERE l.run_id = $1::uuid AND l.batch_line BETWEEN $2 AND $3
 ORDER BY l.batch_line, l.id`
 
-// BatchChangesOf is BatchChanges for the lines first to last, in line order.
+// BatchChangesOf is BatchChanges for the lines first to last, in line
+// order: one read for the lines of a window.
 func BatchChangesOf(ctx context.Context, db DBTX, batchID string, first, last int) ([]BatchChange, error) {
 	rows, err := db.Query(ctx, batchChangesSQL, batchID, first, last)
 	if err != nil {
@@ -83,56 +84,6 @@ func scanBatchChanges(rows pgx.Rows) ([]BatchChange, error) {
 		return nil
 	})
 	return out, err
-}
-
-// WindowChanges is BatchChanges for the lines first to last of a batch
-// that ran side by side in d, in one round trip: each held line's writes
-// are sent and then its rows read, in line order, so that when a held
-// write fails, the lines before it are read as a run line by line would
-// have read them. It returns the changes read, and the failure (a
-// HeldError) if there was one.
-func WindowChanges(ctx context.Context, d *DeferringTx, batchID string, first, last int) ([]BatchChange, error) {
-	type segment struct {
-		held *heldChange // sent before the read, when set
-	}
-	held := d.take(0)
-	b := &pgx.Batch{}
-	var segs []segment
-	read := func(from, to int) {
-		b.Queue(batchChangesSQL, batchID, from, to)
-	}
-	next := first
-	for i := range held {
-		h := &held[i]
-		b.QueuedQueries = append(b.QueuedQueries, h.p.b.QueuedQueries...)
-		segs = append(segs, segment{held: h})
-		read(next, h.line)
-		next = h.line + 1
-	}
-	if next <= last {
-		segs = append(segs, segment{})
-		read(next, last)
-	}
-	br := d.Tx.SendBatch(ctx, b)
-	defer br.Close()
-	var out []BatchChange
-	for _, s := range segs {
-		if s.held != nil {
-			if err := s.held.p.read(br); err != nil {
-				return out, &HeldError{Line: s.held.line, Err: err}
-			}
-		}
-		rows, err := br.Query()
-		if err != nil {
-			return out, err
-		}
-		cs, err := scanBatchChanges(rows)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, cs...)
-	}
-	return out, br.Close()
 }
 
 // UserEmailsWithPrefix lists up to limit emails starting with prefix

@@ -49,6 +49,10 @@ func NewGather(d *DeferringTx) *Gather {
 	return g
 }
 
+// Reset forgets a failure, for a batch that rolled back to before the
+// lines that met it.
+func (g *Gather) Reset() { g.failed = nil }
+
 // Failed is the statement failure that ended the batch, if any.
 func (g *Gather) Failed() error {
 	if g.failed == nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/b2badmin/b2badmin/internal/fixture"
@@ -14,13 +15,20 @@ import (
 // side (client.Gather) and reads their changes back once per window; it
 // must report exactly what a dry run line by line reports (with
 // --continue-on-error each line runs alone, in a savepoint): the same
-// results, outputs and change lists, line by line, a line on the same
-// user as an earlier one seeing its change, and nothing applied.
+// results, outputs and change lists, a line on the same user as an
+// earlier one seeing its change, and nothing applied. Not parallel: it
+// counts the windows that ran side by side (windowHook).
 func TestDryRunSideBySideMatchesLineByLine(t *testing.T) {
-	t.Parallel()
 	e := newEngineDB(t)
 	before := fixture.DumpAll(t, e.db)
 	file := writeTemp(t, "dry.txt", sideBySideText)
+	var windows atomic.Int64
+	windowHook = func(lines int) {
+		if lines > 1 {
+			windows.Add(1)
+		}
+	}
+	defer func() { windowHook = nil }()
 	times := regexp.MustCompile(`\\"(created_at|date_joined|last_login|updated_at|from|to|month)\\": \\"[^"\\]*\\"`)
 	results := func(args ...string) []batchResult {
 		r := runCLI(t, e.dsn, append(append([]string{"batch", "--dry-run", "-o", "jsonl"}, args...), file)...)
@@ -29,18 +37,15 @@ func TestDryRunSideBySideMatchesLineByLine(t *testing.T) {
 		}
 		return parseResults(t, times.ReplaceAllString(r.Stdout, ""))
 	}
-	want, got := results("--continue-on-error"), results()
-	if len(want) != 10 || len(got) != 10 {
-		t.Fatalf("%d and %d results, want 10 each", len(want), len(got))
+	want := results("--continue-on-error")
+	if n := windows.Load(); n != 0 {
+		t.Fatalf("--continue-on-error ran %d windows side by side", n)
 	}
-	for i := range want {
-		show := func(r batchResult) string {
-			return fmt.Sprintf("line %d %s exit %d error %s\noutput %s\nchanges %s", r.Line, r.Status, r.ExitCode, derefOr(r.Error), derefOr(r.Output), r.Changes)
-		}
-		if w, g := show(want[i]), show(got[i]); w != g {
-			t.Errorf("result %d differs:\n--- line by line\n%s\n--- side by side\n%s", i+1, w, g)
-		}
+	got := results()
+	if n := windows.Load(); n < 2 {
+		t.Fatalf("the dry run ran %d windows side by side, want 2 or more", n)
 	}
+	compareResults(t, want, got, len(want))
 	var line4 struct {
 		Before map[string]any `json:"before"`
 		After  map[string]any `json:"after"`
@@ -52,6 +57,22 @@ func TestDryRunSideBySideMatchesLineByLine(t *testing.T) {
 	assertUnchanged(t, e.db, before)
 }
 
+// compareResults fails on the first n results that differ.
+func compareResults(t *testing.T, want, got []batchResult, n int) {
+	t.Helper()
+	if len(want) < n || len(got) < n {
+		t.Fatalf("%d and %d results, want %d each", len(want), len(got), n)
+	}
+	show := func(r batchResult) string {
+		return fmt.Sprintf("line %d %s exit %d error %s\noutput %s\nchanges %s", r.Line, r.Status, r.ExitCode, derefOr(r.Error), derefOr(r.Output), r.Changes)
+	}
+	for i := 0; i < n; i++ {
+		if w, g := show(want[i]), show(got[i]); w != g {
+			t.Errorf("result %d differs:\n--- line by line\n%s\n--- side by side\n%s", i+1, w, g)
+		}
+	}
+}
+
 func derefOr(s *string) string {
 	if s == nil {
 		return "<nil>"
@@ -59,29 +80,68 @@ func derefOr(s *string) string {
 	return *s
 }
 
-// In a --dry-run batch, the writes of lines run side by side are sent
-// when the window's changes are read back: a write that fails there is
-// reported at its own line, the lines after it are not run, and nothing
-// is applied.
-func TestDryRunHeldWriteFailsAtItsLine(t *testing.T) {
+// When a write fails in a --dry-run batch, wherever it fails (as the
+// lines run side by side, or when a window's writes are sent to read its
+// changes back, or on a line that runs alone), the batch reports what a
+// dry run line by line reports: the lines before it ok with their change
+// lists, the failed line with its own error, the rest not run, nothing
+// applied.
+func TestDryRunWriteFailuresAtTheirLine(t *testing.T) {
 	t.Parallel()
-	e := newEngineDB(t)
-	addBoomTrigger(t, e.db)
-	before := fixture.DumpAll(t, e.db)
-	file := writeTemp(t, "dry-boom.txt", "users update ann@example.com --first-name Ok\n"+
-		"users update bob@example.com --first-name BOOM\nusers update dee@example.com --first-name Later\n")
-	r := runCLI(t, e.dsn, "batch", "--dry-run", "-o", "jsonl", file)
-	if r.Code != ExitFailure || !strings.Contains(r.Stderr, file+":2: ") || !strings.Contains(r.Stderr, "no BOOM here") ||
-		!strings.Contains(r.Stderr, "1 ok, 1 failed, 1 not run (stopped before "+file+":3); dry run: rolled back, nothing was applied") {
-		t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
+	for _, c := range []struct {
+		name, text string
+		fails      int // the failing line
+		lines      int
+	}{
+		// bob's write fails as lines 1-3 run side by side (line 3 still
+		// has round trips to make).
+		{"in the window", "users update ann@example.com --first-name Ok\nusers update bob@example.com --last-name Boom\n" +
+			"perms grant dee@example.com api.view_wallet\n", 2, 3},
+		// Lines 1-2 have sent their writes; line 3's fail as the window's
+		// changes are read back.
+		{"reading back", "users update ann@example.com --first-name Ok\nusers update dee@example.com --first-name Fine\n" +
+			"users deactivate bob@example.com\n", 3, 3},
+		// A line alone (the same user twice): its writes fail when its
+		// changes are read.
+		{"alone", "users update ann@example.com --first-name Ok\nusers update ann@example.com --first-name BOOM\n" +
+			"users update dee@example.com --first-name Later\n", 2, 3},
+		{"one line", "users update ann@example.com --first-name BOOM\n", 1, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEngineDB(t)
+			addBoomTrigger(t, e.db)
+			// bob is BOOM already: any update of his row fails.
+			mustExec(t, e.db, `ALTER TABLE rbac_user DISABLE TRIGGER boom`)
+			mustExec(t, e.db, `UPDATE rbac_user SET first_name = 'BOOM' WHERE id = $1`, e.bob)
+			mustExec(t, e.db, `ALTER TABLE rbac_user ENABLE TRIGGER boom`)
+			before := fixture.DumpAll(t, e.db)
+			file := writeTemp(t, "dry-boom.txt", c.text)
+			r := runCLI(t, e.dsn, "batch", "--dry-run", "-o", "jsonl", file)
+			summary := fmt.Sprintf("%d ok, 1 failed", c.fails-1)
+			if c.fails < c.lines {
+				summary += fmt.Sprintf(", %d not run (stopped before %s:%d)", c.lines-c.fails, file, c.fails+1)
+			}
+			if r.Code != ExitFailure || !strings.Contains(r.Stderr, fmt.Sprintf("%s:%d: ", file, c.fails)) ||
+				!strings.Contains(r.Stderr, summary+"; dry run: rolled back, nothing was applied") {
+				t.Fatalf("exit %d, want summary %q\n%s", r.Code, summary, r.Stderr)
+			}
+			got := parseResults(t, r.Stdout)
+			alone := runCLI(t, e.dsn, "batch", "--dry-run", "--continue-on-error", "-o", "jsonl", file)
+			want := parseResults(t, alone.Stdout)
+			compareResults(t, want, got, c.fails-1)
+			if len(got) != c.fails {
+				t.Fatalf("%d results, want %d", len(got), c.fails)
+			}
+			last := got[c.fails-1]
+			if last.Status != "failed" || last.Line != c.fails || last.Error == nil || !strings.HasPrefix(*last.Error, "ERROR: no BOOM here") {
+				t.Fatalf("line %d: %+v %s", c.fails, last, derefOr(last.Error))
+			}
+			for _, r := range got[:c.fails-1] {
+				if len(r.Changes) == 0 {
+					t.Fatalf("line %d shows no changes: %+v", r.Line, r)
+				}
+			}
+			assertUnchanged(t, e.db, before)
+		})
 	}
-	got := parseResults(t, r.Stdout)
-	if len(got) != 2 || got[0].Status != "ok" || got[1].Status != "failed" || got[1].Line != 2 ||
-		got[1].Error == nil || !strings.Contains(*got[1].Error, "no BOOM here") {
-		t.Fatalf("results: %+v", got)
-	}
-	if len(got[0].Changes) != 1 {
-		t.Fatalf("line 1's changes: %s", got[0].Changes)
-	}
-	assertUnchanged(t, e.db, before)
 }

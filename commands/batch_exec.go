@@ -33,6 +33,9 @@ type batchRun struct {
 	chain  *client.CommitChain
 	gather *client.Gather      // --atomic, --dry-run: lines that change different users run side by side
 	tx     *client.DeferringTx // their transaction
+	// redo are lines to run again one by one, prepared afresh: a dry-run
+	// window that failed, rolled back to before it.
+	redo []readyLine
 	// pending are the lines run but not yet reported: the held one and
 	// any after it.
 	pending               []lineResult
@@ -116,6 +119,10 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 				b.bar.Done()
 				return err
 			}
+			if len(b.redo) > 0 {
+				i-- // the window's lines again, one by one
+				continue
+			}
 			b.bar.Set(int64(i + n))
 			if failed {
 				stoppedAt = before
@@ -127,7 +134,12 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 			i += n - 1
 			continue
 		}
-		r, err := b.runOne(ctx, tx, <-ahead)
+		rl := b.redoNext()
+		if rl == nil {
+			next := <-ahead
+			rl = &next
+		}
+		r, err := b.runOne(ctx, tx, *rl)
 		if err != nil {
 			b.bar.Done()
 			return err
@@ -309,6 +321,8 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, rl readyLine) (lineRes
 		if on == nil {
 			on = tx
 		}
+		// Reading sends the line's held writes first: a failure there is
+		// the line's own.
 		cs, err := client.BatchChanges(ctx, on, b.runID, bc.Line)
 		if err == nil {
 			if cs == nil {
@@ -316,6 +330,11 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, rl readyLine) (lineRes
 			}
 			b.changes = append(b.changes, cs...)
 			changes = batchJSON(mustJSON(cs))
+		} else {
+			code, msg = classify(err)
+			msg = oneLine(msg)
+			heldFailure = earlierHeldFailure(err, bc.Line)
+			*b.totals = saved
 		}
 	}
 	if sp != nil {

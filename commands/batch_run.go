@@ -229,15 +229,20 @@ func (b *batchRun) ready(bc *batchCommand) readyLine {
 	return r
 }
 
-// readyAhead builds the lines' trees in order on another goroutine, up to
-// two windows ahead of the lines running: building a tree is a third of a
+// readyAhead builds the lines' trees in order on another goroutine, a few
+// lines ahead of the one running, or two windows ahead of the lines
+// running side by side (about 160 KiB a tree): building a tree is a third of a
 // line's CPU, and the other core is mostly idle while a line waits for
 // the server. Two windows, because an --atomic window takes all its
 // lines at once: a few lines ahead, each window waited for most of its
 // trees to be built one by one (10,000 lines: 3.15 s, two windows ahead
 // 2.5-2.6 s). Closing stop ends it.
 func (b *batchRun) readyAhead(cmds []batchCommand, stop <-chan struct{}) <-chan readyLine {
-	ch := make(chan readyLine, 2*maxWindow)
+	size := 8 // a line at a time; a window takes its lines at once
+	if b.gather != nil {
+		size = 2 * maxWindow
+	}
+	ch := make(chan readyLine, size)
 	go func() {
 		defer close(ch)
 		for i := range cmds {

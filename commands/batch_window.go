@@ -28,7 +28,7 @@ const maxWindow = 128
 // side in an --atomic batch: consecutive lines that each change only the
 // users they name, no user named twice.
 func (b *batchRun) window(cmds []batchCommand) int {
-	if b.gather == nil {
+	if b.gather == nil || len(b.redo) > 0 {
 		return 0
 	}
 	seen := map[int64]bool{}
@@ -57,6 +57,16 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 	for i, rl := range rls {
 		lines[i] = rl.bc.Line
 	}
+	if windowHook != nil {
+		windowHook(len(rls))
+	}
+	var saved client.RunTotals
+	if b.o.dryRun {
+		saved = *b.totals
+		if _, err := b.tx.Exec(ctx, "SAVEPOINT "+windowSavepoint); err != nil {
+			return nil, false, err
+		}
+	}
 	b.gather.Run(ctx, lines, func(i int, db client.DBTX) {
 		rl := rls[i]
 		rl.p.inv.own = b.pool.WithDB(db)
@@ -64,9 +74,24 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 		results[i] = lineResult{bc: rl.bc, code: code, msg: msg, heldFailure: earlierHeldFailure(err, rl.bc.Line)}
 	})
 	var changes map[int][]client.BatchChange
-	if b.o.dryRun && b.gather.Failed() == nil {
-		if changes, err = b.windowChanges(ctx, results); err != nil {
-			return nil, false, err
+	if b.o.dryRun {
+		failure := b.gather.Failed()
+		if failure == nil {
+			changes, failure = b.windowChanges(ctx, results)
+		}
+		if failure != nil && ctx.Err() == nil {
+			// A statement failed: run line by line, the lines before it
+			// would show their changes and it would fail alone. Back to
+			// before the window, and its lines again one by one.
+			if err := b.tx.RollbackTo(ctx, windowSavepoint); err != nil {
+				return nil, false, err
+			}
+			b.gather.Reset()
+			*b.totals = saved
+			for _, rl := range rls {
+				b.redo = append(b.redo, b.ready(rl.bc))
+			}
+			return nil, false, nil
 		}
 	}
 	// The first failure in line order: a line's own, or the line whose
@@ -130,25 +155,34 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 	return nil, false, nil
 }
 
+// windowHook, set only by this package's tests, learns the size of each
+// window that runs side by side.
+var windowHook func(lines int)
+
+// windowSavepoint is where a dry run goes back to when a window fails.
+const windowSavepoint = "b2badmin_window"
+
 // windowChanges reads what the window's lines wrote to the log, by line,
-// in one round trip (client.WindowChanges), for a dry run's results. A
-// held write that fails on the way is its line's failure; the lines
-// before it keep the changes they made.
+// in one read (their held writes are sent first), for a dry run's results.
 func (b *batchRun) windowChanges(ctx context.Context, results []lineResult) (map[int][]client.BatchChange, error) {
 	first, last := results[0].bc.Line, results[len(results)-1].bc.Line
-	cs, err := client.WindowChanges(ctx, b.tx, b.runID, first, last)
+	cs, err := client.BatchChangesOf(ctx, b.tx, b.runID, first, last)
+	if err != nil {
+		return nil, err
+	}
 	byLine := map[int][]client.BatchChange{}
 	for _, c := range cs {
 		byLine[c.Line] = append(byLine[c.Line], c)
 	}
-	if line, held := client.HeldLineOf(err); held {
-		code, msg := classify(err)
-		for i := range results {
-			if results[i].bc.Line == line {
-				results[i].code, results[i].msg, results[i].heldFailure = code, oneLine(msg), 0
-			}
-		}
-		return byLine, nil
+	return byLine, nil
+}
+
+// redoNext takes the next line to run again, if any.
+func (b *batchRun) redoNext() *readyLine {
+	if len(b.redo) == 0 {
+		return nil
 	}
-	return byLine, err
+	rl := b.redo[0]
+	b.redo = b.redo[1:]
+	return &rl
 }

@@ -50,34 +50,23 @@ type BatchChange struct {
 	After  json.RawMessage `json:"after"`
 }
 
-// BatchChanges lists what line of a batch run has written to the operation
-// log, in order. Inside the batch's own transaction it sees the uncommitted
-// rows, which is how a dry run shows its changes.
-func BatchChanges(ctx context.Context, db DBTX, batchID string, line int) ([]BatchChange, error) {
-	return BatchChangesOf(ctx, db, batchID, line, line)
-}
-
-const batchChangesSQL = `
+// BatchChanges lists what lines first to last of a batch run have written
+// to the operation log, in line order. Inside the batch's own transaction
+// it sees the uncommitted rows, which is how a dry run shows its changes.
+func BatchChanges(ctx context.Context, db DBTX, batchID string, first, last int) ([]BatchChange, error) {
+	const q = `
 SELECT coalesce(l.batch_line, 0), l.action, l.target_user_id, u.email, l.before::text, l.after::text
 FROM api_operationlog l LEFT JOIN rbac_user u ON u.id = l.target_user_id
 WHERE l.run_id = $1::uuid AND l.batch_line BETWEEN $2 AND $3
 ORDER BY l.batch_line, l.id`
-
-// BatchChangesOf is BatchChanges for the lines first to last, in line
-// order: one read for the lines of a window.
-func BatchChangesOf(ctx context.Context, db DBTX, batchID string, first, last int) ([]BatchChange, error) {
-	rows, err := db.Query(ctx, batchChangesSQL, batchID, first, last)
+	rows, err := db.Query(ctx, q, batchID, first, last)
 	if err != nil {
 		return nil, err
 	}
-	return scanBatchChanges(rows)
-}
-
-func scanBatchChanges(rows pgx.Rows) ([]BatchChange, error) {
 	var out []BatchChange
 	var c BatchChange
 	var before, after string
-	_, err := pgx.ForEachRow(rows, []any{&c.Line, &c.Action, &c.UserID, &c.Email, &before, &after}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&c.Line, &c.Action, &c.UserID, &c.Email, &before, &after}, func() error {
 		c.Before, c.After = json.RawMessage(before), json.RawMessage(after)
 		out = append(out, c)
 		c = BatchChange{}

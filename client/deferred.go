@@ -163,8 +163,14 @@ func (d *DeferringTx) Commit(ctx context.Context) error {
 	return d.Tx.Commit(ctx)
 }
 
-// RollbackTo drops what is held and rolls back to the savepoint name
-// (made with Exec), leaving the transaction usable after a failure.
+// Savepoint sends what is held and makes the savepoint name.
+func (d *DeferringTx) Savepoint(ctx context.Context, name string) error {
+	_, err := d.Exec(ctx, "SAVEPOINT "+pgx.Identifier{name}.Sanitize())
+	return err
+}
+
+// RollbackTo drops what is held and rolls back to the savepoint name,
+// leaving the transaction usable after a failure.
 func (d *DeferringTx) RollbackTo(ctx context.Context, name string) error {
 	d.take(0)
 	_, err := d.Tx.Exec(ctx, "ROLLBACK TO SAVEPOINT "+pgx.Identifier{name}.Sanitize())

@@ -323,13 +323,9 @@ func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, rl readyLine) (lineRes
 		}
 		// Reading sends the line's held writes first: a failure there is
 		// the line's own.
-		cs, err := client.BatchChanges(ctx, on, b.runID, bc.Line)
+		cs, err := client.BatchChanges(ctx, on, b.runID, bc.Line, bc.Line)
 		if err == nil {
-			if cs == nil {
-				cs = []client.BatchChange{}
-			}
-			b.changes = append(b.changes, cs...)
-			changes = batchJSON(mustJSON(cs))
+			changes = b.showChanges(cs)
 		} else {
 			code, msg = classify(err)
 			msg = oneLine(msg)

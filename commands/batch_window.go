@@ -24,16 +24,21 @@ func allNameUsers(cmds []batchCommand) bool {
 // faster than 128).
 const maxWindow = 128
 
+// windowLimit is how many lines a window takes at most: maxWindow, or 1
+// in this package's tests, for the line-by-line run a side-by-side one
+// must match.
+var windowLimit = maxWindow
+
 // window is how many of the lines starting at cmds[0] may run side by
 // side in an --atomic batch: consecutive lines that each change only the
 // users they name, no user named twice.
 func (b *batchRun) window(cmds []batchCommand) int {
-	if b.gather == nil || len(b.redo) > 0 {
+	if b.gather == nil {
 		return 0
 	}
 	seen := map[int64]bool{}
 	n := 0
-	for n < len(cmds) && n < maxWindow && len(cmds[n].userIDs) > 0 {
+	for n < len(cmds) && n < windowLimit && len(cmds[n].userIDs) > 0 && cmds[n].Line != b.alone {
 		for _, id := range cmds[n].userIDs {
 			if seen[id] {
 				return n
@@ -50,8 +55,9 @@ func (b *batchRun) window(cmds []batchCommand) int {
 // runWindow runs lines side by side (client.Gather) and reports them as a
 // run line by line would: in order, up to the first that failed. On a
 // failure it returns the window's line the batch stopped before (nil:
-// none of them).
-func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchCommand, failed bool, err error) {
+// none of them). In a dry run, a window that failed goes back to before
+// it and is to run again (again): its lines are in b.redo.
+func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (again bool, stop *batchCommand, failed bool, err error) {
 	results := make([]lineResult, len(rls))
 	lines := make([]int, len(rls))
 	for i, rl := range rls {
@@ -64,7 +70,7 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 	if b.o.dryRun {
 		saved = *b.totals
 		if err := b.tx.Savepoint(ctx, windowSavepoint); err != nil {
-			return nil, false, err
+			return false, nil, false, err
 		}
 	}
 	b.gather.Run(ctx, lines, func(i int, db client.DBTX) {
@@ -79,19 +85,35 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 		if failure == nil {
 			changes, failure = b.windowChanges(ctx, results)
 		}
-		if failure != nil && ctx.Err() == nil {
+		failedAt, _ := client.HeldLineOf(failure)
+		if failure == nil && b.o.continueOnError {
+			failedAt = firstFailed(results)
+		}
+		if (failure != nil || failedAt != 0) && ctx.Err() == nil {
 			// A statement failed: run line by line, the lines before it
 			// would show their changes and it would fail alone. Back to
-			// before the window, and its lines again one by one.
+			// before the window; the lines before the failed one run
+			// side by side again, the failed one alone, the rest as the
+			// lines after. With --continue-on-error, any failure: alone,
+			// a failed line runs in a savepoint of its own, and leaves no
+			// write behind for the lines after it.
 			if err := b.tx.RollbackTo(ctx, windowSavepoint); err != nil {
-				return nil, false, err
+				return false, nil, false, err
 			}
 			b.gather.Reset()
 			*b.totals = saved
+			redo := make([]readyLine, 0, len(rls)+len(b.redo))
 			for _, rl := range rls {
-				b.redo = append(b.redo, b.ready(rl.bc))
+				redo = append(redo, b.ready(rl.bc))
 			}
-			return nil, false, nil
+			b.redo = append(redo, b.redo...)
+			b.alone = failedAt
+			if failedAt < rls[0].bc.Line || failedAt > rls[len(rls)-1].bc.Line {
+				// Not knowing which of them failed: the first alone, and
+				// the rest side by side again.
+				b.alone = rls[0].bc.Line
+			}
+			return true, nil, false, nil
 		}
 	}
 	// The first failure in line order: a line's own, or the line whose
@@ -113,9 +135,9 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 			if failLine < rls[0].bc.Line {
 				// An earlier line's held writes failed: no line here ran.
 				notRun, err := b.failHeld(failLine, failCode, failMsg)
-				return earlier(notRun, rls[0].bc), true, err
+				return false, earlier(notRun, rls[0].bc), true, err
 			}
-			return rl.bc, true, nil
+			return false, rl.bc, true, nil
 		}
 		r := results[i]
 		switch {
@@ -138,16 +160,16 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (stop *batchC
 		}
 		b.pending = append(b.pending, r)
 		if err := b.settle(); err != nil {
-			return nil, false, err
+			return false, nil, false, err
 		}
 		if rl.bc.Line == failLine {
 			if i+1 < len(rls) {
-				return rls[i+1].bc, true, nil
+				return false, rls[i+1].bc, true, nil
 			}
-			return nil, true, nil
+			return false, nil, true, nil
 		}
 	}
-	return nil, false, nil
+	return false, nil, false, nil
 }
 
 // windowHook, set only by this package's tests, learns the size of each
@@ -182,12 +204,23 @@ func (b *batchRun) showChanges(cs []client.BatchChange) any {
 	return batchJSON(mustJSON(cs))
 }
 
-// redoNext takes the next line to run again, if any.
-func (b *batchRun) redoNext() *readyLine {
+// next takes the next line to run: one to run again, else the next
+// built ahead.
+func (b *batchRun) next(ahead <-chan readyLine) readyLine {
 	if len(b.redo) == 0 {
-		return nil
+		return <-ahead
 	}
 	rl := b.redo[0]
 	b.redo = b.redo[1:]
-	return &rl
+	return rl
+}
+
+// firstFailed is the first failed line among results (0: none).
+func firstFailed(results []lineResult) int {
+	for _, r := range results {
+		if r.code != ExitOK {
+			return r.bc.Line
+		}
+	}
+	return 0
 }

@@ -63,9 +63,6 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (again bool, 
 	for i, rl := range rls {
 		lines[i] = rl.bc.Line
 	}
-	if windowHook != nil {
-		windowHook(len(rls))
-	}
 	var saved client.RunTotals
 	if b.o.dryRun {
 		saved = *b.totals
@@ -79,6 +76,9 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (again bool, 
 		code, msg, err := b.runner.exec(ctx, rl.p)
 		results[i] = lineResult{bc: rl.bc, code: code, msg: msg, heldFailure: earlierHeldFailure(err, rl.bc.Line)}
 	})
+	if windowHook != nil {
+		windowHook(len(rls))
+	}
 	var changes map[int][]client.BatchChange
 	if b.o.dryRun {
 		failure := b.gather.Failed()
@@ -114,6 +114,15 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (again bool, 
 				b.alone = rls[0].bc.Line
 			}
 			return true, nil, false, nil
+		}
+		if changes == nil {
+			// Interrupted before the window's changes were read: no line
+			// of it is shown ok without its change list.
+			for i := range results {
+				if results[i].code == ExitOK && results[i].heldFailure == 0 {
+					results[i].code, results[i].msg = ExitFailure, "interrupted"
+				}
+			}
 		}
 	}
 	// The first failure in line order: a line's own, or the line whose
@@ -173,7 +182,7 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (again bool, 
 }
 
 // windowHook, set only by this package's tests, learns the size of each
-// window that runs side by side.
+// window that ran side by side, before its changes are read.
 var windowHook func(lines int)
 
 // windowSavepoint is where a dry run goes back to when a window fails.

@@ -270,3 +270,76 @@ func TestDryRunInterruptedWindowShowsNoLineWithoutChanges(t *testing.T) {
 	}
 	assertUnchanged(t, e.db, before)
 }
+
+// A window that fails again at an earlier line while lines of the first
+// failure still wait to run again (a refusal before a failed write), and
+// a file where every line fails: --dry-run, with and without
+// --continue-on-error, reports what a run line by line reports, and a
+// line that fails costs a bounded number of lines run again (a window
+// halves after a failure). Not parallel: windowLimit, windowHook.
+func TestDryRunFailuresCloseTogether(t *testing.T) {
+	e := newBoomDB(t)
+	var many []string
+	for i := range 200 {
+		fixture.AddUser(t, e.db, fixture.User{Email: fmt.Sprintf("u%03d@example.com", i), Type: "merchant"})
+		many = append(many, fmt.Sprintf("users update u%03d@example.com --first-name BOOM", i))
+	}
+	before := fixture.DumpAll(t, e.db)
+	var ran atomic.Int64 // lines run in windows
+	windowHook = func(lines int) { ran.Add(int64(lines)) }
+	defer func() { windowHook = nil }()
+	for _, c := range []struct {
+		name  string
+		lines []string
+		// the summaries, line by line and so side by side too
+		stops, goesOn string
+		stopCode      int // the exit code of the first failing line
+		// at most this many lines run in windows, with --continue-on-error
+		// (a window that fails halves the next; the lines that failed
+		// in it on their own run alone)
+		maxRan int64
+	}{
+		{"refusal before a failed write", []string{
+			"users update ann@example.com --first-name A1",
+			"users add-group bob@example.com 'Merchant owner'", // refused: one role group
+			"perms grant dee@example.com api.view_wallet",
+			"users activate cid@example.com",
+			"users update u000@example.com --first-name BOOM", // fails on the server
+			"users update ann@example.com --first-name A2",
+			"users update u001@example.com --first-name Fine",
+			// 1-5 fail (2 and 5 alone after), then 3-4, then 6-7
+		}, "1 ok, 1 failed, 5 not run", "5 ok, 2 failed", ExitRefused, 5 + 2 + 2},
+		// 1-128 fail at 1, 2-65 at 2, 3-34 at 3, …: then every line alone
+		{"every line fails", many, "0 ok, 1 failed, 199 not run", "0 ok, 200 failed", ExitFailure, 128 + 64 + 32 + 16 + 8 + 4 + 2},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			file := writeTemp(t, "close.txt", strings.Join(c.lines, "\n")+"\n")
+			for _, mode := range [][]string{nil, {"--continue-on-error"}} {
+				summary, code := c.stops, c.stopCode
+				if mode != nil {
+					summary, code = c.goesOn, ExitFailure
+				}
+				run := func() cliResult {
+					r := runCLI(t, e.dsn, append(append([]string{"batch", "--dry-run", "-o", "jsonl"}, mode...), file)...)
+					if r.Code != code || !strings.Contains(r.Stderr, summary) {
+						t.Fatalf("%v: exit %d, want %d and %q\n%s", mode, r.Code, code, summary, r.Stderr)
+					}
+					return r
+				}
+				var alone cliResult
+				lineByLine(func() { alone = run() })
+				ran.Store(0)
+				got := run()
+				if mode != nil && ran.Load() > c.maxRan {
+					t.Errorf("%v: %d lines ran in windows, want at most %d", mode, ran.Load(), c.maxRan)
+				}
+				if got.Stderr != alone.Stderr {
+					t.Errorf("%v: stderr differs:\n--- line by line\n%s--- side by side\n%s", mode, alone.Stderr, got.Stderr)
+				}
+				want := parseResults(t, dropTimes(alone.Stdout))
+				compareResults(t, want, parseResults(t, dropTimes(got.Stdout)), len(want))
+			}
+		})
+	}
+	assertUnchanged(t, e.db, before)
+}

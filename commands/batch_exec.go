@@ -35,10 +35,15 @@ type batchRun struct {
 	tx     *client.DeferringTx // their transaction
 	// redo are lines to run again, prepared afresh: a dry-run window that
 	// failed, rolled back to before it. They run before the next lines
-	// ahead, in windows again, but alone (0: none) runs alone: the line
-	// the window failed at.
-	redo  []readyLine
-	alone int
+	// ahead, in windows again, except those in alone: the lines that
+	// failed there on their own run alone. windowCap bounds the next
+	// window: halved after a window that failed, doubled once four times
+	// as many lines as it went through in a row (okRun), so that failing
+	// lines close together cost about what they cost line by line.
+	redo      []readyLine
+	alone     map[int]bool
+	windowCap int
+	okRun     int
 	// pending are the lines run but not yet reported: the held one and
 	// any after it.
 	pending               []lineResult
@@ -102,6 +107,7 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 	default:
 		b.inv.UseClient(b.pool)
 	}
+	b.alone, b.windowCap = map[int]bool{}, windowLimit
 	b.bar = newProgress(b.inv, "batch", int64(len(cmds)))
 	stop := make(chan struct{})
 	defer close(stop)
@@ -116,7 +122,9 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 		if n := b.window(cmds[i:]); n > 1 {
 			rls := make([]readyLine, n)
 			for k := range rls {
-				rls[k] = b.next(ahead)
+				if rls[k] = b.next(ahead); rls[k].bc != &cmds[i+k] {
+					return fmt.Errorf("internal error: line %d ran in place of line %d", rls[k].bc.Line, cmds[i+k].Line)
+				}
 			}
 			again, before, failed, err := b.runWindow(ctx, rls)
 			if err != nil {
@@ -124,7 +132,7 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 				return err
 			}
 			if again {
-				i-- // the window's lines again, its failed line alone
+				i-- // the window's lines again, its failed lines alone
 				continue
 			}
 			b.bar.Set(int64(i + n))
@@ -139,13 +147,19 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 			continue
 		}
 		rl := b.next(ahead)
-		if rl.bc.Line == b.alone {
-			b.alone = 0
+		if rl.bc != bc {
+			return fmt.Errorf("internal error: line %d ran in place of line %d", rl.bc.Line, bc.Line)
 		}
+		delete(b.alone, bc.Line)
 		r, err := b.runOne(ctx, tx, rl)
 		if err != nil {
 			b.bar.Done()
 			return err
+		}
+		if r.code == ExitOK {
+			b.wentThrough(1)
+		} else {
+			b.okRun = 0
 		}
 		b.bar.Set(int64(i + 1))
 		if r.heldFailure != 0 {

@@ -38,7 +38,7 @@ func (b *batchRun) window(cmds []batchCommand) int {
 	}
 	seen := map[int64]bool{}
 	n := 0
-	for n < len(cmds) && n < windowLimit && len(cmds[n].userIDs) > 0 && cmds[n].Line != b.alone {
+	for n < len(cmds) && n < b.windowCap && len(cmds[n].userIDs) > 0 && !b.alone[cmds[n].Line] {
 		for _, id := range cmds[n].userIDs {
 			if seen[id] {
 				return n
@@ -92,11 +92,12 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (again bool, 
 		if (failure != nil || failedAt != 0) && ctx.Err() == nil {
 			// A statement failed: run line by line, the lines before it
 			// would show their changes and it would fail alone. Back to
-			// before the window; the lines before the failed one run
-			// side by side again, the failed one alone, the rest as the
-			// lines after. With --continue-on-error, any failure: alone,
-			// a failed line runs in a savepoint of its own, and leaves no
-			// write behind for the lines after it.
+			// before the window; its lines run again, those that failed
+			// on their own alone (lines whose statements came after the
+			// failed one did not get to fail on their own: they run side
+			// by side again). With --continue-on-error, any failure:
+			// alone, a failed line runs in a savepoint of its own, and
+			// leaves no write behind for the lines after it.
 			if err := b.tx.RollbackTo(ctx, windowSavepoint); err != nil {
 				return false, nil, false, err
 			}
@@ -107,11 +108,18 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (again bool, 
 				redo = append(redo, b.ready(rl.bc))
 			}
 			b.redo = append(redo, b.redo...)
-			b.alone = failedAt
-			if failedAt < rls[0].bc.Line || failedAt > rls[len(rls)-1].bc.Line {
+			b.windowCap, b.okRun = max(1, len(rls)/2), 0
+			alone := 0
+			for _, r := range results {
+				if r.bc.Line == failedAt || (r.code != ExitOK && r.heldFailure == 0) {
+					b.alone[r.bc.Line] = true
+					alone++
+				}
+			}
+			if alone == 0 {
 				// Not knowing which of them failed: the first alone, and
 				// the rest side by side again.
-				b.alone = rls[0].bc.Line
+				b.alone[rls[0].bc.Line] = true
 			}
 			return true, nil, false, nil
 		}
@@ -178,6 +186,7 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (again bool, 
 			return false, nil, true, nil
 		}
 	}
+	b.wentThrough(len(rls))
 	return false, nil, false, nil
 }
 
@@ -222,6 +231,19 @@ func (b *batchRun) next(ahead <-chan readyLine) readyLine {
 	rl := b.redo[0]
 	b.redo = b.redo[1:]
 	return rl
+}
+
+// wentThrough counts n more lines that went through since the last that
+// failed, and doubles the window's bound once they are four times as
+// many: failing lines close together keep windows small, or lines alone.
+// On 3,000 lines, against line by line: every third line failing 1.1x
+// (1.4x with "twice as many"), a third failing at random 1.3x, one in ten
+// 0.9x, one in fifty 0.45x.
+func (b *batchRun) wentThrough(n int) {
+	b.okRun += n
+	for b.okRun >= 4*b.windowCap && b.windowCap < windowLimit {
+		b.windowCap = min(windowLimit, 2*b.windowCap)
+	}
 }
 
 // firstFailed is the first failed line among results (0: none).

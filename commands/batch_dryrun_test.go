@@ -238,35 +238,38 @@ func newBoomDB(t *testing.T) engineDB {
 	return e
 }
 
-// A dry run interrupted after a window's lines ran, before their changes
-// were read back, shows none of them ok without its change list: the
-// first is reported interrupted, the rest not run, nothing applied. Not
-// parallel: it interrupts from windowHook.
+// A dry run (with or without --continue-on-error) interrupted after a
+// window's lines ran, before their changes were read back, shows none of
+// them ok without its change list: the first is reported interrupted,
+// the rest not run, nothing applied. Not parallel: it interrupts from
+// windowHook.
 func TestDryRunInterruptedWindowShowsNoLineWithoutChanges(t *testing.T) {
 	e := newEngineDB(t)
 	before := fixture.DumpAll(t, e.db)
 	file := writeTemp(t, "dry-int.txt", sideBySideText)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	windowHook = func(lines int) {
-		if lines > 1 {
-			cancel()
-		}
-	}
 	defer func() { windowHook = nil }()
-	var out, errOut bytes.Buffer
-	streams := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-	env := map[string]string{"B2BADMIN_DSN": e.dsn, "USER": "tester", "XDG_CONFIG_HOME": t.TempDir()}
-	f := NewFactory(streams, func(k string) string { return env[k] })
-	defer f.Close()
-	code := Execute(ctx, f, []string{"batch", "--dry-run", "-o", "jsonl", file})
-	summary := fmt.Sprintf("0 ok, 1 failed, 9 not run (stopped before %s:2); dry run: rolled back, nothing was applied", file)
-	if code != ExitFailure || !strings.Contains(errOut.String(), summary) {
-		t.Fatalf("exit %d, want 1 and %q\n%s", code, summary, errOut.String())
-	}
-	got := parseResults(t, out.String())
-	if len(got) != 1 || got[0].Line != 1 || got[0].Status != "failed" || derefOr(got[0].Error) != "interrupted" || got[0].Changes != nil {
-		t.Fatalf("results %+v, want line 1 interrupted and nothing else", got)
+	for _, mode := range [][]string{nil, {"--continue-on-error"}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		windowHook = func(lines int) {
+			if lines > 1 {
+				cancel()
+			}
+		}
+		var out, errOut bytes.Buffer
+		streams := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
+		env := map[string]string{"B2BADMIN_DSN": e.dsn, "USER": "tester", "XDG_CONFIG_HOME": t.TempDir()}
+		f := NewFactory(streams, func(k string) string { return env[k] })
+		code := Execute(ctx, f, append(append([]string{"batch", "--dry-run", "-o", "jsonl"}, mode...), file))
+		f.Close()
+		cancel()
+		summary := fmt.Sprintf("0 ok, 1 failed, 9 not run (stopped before %s:2); dry run: rolled back, nothing was applied", file)
+		if code != ExitFailure || !strings.Contains(errOut.String(), summary) {
+			t.Fatalf("%v: exit %d, want 1 and %q\n%s", mode, code, summary, errOut.String())
+		}
+		got := parseResults(t, out.String())
+		if len(got) != 1 || got[0].Line != 1 || got[0].Status != "failed" || derefOr(got[0].Error) != "interrupted" || got[0].Changes != nil {
+			t.Fatalf("%v: results %+v, want line 1 interrupted and nothing else", mode, got)
+		}
 	}
 	assertUnchanged(t, e.db, before)
 }

@@ -40,12 +40,25 @@ func (e *JQError) Unwrap() error { return e.Err }
 // Lines) and writes the expression's results to w: strings raw, other
 // values as compact JSON, one per line — what `jq -r -c` prints. Each JSON
 // value is filtered as soon as it is complete, so JSON Lines stream.
-// Close returns the first error of the expression.
+// Close returns the first error of the expression. The filter starts at
+// the first Write: a writer made for a command that never runs (its
+// checks failed, or a batch stopped before it) holds nothing.
 func NewJQWriter(w io.Writer, q *JQ) io.WriteCloser {
+	return &jqWriter{w: w, q: q}
+}
+
+type jqWriter struct {
+	w    io.Writer
+	q    *JQ
+	pw   *io.PipeWriter // nil until the first Write
+	done chan error
+}
+
+func (j *jqWriter) start() {
 	pr, pw := io.Pipe()
-	j := &jqWriter{pw: pw, done: make(chan error, 1)}
+	j.pw, j.done = pw, make(chan error, 1)
 	go func() {
-		err := q.run(pr, w)
+		err := j.q.run(pr, j.w)
 		// The producer's next write fails with the expression's error
 		// instead of blocking on a reader that stopped.
 		if err != nil {
@@ -55,17 +68,19 @@ func NewJQWriter(w io.Writer, q *JQ) io.WriteCloser {
 		}
 		j.done <- err
 	}()
-	return j
 }
 
-type jqWriter struct {
-	pw   *io.PipeWriter
-	done chan error
+func (j *jqWriter) Write(p []byte) (int, error) {
+	if j.pw == nil {
+		j.start()
+	}
+	return j.pw.Write(p)
 }
-
-func (j *jqWriter) Write(p []byte) (int, error) { return j.pw.Write(p) }
 
 func (j *jqWriter) Close() error {
+	if j.pw == nil {
+		return nil // no JSON: no results
+	}
 	j.pw.Close()
 	return <-j.done
 }

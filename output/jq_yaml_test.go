@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -153,4 +154,25 @@ func maxWidth(s string) int {
 		}
 	}
 	return w
+}
+
+// A --jq writer made for a command that never runs (its checks failed, a
+// batch stopped before its line) and never closed holds no goroutine;
+// closed without a write, it writes nothing and reports no error.
+func TestJQWriterUnusedHoldsNothing(t *testing.T) {
+	q, err := CompileJQ(".id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+	for range 100 {
+		_ = NewJQWriter(io.Discard, q)
+	}
+	if n := runtime.NumGoroutine(); n > before+10 {
+		t.Fatalf("%d goroutines after 100 unused writers, %d before", n, before)
+	}
+	var out bytes.Buffer
+	if err := NewJQWriter(&out, q).Close(); err != nil || out.Len() != 0 {
+		t.Fatalf("closed unused: %v, wrote %q", err, out.String())
+	}
 }

@@ -122,8 +122,10 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 		if n := b.window(cmds[i:]); n > 1 {
 			rls := make([]readyLine, n)
 			for k := range rls {
-				if rls[k] = b.next(ahead); rls[k].bc != &cmds[i+k] {
-					return fmt.Errorf("internal error: line %d ran in place of line %d", rls[k].bc.Line, cmds[i+k].Line)
+				var err error
+				if rls[k], err = b.take(ahead, &cmds[i+k]); err != nil {
+					b.bar.Done()
+					return err
 				}
 			}
 			again, before, failed, err := b.runWindow(ctx, rls)
@@ -146,9 +148,10 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 			i += n - 1
 			continue
 		}
-		rl := b.next(ahead)
-		if rl.bc != bc {
-			return fmt.Errorf("internal error: line %d ran in place of line %d", rl.bc.Line, bc.Line)
+		rl, err := b.take(ahead, bc)
+		if err != nil {
+			b.bar.Done()
+			return err
 		}
 		delete(b.alone, bc.Line)
 		r, err := b.runOne(ctx, tx, rl)

@@ -222,15 +222,23 @@ func (b *batchRun) showChanges(cs []client.BatchChange) any {
 	return batchJSON(mustJSON(cs))
 }
 
-// next takes the next line to run: one to run again, else the next
-// built ahead.
-func (b *batchRun) next(ahead <-chan readyLine) readyLine {
+// take takes the next line to run, which must be want: one to run again,
+// else the next built ahead.
+func (b *batchRun) take(ahead <-chan readyLine, want *batchCommand) (readyLine, error) {
+	var rl readyLine
 	if len(b.redo) == 0 {
-		return <-ahead
+		rl = <-ahead
+	} else {
+		rl, b.redo = b.redo[0], b.redo[1:]
 	}
-	rl := b.redo[0]
-	b.redo = b.redo[1:]
-	return rl
+	if rl.bc != want {
+		got := "no line"
+		if rl.bc != nil {
+			got = fmt.Sprintf("line %d", rl.bc.Line)
+		}
+		return rl, fmt.Errorf("internal error: %s taken to run in place of line %d", got, want.Line)
+	}
+	return rl, nil
 }
 
 // wentThrough counts n more lines that went through since the last that

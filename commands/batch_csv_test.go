@@ -99,6 +99,8 @@ func TestBatchCSVRefusesBeforeRunning(t *testing.T) {
 		{"value becomes a flag", "id,name\n1,ok\n--yes,x\n", "t set-name {id} {name}", `in.csv:3: value "--yes" would be read as a flag where {id} expects an argument`},
 		{"missing user", "id,name\n1,ok\n77,x\n", "t set-name {id} {name}", "in.csv:3: user 77 not found"},
 		{"ragged row", "id,name\n1,ok\n2\n", "t set-name {id} {name}", "in.csv:3: CSV: 1 fields, the header has 2"},
+		{"quote opens the first field", "id,name\n1,ok\n\"2,x\n", "t set-name {id} {name}", "in.csv:3: CSV: parse error on line 3, column 6: extraneous or missing \" in quoted-field"},
+		{"quote inside the first field", "id,name\n1,ok\n2\"x,y\n", "t set-name {id} {name}", "in.csv:3: CSV: parse error on line 3, column 2: bare \" in non-quoted-field"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -140,6 +142,32 @@ func FuzzTemplateExpand(f *testing.F) {
 		want := []string{"t", "echo", a, "x" + a + "y", "--value", b, "--", c}
 		if !reflect.DeepEqual(args, want) {
 			t.Fatalf("got %q, want %q", args, want)
+		}
+	})
+}
+
+// FuzzExpandCSV: whatever the CSV file holds, expanding it never panics,
+// and every problem names a line of the file.
+func FuzzExpandCSV(f *testing.F) {
+	tpl, err := parseTemplate("t set-name {id} {name}", lineRoot)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range []string{"id,name\n1,ok\n", "id,name\n\"48\n", "id,name\n4\"8,x\n", "id\n", "", "\ufeffid,name\n1,\"a\nb\"\n", "id,name\n1\n2,3,4\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data string) {
+		lines := strings.Count(data, "\n") + 1
+		cmds, probs := expandCSV(strings.NewReader(data), "in.csv", tpl)
+		for _, p := range probs {
+			if p.File != "in.csv" || p.Line < 1 || p.Line > lines {
+				t.Fatalf("problem %+v names no line of a %d-line file", p, lines)
+			}
+		}
+		for _, c := range cmds {
+			if c.Line < 2 || c.Line > lines {
+				t.Fatalf("command at line %d of a %d-line file", c.Line, lines)
+			}
 		}
 	})
 }

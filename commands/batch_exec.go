@@ -324,7 +324,9 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total int, stoppedAt *
 		return commitErr
 	}
 	summary = prefix + summary + end
-	if outcome != "" {
+	// Read-only, no line wrote: there is no run to record an end for (and
+	// the server would refuse the UPDATE).
+	if outcome != "" && !b.inv.ReadOnly() {
 		switch {
 		case b.failed > 0 || interrupted:
 			outcome = client.RunPartlyCommitted

@@ -278,6 +278,15 @@ func TestBatchInheritsGlobalFlags(t *testing.T) {
 	if r.Code != ExitRefused || !strings.Contains(r.Stderr, "read-only") {
 		t.Fatalf("--read-only must hold for every line: exit %d %q", r.Code, r.Stderr)
 	}
+	// The refusal and the summary, nothing else: no write was sent, so no
+	// run is named and none is recorded as ended.
+	for _, flags := range [][]string{nil, {"--continue-on-error"}} {
+		r := cliRun{DSN: dsn, Stdin: "t set-name 1 x\n"}.run(t, append([]string{"--read-only", "batch"}, flags...)...)
+		lines := strings.Split(strings.TrimSuffix(r.Stderr, "\n"), "\n")
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "<stdin>:1: refused: read-only") || lines[1] != "b2badmin: 0 ok, 1 failed" {
+			t.Fatalf("--read-only batch %v: stderr %q", flags, r.Stderr)
+		}
+	}
 	// A line cannot undo the batch's --read-only.
 	r = cliRun{DSN: dsn, Stdin: "t set-name 1 x --read-only=false\n"}.run(t, "--read-only", "batch")
 	if r.Code != ExitUsage || !strings.HasPrefix(r.Stderr, "<stdin>:1: --read-only is set for the whole run") {

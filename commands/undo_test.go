@@ -149,6 +149,34 @@ func TestUndoConflictsAndPartlyUndoneRuns(t *testing.T) {
 	assertOneLineError(t, runCLI(t, e.dsn, "undo", "01234567-0000-7000-8000-000000000000"), ExitNotFound)
 }
 
+// An undo that would give an email back to its old owner after another
+// user took it is refused in one line (exit 4), dry run or not, and
+// changes nothing; once the address is free again, the undo goes through.
+func TestUndoRefusesAnEmailTakenSince(t *testing.T) {
+	t.Parallel()
+	e := newEngineDB(t)
+	start := stateSum(t, e.db)
+	run := runID(t, mustRun(t, e.dsn, "users", "update", "ann@example.com", "--email", "ann.new@example.com"))
+	mustRun(t, e.dsn, "users", "update", "bob@example.com", "--email", "ANN@example.com") // bob takes ann's old address
+	mid := stateSum(t, e.db)
+	want := fmt.Sprintf("b2badmin: refused: undo would give email ann@example.com back to user %d, but user %d uses it now", e.ann, e.bob)
+	for _, args := range [][]string{{"undo", run, "--yes"}, {"undo", run, "--dry-run"}} {
+		r := runCLI(t, e.dsn, args...)
+		assertOneLineError(t, r, ExitRefused)
+		if !strings.HasPrefix(r.Stderr, want) {
+			t.Fatalf("%v: stderr %q, want %q", args, r.Stderr, want)
+		}
+	}
+	if stateSum(t, e.db) != mid {
+		t.Fatal("a refused undo changed the state")
+	}
+	mustRun(t, e.dsn, "users", "update", fmt.Sprint(e.bob), "--email", "bob@example.com")
+	mustRun(t, e.dsn, "undo", run, "--yes")
+	if stateSum(t, e.db) != start {
+		t.Fatal("the undo did not bring ann's email back")
+	}
+}
+
 // --restore-tokens un-blacklists exactly the tokens the run blacklisted and
 // that have not expired; without it they stay, and the undo says so.
 func TestUndoRestoreTokens(t *testing.T) {

@@ -188,6 +188,12 @@ func validCursorValue(c Cursor) error {
 		if c.Value != "true" && c.Value != "false" {
 			err = ErrBadCursor
 		}
+	case "text":
+		// PostgreSQL text holds no NUL (JSON decoding has already made
+		// the value valid UTF-8).
+		if strings.ContainsRune(c.Value, 0) {
+			err = ErrBadCursor
+		}
 	case "timestamptz":
 		if c.Value != "-infinity" {
 			_, err = time.Parse("2006-01-02 15:04:05.999999-07", c.Value)

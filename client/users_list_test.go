@@ -77,6 +77,7 @@ func TestCursorRoundTripAndValidation(t *testing.T) {
 		{Key: "id", Value: "1", ID: 0},
 		{Key: "is_active", Value: "maybe", ID: 3},
 		{Key: "date_joined", Value: "yesterday", ID: 3},
+		{Key: "last_name", Value: "Ng\x00", ID: 3}, // text the server cannot hold
 	} {
 		if _, err := ParseCursor(bad.String(), UserSort{Key: bad.Key}); err == nil {
 			t.Errorf("bad cursor %+v accepted", bad)

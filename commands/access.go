@@ -173,7 +173,7 @@ change that would break a group rule.`,
 	fl.StringVarP(&o.File, "file", "f", "", "the access file (required)")
 	fl.BoolVar(&o.Prune, "prune", false, "also remove the access of users the file's scope selects but the file does not name")
 	_ = cmd.MarkFlagRequired("file")
-	return cmd
+	return withColumns(cmd, changeColumns) // the change list, as apply --dry-run prints it
 }
 
 func newCmdAccessApply(inv *Invocation, runF func(context.Context, *accessApplyOptions) error) *cobra.Command {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
@@ -46,6 +47,14 @@ func TestAccessExportPlanApply(t *testing.T) {
 		t.Fatalf("plan of an edit: exit %d %s", plan.Code, plan.Stderr)
 	}
 	rows := parseChanges(t, plan.Stdout)
+	// The plan is a change list like any other: --jq filters it.
+	jq := runCLI(t, e.dsn, "access", "plan", "-f", edited, "--jq", "[.[].email]")
+	var emails []string
+	if jq.Code != ExitFindings || json.Unmarshal([]byte(jq.Stdout), &emails) != nil || len(emails) != len(rows) || emails[0] != rows[0].Email {
+		t.Fatalf("plan --jq: exit %d %q %q", jq.Code, jq.Stdout, jq.Stderr)
+	}
+	// An export is an access file: -o json asks for what it cannot print.
+	assertOneLineError(t, runCLI(t, e.dsn, "access", "export", "-o", "json"), ExitUsage)
 	var got []string
 	for _, r := range rows {
 		got = append(got, fmt.Sprintf("%s %s %v->%v", r.Email, r.Field, r.Before, r.After))

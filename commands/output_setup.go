@@ -42,6 +42,11 @@ func (inv *Invocation) setupOutput(cmd *cobra.Command) error {
 		outVal = outFlag.Value.String() // the audits have an -o of their own
 	}
 	outVal = strings.ToLower(strings.TrimSpace(outVal))
+	if outFlag != nil && outFlag.Changed && !hasJSONOutput(cmd) && outVal != string(output.Table) && outVal != string(output.YAML) {
+		// A command with one output of its own (an access file, a script,
+		// progress) would otherwise ignore -o json silently.
+		return usageErrorf("-o %s: %s prints no rows or JSON; it has one output of its own", outVal, cmd.CommandPath())
+	}
 	yaml := outVal == string(output.YAML)
 	if g.JQ != "" || yaml {
 		what := "-o yaml"

@@ -70,7 +70,7 @@ func (t *tableWriter) Close() error {
 }
 
 // CellText renders a value for a person: yes/no for booleans, lists
-// joined with ", ", everything else as Text.
+// joined with ", ", everything else as Text (objects as compact JSON).
 func CellText(v any) string {
 	switch t := v.(type) {
 	case bool:
@@ -83,7 +83,7 @@ func CellText(v any) string {
 	case string:
 		return safeCell(t)
 	}
-	return safeCell(Text(v))
+	return safeCell(textSep(v, ", "))
 }
 
 // TableStyle is a bordered, coloured style on a terminal and plain aligned

@@ -20,7 +20,7 @@ func isText(v any) bool {
 	case fmt.Stringer: // JSON values of the log, device lists
 		return true
 	}
-	return false
+	return isNested(v) // lists and objects, written as text
 }
 
 // minFitWidth is how narrow fitting makes a text column, or its header's

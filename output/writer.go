@@ -196,8 +196,12 @@ func AppendText(b []byte, v any) []byte {
 	return append(b, Text(v)...)
 }
 
-// Text renders a value for CSV, TSV and tables.
-func Text(v any) string {
+// Text renders a value for CSV, TSV and tables: lists comma-joined,
+// objects as compact JSON (nestedText).
+func Text(v any) string { return textSep(v, ",") }
+
+// textSep is Text with sep between the elements of a list (", " in a table).
+func textSep(v any, sep string) string {
 	switch t := Deref(v).(type) {
 	case nil:
 		return ""
@@ -220,11 +224,15 @@ func Text(v any) string {
 	case int:
 		return strconv.Itoa(t)
 	case []string:
-		return strings.Join(t, ",")
+		return strings.Join(t, sep)
 	case fmt.Stringer:
+		// A type's own text wins: the log's raw JSON, 2FA devices by kind.
+		if isNilPointer(t) {
+			return ""
+		}
 		return t.String()
 	}
-	return fmt.Sprint(v)
+	return nestedText(v, sep)
 }
 
 // ---- IDs ----

@@ -77,6 +77,7 @@ func (s *shellSession) loop(cmd *cobra.Command) error {
 		lineNo += n
 		if err == errShellLineTooLong {
 			fmt.Fprintln(io0.ErrOut, "b2badmin: "+err.Error())
+			s.fail(ExitUsage)
 			continue
 		}
 		if err != nil && text == "" {
@@ -105,8 +106,11 @@ func (s *shellSession) loop(cmd *cobra.Command) error {
 // one handles one command; done reports exit/quit.
 func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int, done bool) {
 	errOut := s.inv.IO.ErrOut
+	// A line the shell cannot even split is a usage error like a typo
+	// (exit 2 at the end of a piped script), not a line to skip quietly.
 	if !utf8.ValidString(text) {
 		fmt.Fprintln(errOut, "b2badmin: the line is not valid UTF-8")
+		s.fail(ExitUsage)
 		return 0, false
 	}
 	if t := strings.TrimSpace(text); t != "" && !isComment(t) {
@@ -115,6 +119,7 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 	args, err := splitWords(text)
 	if err != nil {
 		fmt.Fprintln(errOut, "b2badmin: "+err.Error())
+		s.fail(ExitUsage)
 		return 0, false
 	}
 	if len(args) == 0 {
@@ -126,6 +131,7 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 			n, err := strconv.Atoi(args[1])
 			if err != nil || n < 0 || n > 255 {
 				fmt.Fprintln(errOut, "b2badmin: exit takes a code from 0 to 255")
+				s.fail(ExitUsage)
 				return 0, false
 			}
 			return n, true

@@ -153,8 +153,28 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 			}
 			return 0, false
 		}
+		// `help usrs` must fail as `b2badmin help usrs` does (help.go):
+		// `usrs --help` would print the root's help. The topic is looked
+		// up on the tree the line runs on.
+		words := args[1:]
+		for i, w := range words {
+			if strings.HasPrefix(w, "-") {
+				words = words[:i] // flags are the runner's to parse
+				break
+			}
+		}
+		tree := lineRoot(s.inv.Factory.NewInvocation(s.inv.IO, nil, nil), words)
+		tree.InitDefaultHelpCmd() // as Execute would: `help help` is a topic
+		if _, err := helpTopic(tree, words); err != nil {
+			fmt.Fprintln(errOut, "b2badmin: "+err.Error())
+			s.fail(ExitUsage)
+			return 0, false
+		}
 		args = append(args[1:], "--help")
-		s.runner.run(cmd.Context(), args, nil, lineIO{in: s.in, inTTY: s.inv.IO.InTTY, out: s.inv.IO.Out})
+		if code, msg := s.runner.run(cmd.Context(), args, nil, lineIO{in: s.in, inTTY: s.inv.IO.InTTY, out: s.inv.IO.Out}); code != ExitOK {
+			fmt.Fprintf(errOut, "b2badmin: %s (exit %d)\n", msg, code)
+			s.fail(code)
+		}
 		return 0, false
 	}
 	bc := batchCommand{Line: line, Args: args}

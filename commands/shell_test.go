@@ -95,3 +95,24 @@ func TestShellUnparsableLineFailsScript(t *testing.T) {
 		})
 	}
 }
+
+// The shell's help TOPIC is `b2badmin help TOPIC`: on main `help usrs`
+// printed the root's help and a bad flag after a topic printed nothing,
+// both as if they had worked.
+func TestShellHelpTopic(t *testing.T) {
+	for _, c := range []struct{ in, msg string }{
+		{"help usrs", `b2badmin: unknown command "usrs" for "b2badmin" (did you mean "users"?)`},
+		{"? users lst", `b2badmin: unknown command "lst" for "b2badmin users" (did you mean "list"?)`},
+		{"help users --bogus", `b2badmin: unknown flag --bogus for "b2badmin users" (exit 2)`},
+	} {
+		r := cliRun{DSN: noDB, Stdin: c.in + "\n"}.run(t, "shell")
+		want := []string{c.msg, "b2badmin: a command failed (see above)"}
+		if got := strings.Split(strings.TrimRight(r.Stderr, "\n"), "\n"); r.Code != ExitUsage || r.Stdout != "" || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q, want exit 2 and %q", c.in, r.Code, r.Stdout, got, want)
+		}
+	}
+	h := cliRun{DSN: noDB, Stdin: "help users list\n"}.run(t, "shell")
+	if f := (cliRun{DSN: noDB}).run(t, "users", "list", "--help"); h.Code != 0 || h.Stderr != "" || h.Stdout != f.Stdout {
+		t.Errorf("help users list: exit %d, stderr %q, stdout differs from users list --help: %v", h.Code, h.Stderr, h.Stdout != f.Stdout)
+	}
+}

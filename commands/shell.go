@@ -72,7 +72,7 @@ func (s *shellSession) loop(cmd *cobra.Command) error {
 		if interactive {
 			fmt.Fprint(io0.ErrOut, "b2badmin> ")
 		}
-		text, n, err := readShellCommand(s.in, interactive, io0.ErrOut)
+		text, n, err := readShellCommand(s.in, lineNo == 0, interactive, io0.ErrOut)
 		start := lineNo + 1
 		lineNo += n
 		if err == errShellLineTooLong {
@@ -218,14 +218,19 @@ func (s *shellSession) fail(code int) {
 }
 
 // readShellCommand reads one command, joining lines that end in a
-// backslash; n is how many physical lines it used.
-func readShellCommand(in *bufio.Reader, interactive bool, prompt io.Writer) (string, int, error) {
+// backslash; n is how many physical lines it used. first says the
+// command starts on the input's first line, whose byte-order mark (a
+// script saved by Notepad) is dropped.
+func readShellCommand(in *bufio.Reader, first, interactive bool, prompt io.Writer) (string, int, error) {
 	var b strings.Builder
 	n := 0
 	for {
 		raw, tooLong, err := readPhysicalLine(in)
 		if err != nil && raw == "" && !tooLong {
 			return b.String(), n, err
+		}
+		if first && n == 0 {
+			raw = trimBOM(raw)
 		}
 		n++
 		if tooLong || b.Len()+len(raw) > maxBatchLine {

@@ -38,7 +38,8 @@ func newShellCmd(inv *Invocation) *cobra.Command {
 
 The prompt is shown when stdin and stderr are terminals; otherwise the
 shell reads commands from stdin silently. It exits 0 on exit, quit or end
-of input (exit CODE leaves with CODE).`,
+of input (exit CODE leaves with CODE); without the prompt, the end of
+input exits with the code of the first line that failed, if one did.`,
 		Example: "  b2badmin shell\n" +
 			"  printf '%s\\n' 'users show 42 --section info' 'groups list' | b2badmin shell",
 		Args: cobra.NoArgs,

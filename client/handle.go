@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -74,6 +75,16 @@ const commitSQL = "COMMIT"
 // than the client's own deadline, so that the client's clearer message
 // normally wins and the server's is the backstop.
 func serverTimeout(d time.Duration) time.Duration { return d + time.Second }
+
+// MaxLockTimeout is the longest lock_timeout (and statement_timeout)
+// PostgreSQL accepts: INT_MAX milliseconds, about 24.8 days. A longer one
+// is refused when the connection starts (SQLSTATE 22023), so the commands
+// refuse it first, as a usage error.
+const MaxLockTimeout = math.MaxInt32 * time.Millisecond
+
+// MaxTimeout is the longest --timeout: its statement_timeout, a second
+// longer (serverTimeout), must stay within PostgreSQL's limit.
+const MaxTimeout = MaxLockTimeout - time.Second
 
 // txOptions open a transaction with h.begin in one round trip (pgx sends a
 // BeginQuery without arguments over the simple protocol, where several

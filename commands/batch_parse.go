@@ -79,6 +79,9 @@ func parseBatch(r io.Reader, file string) ([]batchCommand, []lineProblem) {
 			break
 		}
 		lineNo++
+		if lineNo == 1 {
+			raw = trimBOM(raw) // a batch file saved by Notepad
+		}
 		if pending.Len() == 0 {
 			start = lineNo
 		}

@@ -94,6 +94,26 @@ func TestParseBatchProblems(t *testing.T) {
 	}
 }
 
+// A file saved by Notepad starts with a byte-order mark: on main its first
+// command was "\ufeffusers" (unknown command, exit 2). The mark is dropped
+// from the first line only; later, U+FEFF is data like any character.
+func TestParseBatchByteOrderMark(t *testing.T) {
+	for _, c := range []struct {
+		src  string
+		want []batchCommand
+	}{
+		{"\ufeffusers list\r\nt echo \ufeffx\r\n", []batchCommand{{Line: 1, Args: []string{"users", "list"}}, {Line: 2, Args: []string{"t", "echo", "\ufeffx"}}}},
+		{"\ufeff# a comment\nt echo a", []batchCommand{{Line: 2, Args: []string{"t", "echo", "a"}}}},
+		{"\ufefft echo a \\\n  b", []batchCommand{{Line: 1, Args: []string{"t", "echo", "a", "b"}}}},
+		{"t echo a\n\ufefft echo b", []batchCommand{{Line: 1, Args: []string{"t", "echo", "a"}}, {Line: 2, Args: []string{"\ufefft", "echo", "b"}}}},
+	} {
+		cmds, probs := parseBatch(strings.NewReader(c.src), "bom.txt")
+		if len(probs) != 0 || !reflect.DeepEqual(cmds, c.want) {
+			t.Errorf("%q: got %#v, problems %v; want %#v", c.src, cmds, probs, c.want)
+		}
+	}
+}
+
 // FuzzParseBatch: the parser never panics, every problem names a line of
 // the input, and every command starts on a line of the input.
 func FuzzParseBatch(f *testing.F) {

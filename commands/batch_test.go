@@ -310,3 +310,22 @@ func TestBatchUsageErrors(t *testing.T) {
 		assertOneLineError(t, r, ExitUsage)
 	}
 }
+
+// A batch file or a shell script saved by Notepad (a byte-order mark, CRLF
+// line ends) runs as typed; on main its first line failed as the unknown
+// command "\ufefft" (exit 2) and nothing ran.
+func TestBatchAndShellIgnoreByteOrderMark(t *testing.T) {
+	dsn, conn := batchDB(t)
+	file := writeTemp(t, "bom.txt", "\ufefft set-name 1 a\r\nt set-name 2 b\r\n")
+	r := runCLI(t, dsn, "batch", file)
+	if r.Code != 0 {
+		t.Fatalf("batch: exit %d: %s", r.Code, r.Stderr)
+	}
+	sh := cliRun{DSN: dsn, Stdin: "\ufefft set-name 3 c\r\n"}.run(t, "shell")
+	if sh.Code != 0 || sh.Stderr != "" {
+		t.Fatalf("shell: exit %d, stderr %q", sh.Code, sh.Stderr)
+	}
+	if got := firstNames(t, conn); !reflect.DeepEqual(got, []string{"a", "b", "c"}) {
+		t.Fatalf("names %v, want [a b c]", got)
+	}
+}

@@ -130,6 +130,10 @@ func (c *Config) Resolve(name string) (*Profile, error) {
 		if err != nil || d < 0 {
 			return nil, usageError(fmt.Sprintf("%s: profile %s: invalid lock_timeout %q: want a duration such as 30s (0 = wait for ever)", c.path, name, p.LockTimeout))
 		}
+		if d > client.MaxLockTimeout {
+			// As --lock-timeout: PostgreSQL would refuse the connection.
+			return nil, usageError(fmt.Sprintf("%s: profile %s: invalid lock_timeout %q: at most %s (PostgreSQL's limit), or 0 to wait for ever", c.path, name, p.LockTimeout, client.MaxLockTimeout))
+		}
 		p.lockTimeout = &d
 	}
 	return p, nil

@@ -20,8 +20,9 @@ import (
 // command's own PreRunE (which the pre-check runs too).
 
 // checkLine refuses malformed words (exit 2) and global option values
-// that cannot work: a negative --timeout, an --actor the operation log
-// would refuse (exit 4).
+// that cannot work: a negative --timeout, one past what PostgreSQL takes
+// as a setting (else the connection fails, exit 1, after the command
+// started), an --actor the operation log would refuse (exit 4).
 func checkLine(inv *Invocation, cmd *cobra.Command, args []string) error {
 	if err := checkWords(cmd, args); err != nil {
 		return err
@@ -30,8 +31,14 @@ func checkLine(inv *Invocation, cmd *cobra.Command, args []string) error {
 	if g.Timeout < 0 {
 		return usageErrorf("invalid --timeout %s: want a positive duration such as 30s, or 0 for no limit", g.Timeout)
 	}
+	if g.Timeout > client.MaxTimeout {
+		return usageErrorf("invalid --timeout %s: at most %s (PostgreSQL's limit for statement_timeout), or 0 for no limit", g.Timeout, client.MaxTimeout)
+	}
 	if g.LockTimeout < 0 {
 		return usageErrorf("invalid --lock-timeout %s: want a positive duration such as 30s, or 0 to wait for ever", g.LockTimeout)
+	}
+	if g.LockTimeout > client.MaxLockTimeout {
+		return usageErrorf("invalid --lock-timeout %s: at most %s (PostgreSQL's limit for lock_timeout), or 0 to wait for ever", g.LockTimeout, client.MaxLockTimeout)
 	}
 	if g.Actor != "" {
 		if err := client.CheckActor(strings.TrimSpace(g.Actor)); err != nil {
@@ -81,6 +88,12 @@ func wellFormed(s string) error {
 	}
 	return nil
 }
+
+// trimBOM drops the byte-order mark that Windows editors (Notepad) and
+// spreadsheet exports put at the start of a UTF-8 file; it is no part of
+// the first word. Apply it to the first line of an input only: anywhere
+// else U+FEFF is data.
+func trimBOM(firstLine string) string { return strings.TrimPrefix(firstLine, "\ufeff") }
 
 // quoteClip quotes a word for a message, short and printable.
 func quoteClip(s string) string {

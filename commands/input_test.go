@@ -40,6 +40,10 @@ func badInputCases() []struct {
 		{"invalid UTF-8 in a --group filter", []string{"users", "list", "--group", "API,\xff"}, ExitUsage},
 		{"NUL in log --actor filter", []string{"log", "--actor", "a\x00"}, ExitUsage},
 		{"--timeout -1s", []string{"--timeout", "-1s", "users", "list"}, ExitUsage},
+		// PostgreSQL's limit for lock_timeout and statement_timeout: on
+		// main the connection failed on it (exit 1).
+		{"--lock-timeout over INT_MAX ms", []string{"--lock-timeout", "999999h", "users", "list"}, ExitUsage},
+		{"--timeout over INT_MAX ms", []string{"--timeout", "999999h", "users", "list"}, ExitUsage},
 		{"--max-affected -1", []string{"users", "deactivate", "1", "--max-affected", "-1"}, ExitUsage},
 		{"bidi override in a 2fa device name", []string{"2fa", "enable", "1", "--method", "totp", "--name", "phone\u202e"}, ExitRefused},
 	}
@@ -99,5 +103,38 @@ func TestBadInputStopsBatchBeforeLineOne(t *testing.T) {
 	}
 	if fixture.DumpAll(t, conn) != before {
 		t.Fatal("a batch with a bad line changed the database")
+	}
+}
+
+// PostgreSQL takes lock_timeout and statement_timeout up to INT_MAX ms:
+// on main a longer --lock-timeout, --timeout or profile lock_timeout
+// failed the connection (exit 1, "invalid value for parameter"). The
+// limit itself still connects and runs.
+func TestTimeoutsWithinPostgresLimit(t *testing.T) {
+	dsn, _ := batchDB(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--lock-timeout", "596h31m23.648s"}, "b2badmin: invalid --lock-timeout 596h31m23.648s: at most 596h31m23.647s (PostgreSQL's limit for lock_timeout), or 0 to wait for ever"},
+		{[]string{"--timeout", "596h31m22.648s"}, "b2badmin: invalid --timeout 596h31m22.648s: at most 596h31m22.647s (PostgreSQL's limit for statement_timeout), or 0 for no limit"},
+	} {
+		r := runCLI(t, dsn, append(c.args, "users", "list")...)
+		assertOneLineError(t, r, ExitUsage)
+		if got := strings.TrimSuffix(r.Stderr, "\n"); got != c.want {
+			t.Errorf("%v: stderr %q, want %q", c.args, got, c.want)
+		}
+	}
+	mustRun(t, dsn, "--lock-timeout", "596h31m23.647s", "--timeout", "596h31m22.647s", "users", "list")
+
+	env := withConfig(t, "profiles:\n  ops:\n    dsn: \""+dsn+"\"\n    lock_timeout: 999999h\n")
+	r := cliRun{Env: env}.run(t, "--profile", "ops", "users", "list")
+	assertOneLineError(t, r, ExitUsage)
+	if !strings.Contains(r.Stderr, `profile ops: invalid lock_timeout "999999h": at most 596h31m23.647s`) {
+		t.Errorf("profile: stderr %q", r.Stderr)
+	}
+	env = withConfig(t, "profiles:\n  ops:\n    dsn: \""+dsn+"\"\n    lock_timeout: 596h31m23.647s\n")
+	if r := (cliRun{Env: env}).run(t, "--profile", "ops", "users", "list"); r.Code != 0 {
+		t.Errorf("profile at the limit: exit %d, %q", r.Code, r.Stderr)
 	}
 }

@@ -107,6 +107,7 @@ trailing "# exit N" comment.`,
 	root.SetOut(inv.IO.Out)
 	root.SetErr(inv.IO.ErrOut)
 	root.SetFlagErrorFunc(flagError)
+	root.SetHelpCommand(newHelpCmd()) // help.go: a mistyped topic fails like a mistyped command
 
 	pf := root.PersistentFlags()
 	// Cobra merges these into every command, up to three times a batch line,

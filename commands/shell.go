@@ -38,7 +38,8 @@ func newShellCmd(inv *Invocation) *cobra.Command {
 
 The prompt is shown when stdin and stderr are terminals; otherwise the
 shell reads commands from stdin silently. It exits 0 on exit, quit or end
-of input (exit CODE leaves with CODE).`,
+of input (exit CODE leaves with CODE); without the prompt, the end of
+input exits with the code of the first line that failed, if one did.`,
 		Example: "  b2badmin shell\n" +
 			"  printf '%s\\n' 'users show 42 --section info' 'groups list' | b2badmin shell",
 		Args: cobra.NoArgs,
@@ -72,11 +73,12 @@ func (s *shellSession) loop(cmd *cobra.Command) error {
 		if interactive {
 			fmt.Fprint(io0.ErrOut, "b2badmin> ")
 		}
-		text, n, err := readShellCommand(s.in, interactive, io0.ErrOut)
+		text, n, err := readShellCommand(s.in, lineNo == 0, interactive, io0.ErrOut)
 		start := lineNo + 1
 		lineNo += n
 		if err == errShellLineTooLong {
 			fmt.Fprintln(io0.ErrOut, "b2badmin: "+err.Error())
+			s.fail(ExitUsage)
 			continue
 		}
 		if err != nil && text == "" {
@@ -105,8 +107,11 @@ func (s *shellSession) loop(cmd *cobra.Command) error {
 // one handles one command; done reports exit/quit.
 func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int, done bool) {
 	errOut := s.inv.IO.ErrOut
+	// A line the shell cannot even split is a usage error like a typo
+	// (exit 2 at the end of a piped script), not a line to skip quietly.
 	if !utf8.ValidString(text) {
 		fmt.Fprintln(errOut, "b2badmin: the line is not valid UTF-8")
+		s.fail(ExitUsage)
 		return 0, false
 	}
 	if t := strings.TrimSpace(text); t != "" && !isComment(t) {
@@ -115,6 +120,7 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 	args, err := splitWords(text)
 	if err != nil {
 		fmt.Fprintln(errOut, "b2badmin: "+err.Error())
+		s.fail(ExitUsage)
 		return 0, false
 	}
 	if len(args) == 0 {
@@ -126,6 +132,7 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 			n, err := strconv.Atoi(args[1])
 			if err != nil || n < 0 || n > 255 {
 				fmt.Fprintln(errOut, "b2badmin: exit takes a code from 0 to 255")
+				s.fail(ExitUsage)
 				return 0, false
 			}
 			return n, true
@@ -147,8 +154,28 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 			}
 			return 0, false
 		}
+		// `help usrs` must fail as `b2badmin help usrs` does (help.go):
+		// `usrs --help` would print the root's help. The topic is looked
+		// up on the tree the line runs on.
+		words := args[1:]
+		for i, w := range words {
+			if strings.HasPrefix(w, "-") {
+				words = words[:i] // flags are the runner's to parse
+				break
+			}
+		}
+		tree := lineRoot(s.inv.Factory.NewInvocation(s.inv.IO, nil, nil), words)
+		tree.InitDefaultHelpCmd() // as Execute would: `help help` is a topic
+		if _, err := helpTopic(tree, words); err != nil {
+			fmt.Fprintln(errOut, "b2badmin: "+err.Error())
+			s.fail(ExitUsage)
+			return 0, false
+		}
 		args = append(args[1:], "--help")
-		s.runner.run(cmd.Context(), args, nil, lineIO{in: s.in, inTTY: s.inv.IO.InTTY, out: s.inv.IO.Out})
+		if code, msg := s.runner.run(cmd.Context(), args, nil, lineIO{in: s.in, inTTY: s.inv.IO.InTTY, out: s.inv.IO.Out}); code != ExitOK {
+			fmt.Fprintf(errOut, "b2badmin: %s (exit %d)\n", msg, code)
+			s.fail(code)
+		}
 		return 0, false
 	}
 	bc := batchCommand{Line: line, Args: args}
@@ -192,14 +219,19 @@ func (s *shellSession) fail(code int) {
 }
 
 // readShellCommand reads one command, joining lines that end in a
-// backslash; n is how many physical lines it used.
-func readShellCommand(in *bufio.Reader, interactive bool, prompt io.Writer) (string, int, error) {
+// backslash; n is how many physical lines it used. first says the
+// command starts on the input's first line, whose byte-order mark (a
+// script saved by Notepad) is dropped.
+func readShellCommand(in *bufio.Reader, first, interactive bool, prompt io.Writer) (string, int, error) {
 	var b strings.Builder
 	n := 0
 	for {
 		raw, tooLong, err := readPhysicalLine(in)
 		if err != nil && raw == "" && !tooLong {
 			return b.String(), n, err
+		}
+		if first && n == 0 {
+			raw = trimBOM(raw)
 		}
 		n++
 		if tooLong || b.Len()+len(raw) > maxBatchLine {

@@ -67,3 +67,52 @@ func TestShellPromptHelpAndExitCode(t *testing.T) {
 		t.Fatalf("EOF without newline: %d %q %q", eof.Code, eof.Stdout, eof.Stderr)
 	}
 }
+
+// On main a line the shell could not split printed why and the piped
+// script still exited 0, as if every line had run. Each is a usage error
+// now: one line for it, the session goes on, and the end of input exits
+// 2 with the shell's summary line.
+func TestShellUnparsableLineFailsScript(t *testing.T) {
+	for _, c := range []struct{ name, in, msg string }{
+		{"unbalanced quote", "users show 'x\n", "b2badmin: unbalanced single quote (')"},
+		{"shell operator", "users show 1 ; x\n", `b2badmin: unquoted ";" at column 14: one command per line, no shell operators (quote it if it is data)`},
+		{"invalid UTF-8", "users show \xff\n", "b2badmin: the line is not valid UTF-8"},
+		{"line over 1 MiB", strings.Repeat("a", maxBatchLine+1) + "\n", "b2badmin: line longer than 1048576 bytes"},
+		{"exit with a bad code", "exit 300\n", "b2badmin: exit takes a code from 0 to 255"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := cliRun{DSN: noDB, Stdin: c.in + "# the session goes on\n\n"}.run(t, "shell")
+			if r.Code != ExitUsage {
+				t.Fatalf("exit %d, want %d; stderr %q", r.Code, ExitUsage, r.Stderr)
+			}
+			want := []string{c.msg, "b2badmin: a command failed (see above)"}
+			if got := strings.Split(strings.TrimRight(r.Stderr, "\n"), "\n"); !reflect.DeepEqual(got, want) {
+				t.Fatalf("stderr %q, want %q", got, want)
+			}
+			if r.Stdout != "" {
+				t.Fatalf("stdout %q", r.Stdout)
+			}
+		})
+	}
+}
+
+// The shell's help TOPIC is `b2badmin help TOPIC`: on main `help usrs`
+// printed the root's help and a bad flag after a topic printed nothing,
+// both as if they had worked.
+func TestShellHelpTopic(t *testing.T) {
+	for _, c := range []struct{ in, msg string }{
+		{"help usrs", `b2badmin: unknown command "usrs" for "b2badmin" (did you mean "users"?)`},
+		{"? users lst", `b2badmin: unknown command "lst" for "b2badmin users" (did you mean "list"?)`},
+		{"help users --bogus", `b2badmin: unknown flag --bogus for "b2badmin users" (exit 2)`},
+	} {
+		r := cliRun{DSN: noDB, Stdin: c.in + "\n"}.run(t, "shell")
+		want := []string{c.msg, "b2badmin: a command failed (see above)"}
+		if got := strings.Split(strings.TrimRight(r.Stderr, "\n"), "\n"); r.Code != ExitUsage || r.Stdout != "" || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q, want exit 2 and %q", c.in, r.Code, r.Stdout, got, want)
+		}
+	}
+	h := cliRun{DSN: noDB, Stdin: "help users list\n"}.run(t, "shell")
+	if f := (cliRun{DSN: noDB}).run(t, "users", "list", "--help"); h.Code != 0 || h.Stderr != "" || h.Stdout != f.Stdout {
+		t.Errorf("help users list: exit %d, stderr %q, stdout differs from users list --help: %v", h.Code, h.Stderr, h.Stdout != f.Stdout)
+	}
+}

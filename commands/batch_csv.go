@@ -132,8 +132,11 @@ func expandCSV(r io.Reader, file string, t *csvTemplate) ([]batchCommand, []line
 		return nil, []lineProblem{{file, 1, "CSV: " + err.Error(), problemUsage}}
 	}
 	index := map[string]int{}
+	if len(header) > 0 {
+		header[0] = trimBOM(header[0]) // the file's first bytes
+	}
 	for i, h := range header {
-		name := strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+		name := strings.TrimSpace(h)
 		if _, dup := index[name]; dup {
 			// Which of two "id" columns a {id} means is a guess; refuse it.
 			return nil, []lineProblem{{file, 1, fmt.Sprintf("CSV: column %q appears twice in the header", name), problemUsage}}

@@ -287,8 +287,12 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total int, stoppedAt *
 		end, outcome = "; rolled back, nothing was applied", ""
 	case tx != nil:
 		// Not cancellable: once COMMIT is sent, wait for its outcome so the
-		// summary is true either way.
-		recorded, err := b.pool.WithDB(tx).FinishRun(bg, b.runID, client.RunCommitted, b.totals)
+		// summary is true either way. Read-only, no line recorded the run.
+		var recorded bool
+		var err error
+		if !b.inv.ReadOnly() {
+			recorded, err = b.pool.WithDB(tx).FinishRun(bg, b.runID, client.RunCommitted, b.totals)
+		}
 		if err == nil {
 			err = tx.Commit(bg)
 		}

@@ -280,12 +280,17 @@ func TestBatchInheritsGlobalFlags(t *testing.T) {
 	}
 	// The refusal and the summary, nothing else: no write was sent, so no
 	// run is named and none is recorded as ended.
-	for _, flags := range [][]string{nil, {"--continue-on-error"}} {
+	for _, flags := range [][]string{nil, {"--continue-on-error"}, {"--atomic"}} {
 		r := cliRun{DSN: dsn, Stdin: "t set-name 1 x\n"}.run(t, append([]string{"--read-only", "batch"}, flags...)...)
 		lines := strings.Split(strings.TrimSuffix(r.Stderr, "\n"), "\n")
-		if len(lines) != 2 || !strings.HasPrefix(lines[0], "<stdin>:1: refused: read-only") || lines[1] != "b2badmin: 0 ok, 1 failed" {
+		if len(lines) != 2 || !strings.HasPrefix(lines[0], "<stdin>:1: refused: read-only") || !strings.HasPrefix(lines[1], "b2badmin: 0 ok, 1 failed") {
 			t.Fatalf("--read-only batch %v: stderr %q", flags, r.Stderr)
 		}
+	}
+	// Reads only, all or nothing: they commit, and nothing is recorded.
+	r = cliRun{DSN: dsn, Stdin: "t echo x\n"}.run(t, "--read-only", "batch", "--atomic")
+	if r.Code != 0 || r.Stderr != "b2badmin: 1 ok, 0 failed; committed\n" {
+		t.Fatalf("--read-only batch --atomic of a read: exit %d %q", r.Code, r.Stderr)
 	}
 	// A line cannot undo the batch's --read-only.
 	r = cliRun{DSN: dsn, Stdin: "t set-name 1 x --read-only=false\n"}.run(t, "--read-only", "batch")

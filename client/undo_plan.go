@@ -115,6 +115,7 @@ func (st *undoState) plan(p *planner) error {
 	}
 	var conflicts []Conflict
 	var lost []string
+	var backs []emailBack
 	sessions := 0
 	w := newUndoWrites()
 	for _, u := range p.users {
@@ -185,15 +186,16 @@ func (st *undoState) plan(p *planner) error {
 			continue
 		}
 		if e, ok := after["email"].(string); ok {
-			if holder, taken := st.emails[strings.ToLower(e)]; taken && holder != u.ID {
-				return Refused("refused: undo would give email %s back to user %d, but user %d uses it now (emails are unique, case-insensitively); nothing was undone", e, u.ID, holder)
-			}
+			backs = append(backs, emailBack{u.ID, e})
 		}
 		ch := p.change(u, before, after)
 		if err := st.queue(u, ch, w); err != nil {
 			return err
 		}
 		w.devices = append(w.devices, deviceDeletes...)
+	}
+	if err := st.emailsFree(backs); err != nil {
+		return err
 	}
 	if len(conflicts) > 0 && !st.uo.SkipConflicts {
 		return &ConflictError{Conflicts: conflicts}
@@ -209,6 +211,33 @@ func (st *undoState) plan(p *planner) error {
 		st.notes = append(st.notes, fmt.Sprintf("%d Django sessions the run deleted cannot come back: those users log in again", sessions))
 	}
 	return w.send(p, st)
+}
+
+// emailBack is an email the undo gives back to a user.
+type emailBack struct {
+	user  int64
+	email string
+}
+
+// emailsFree refuses an undo that would give an email back while another
+// user keeps it. A holder the same undo moves off the address frees it
+// (a rename or a swap undone: the writes go through placeholders).
+func (st *undoState) emailsFree(backs []emailBack) error {
+	moving := map[int64]bool{}
+	for _, b := range backs {
+		moving[b.user] = true
+	}
+	var taken []string
+	for _, b := range backs {
+		if holder, ok := st.emails[b.email]; ok && holder != b.user && !moving[holder] {
+			taken = append(taken, fmt.Sprintf("%s to user %d (user %d uses it now)", b.email, b.user, holder))
+		}
+	}
+	if len(taken) == 0 {
+		return nil
+	}
+	return Refused("refused: undo would give back email%s %s; emails are unique (case-insensitively), nothing was undone",
+		map[bool]string{true: "", false: "s"}[len(taken) == 1], strings.Join(summarize(taken), ", "))
 }
 
 func fieldLabel(f *undoField) string {

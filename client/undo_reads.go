@@ -2,7 +2,6 @@ package client
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -96,27 +95,28 @@ LEFT JOIN token_blacklist_blacklistedtoken b ON b.token_id = o.id WHERE o.id = A
 	return out
 }
 
-// emailHolders reads who holds now each email the run replaced: an email
-// is unique (case-insensitively), and giving one back to its old owner
-// while another user has taken it is a refusal, not a failed UPDATE.
+// emailHolders reads who holds now each email the run replaced, keyed by
+// the address as logged: an email is unique (lower(email), compared by the
+// server as its index does), and giving one back while another user keeps
+// it would fail on that index.
 func (st *undoState) emailHolders() followUp {
 	st.emails = map[string]int64{}
 	var emails []string
 	for _, u := range st.users {
 		for _, f := range u.fields {
 			if s, ok := jsonValue(f.before).(string); ok && f.name == "email" {
-				emails = append(emails, strings.ToLower(s))
+				emails = append(emails, s)
 			}
 		}
 	}
 	return followUp{
 		sql: func(_ func(string) string, arg func(any) string) string {
-			return `SELECT id, lower(email) FROM rbac_user WHERE lower(email) = ANY(` + arg(emails) + `::text[])`
+			return `SELECT e, u.id FROM unnest(` + arg(emails) + `::text[]) AS e JOIN rbac_user u ON lower(u.email) = lower(e)`
 		},
 		read: func(rows pgx.Rows) error {
-			var id int64
 			var email string
-			_, err := pgx.ForEachRow(rows, []any{&id, &email}, func() error { st.emails[email] = id; return nil })
+			var id int64
+			_, err := pgx.ForEachRow(rows, []any{&email, &id}, func() error { st.emails[email] = id; return nil })
 			return err
 		},
 	}

@@ -120,6 +120,12 @@ func (w *undoWrites) send(p *planner, st *undoState) error {
 	for _, n := range names {
 		cw := w.cols[n]
 		typ := undoColumns[n]
+		if n == "email" && len(cw.ids) > 1 {
+			// The unique index is checked row by row: users trading
+			// addresses (a rename or a swap undone) first take a
+			// placeholder no email can be (it holds a space), then theirs.
+			p.writes.exec(`UPDATE rbac_user SET email = 'b2badmin undo ' || id WHERE id = ANY($1)`, cw.ids)
+		}
 		// The column names come from the fixed undoColumns map, never from input.
 		q := fmt.Sprintf(`UPDATE rbac_user u SET %s = t.v FROM unnest($1::bigint[], $2::%s[]) AS t(id, v) WHERE u.id = t.id`, n, typ)
 		if typ == "boolean" {

@@ -63,6 +63,13 @@ func TestCompletionDynamic(t *testing.T) {
 	if got := complete(t, "", "-o", "js"); !reflect.DeepEqual(got, []string{"table", "json", "jsonl", "yaml", "csv", "tsv", "ids"}) {
 		t.Errorf("-o: %q", got)
 	}
+	// A command with one output of its own takes no other -o.
+	if got := complete(t, "", "access", "export", "-o", ""); !reflect.DeepEqual(got, []string{"table"}) {
+		t.Errorf("access export -o: %q", got)
+	}
+	if got := complete(t, "", "users", "list", "-o", ""); len(got) != 7 {
+		t.Errorf("users list -o: %q", got)
+	}
 }
 
 func TestCompletionUserEmails(t *testing.T) {

@@ -27,6 +27,13 @@ func hasJSONOutput(cmd *cobra.Command) bool {
 	return cmd.Annotations[annotColumns] != "" || cmd.Annotations[annotJSON] != ""
 }
 
+// ownOutputOnly reports whether cmd is a command with one output of its
+// own (an access file, a script, progress) that -o cannot shape. A
+// command with subcommands is left to say it needs one.
+func ownOutputOnly(cmd *cobra.Command) bool {
+	return !hasJSONOutput(cmd) && !cmd.HasSubCommands()
+}
+
 // setupOutput runs before a command's RunE (from the root's
 // PersistentPreRunE): it applies --quiet, checks --jq and -o yaml against
 // the command, and routes stdout through the jq filter, the YAML
@@ -42,7 +49,7 @@ func (inv *Invocation) setupOutput(cmd *cobra.Command) error {
 		outVal = outFlag.Value.String() // the audits have an -o of their own
 	}
 	outVal = strings.ToLower(strings.TrimSpace(outVal))
-	if outFlag != nil && outFlag.Changed && !hasJSONOutput(cmd) && outVal != string(output.Table) && outVal != string(output.YAML) {
+	if outFlag != nil && outFlag.Changed && ownOutputOnly(cmd) && outVal != string(output.Table) && outVal != string(output.YAML) {
 		// A command with one output of its own (an access file, a script,
 		// progress) would otherwise ignore -o json silently.
 		return usageErrorf("-o %s: %s prints no rows or JSON; it has one output of its own", outVal, cmd.CommandPath())

@@ -128,7 +128,10 @@ trailing "# exit N" comment.`,
 	pf.DurationVar(&g.LockTimeout, "lock-timeout", DefaultLockTimeout, "fail a statement that waits longer than this for another session's lock (0 = wait for ever; else the profile's lock_timeout)")
 	pf.BoolVar(&g.ReadOnly, "read-only", false, "refuse every change; the connection is read-only too")
 	addOutputFlags(pf, g)
-	completeFlag(inv, root, "output", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	completeFlag(inv, root, "output", func(cmd *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if ownOutputOnly(cmd) {
+			return []string{string(output.Table)}, cobra.ShellCompDirectiveNoFileComp
+		}
 		return output.FormatNames(), cobra.ShellCompDirectiveNoFileComp
 	})
 

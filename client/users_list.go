@@ -196,9 +196,14 @@ func validCursorValue(c Cursor) error {
 		}
 	case "timestamptz":
 		if c.Value != "-infinity" {
-			_, err = time.Parse("2006-01-02 15:04:05.999999-07", c.Value)
+			var t time.Time
+			t, err = time.Parse("2006-01-02 15:04:05.999999-07", c.Value)
 			if err != nil {
-				_, err = time.Parse("2006-01-02 15:04:05.999999-07:00", c.Value)
+				t, err = time.Parse("2006-01-02 15:04:05.999999-07:00", c.Value)
+			}
+			// PostgreSQL has no year 0 (and this form no BC years).
+			if err == nil && t.Year() < 1 {
+				err = ErrBadCursor
 			}
 		}
 	}

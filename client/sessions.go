@@ -91,6 +91,21 @@ func (d *SessionDecoder) UserID(data string) (id string, ok bool) {
 	return "", false
 }
 
+// Owner is the id of the user a session belongs to: UserID when it is a
+// canonical decimal pk, the only form that names one of our users ("042"
+// or a uuid pk names nobody here; Django writes str(pk)).
+func (d *SessionDecoder) Owner(data string) (int64, bool) {
+	s, ok := d.UserID(data)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || strconv.FormatInt(n, 10) != s {
+		return 0, false
+	}
+	return n, true
+}
+
 // deleteSessions deletes the Django sessions of the given users and returns
 // how many each user lost (users without sessions are absent).
 //
@@ -167,12 +182,8 @@ func decodePendingSessions(ctx context.Context, tx DBTX) (int, error) {
 			if data == nil {
 				return nil
 			}
-			if s, ok := dec.UserID(*data); ok {
-				// Only a canonical decimal pk is one of our users; "042" or
-				// a uuid pk names nobody here (Django writes str(pk)).
-				if n, err := strconv.ParseInt(s, 10, 64); err == nil && strconv.FormatInt(n, 10) == s {
-					users[len(users)-1] = &n
-				}
+			if n, ok := dec.Owner(*data); ok {
+				users[len(users)-1] = &n
 			}
 			return nil
 		})

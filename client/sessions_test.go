@@ -48,6 +48,17 @@ func TestSessionUserID(t *testing.T) {
 	}
 }
 
+// Owner names a user only by a canonical decimal pk, as Django writes it.
+func TestSessionOwner(t *testing.T) {
+	var d SessionDecoder
+	for pk, want := range map[string]int64{`"42"`: 42, `7`: 7, `"042"`: 0, `"+42"`: 0, `"0x2a"`: 0, `"4c4b1e0e-0000-4000-8000-000000000000"`: 0, `""`: 0} {
+		id, ok := d.Owner(encodeSession(t, `{"_auth_user_id":`+pk+`}`, true))
+		if id != want || ok != (want != 0) {
+			t.Errorf("Owner of pk %s = %d, %v; want %d", pk, id, ok, want)
+		}
+	}
+}
+
 // Compressed sessions decoded one by one with a fresh zlib reader each,
 // and with one SessionDecoder reused (what deleteSessions does).
 func benchSessions(b *testing.B) []string {

@@ -77,7 +77,7 @@ func TestCursorRoundTripAndValidation(t *testing.T) {
 		{Key: "id", Value: "1", ID: 0},
 		{Key: "is_active", Value: "maybe", ID: 3},
 		{Key: "date_joined", Value: "yesterday", ID: 3},
-		{Key: "last_name", Value: "Ng\x00", ID: 3}, // text the server cannot hold
+		{Key: "last_name", Value: "Ng\x00", ID: 3},                   // text the server cannot hold
 		{Key: "date_joined", Value: "0000-01-01 00:00:00+00", ID: 3}, // no year 0 in PostgreSQL
 	} {
 		if _, err := ParseCursor(bad.String(), UserSort{Key: bad.Key}); err == nil {

@@ -46,11 +46,10 @@ func snapshotRevoked(ctx context.Context, conn *pgx.Conn, prefix string) (restor
 		JOIN django_session s ON s.session_key = o.session_key WHERE NOT o.decoded`)
 	var pending [][]any
 	var key, data string
+	var dec client.SessionDecoder
 	if _, err := pgx.ForEachRow(rows, []any{&key, &data}, func() error {
-		if uid, ok := client.SessionUserID(data); ok {
-			if id, err := strconv.ParseInt(uid, 10, 64); err == nil {
-				pending = append(pending, []any{key, id})
-			}
+		if id, ok := dec.Owner(data); ok {
+			pending = append(pending, []any{key, id})
 		}
 		return nil
 	}); err != nil {

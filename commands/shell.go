@@ -37,9 +37,10 @@ func newShellCmd(inv *Invocation) *cobra.Command {
 		Long: shellHelp + `
 
 The prompt is shown when stdin and stderr are terminals; otherwise the
-shell reads commands from stdin silently. It exits 0 on exit, quit or end
-of input (exit CODE leaves with CODE); without the prompt, the end of
-input exits with the code of the first line that failed, if one did.`,
+shell reads commands from stdin silently. At the prompt, exit, quit and
+the end of input leave with 0; exit CODE leaves with CODE. Without the
+prompt (a piped script), exit, quit and the end of input leave with the
+code of the first line that failed, if one did.`,
 		Example: "  b2badmin shell\n" +
 			"  printf '%s\\n' 'users show 42 --section info' 'groups list' | b2badmin shell",
 		Args: cobra.NoArgs,
@@ -96,6 +97,15 @@ func (s *shellSession) loop(cmd *cobra.Command) error {
 			return ctx.Err()
 		}
 		if code, done := s.one(cmd, text, start); done {
+			if code < 0 {
+				// A bare exit or quit: piped, it ends the script as the
+				// end of input would, failing if a line failed (as sh's
+				// exit keeps the last status); at the prompt, it is 0.
+				if !interactive && s.failed != 0 {
+					return &ExitError{Code: s.failed, Msg: "a command failed (see above)"}
+				}
+				return nil
+			}
 			if code != 0 {
 				return &ExitError{Code: code}
 			}
@@ -104,7 +114,8 @@ func (s *shellSession) loop(cmd *cobra.Command) error {
 	}
 }
 
-// one handles one command; done reports exit/quit.
+// one handles one command; done reports exit/quit, with its code (-1: a
+// bare exit, which leaves as the end of input would).
 func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int, done bool) {
 	errOut := s.inv.IO.ErrOut
 	// A line the shell cannot even split is a usage error like a typo
@@ -137,7 +148,7 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 			}
 			return n, true
 		}
-		return 0, true
+		return -1, true
 	case "history":
 		for i, h := range s.history {
 			fmt.Fprintf(s.inv.IO.Out, "%5d  %s\n", i+1, h)

@@ -23,8 +23,10 @@ func TestShellRunsLinesAndSurvivesErrors(t *testing.T) {
 		"t set-name 3 never",
 	}, "\n")
 	r := cliRun{DSN: dsn, Stdin: in}.run(t, "shell")
-	if r.Code != 0 {
-		t.Fatalf("exit %d: %s", r.Code, r.Stderr)
+	// A piped script's bare exit keeps the first failure's code (the
+	// unknown command: a usage error), as sh's exit keeps the last status.
+	if r.Code != ExitUsage {
+		t.Fatalf("exit %d, want %d: %s", r.Code, ExitUsage, r.Stderr)
 	}
 	if got := firstNames(t, conn); !reflect.DeepEqual(got, []string{"a", "orig", "orig"}) {
 		t.Fatalf("names %v (nothing after exit may run)", got)
@@ -34,6 +36,7 @@ func TestShellRunsLinesAndSurvivesErrors(t *testing.T) {
 		"b2badmin: refused: FAIL is not a name (exit 4)",
 		"b2badmin: unbalanced single quote (')",
 		"b2badmin: batch cannot run inside the shell: run b2badmin batch FILE",
+		"b2badmin: a command failed (see above)",
 	}
 	if got := strings.Split(strings.TrimRight(r.Stderr, "\n"), "\n"); !reflect.DeepEqual(got, wantErr) {
 		t.Fatalf("stderr (no prompt without a terminal):\n%s", r.Stderr)
@@ -65,6 +68,13 @@ func TestShellPromptHelpAndExitCode(t *testing.T) {
 	}
 	if eof := (cliRun{DSN: dsn, Stdin: "t echo a"}).run(t, "shell"); eof.Code != 0 || !strings.Contains(eof.Stdout, `"args":["a"]`) {
 		t.Fatalf("EOF without newline: %d %q %q", eof.Code, eof.Stdout, eof.Stderr)
+	}
+	// At the prompt a bare exit leaves with 0 whatever failed before;
+	// piped, a script whose lines all ran leaves with 0 too.
+	for _, c := range []cliRun{{DSN: dsn, Stdin: "t nosuch\nexit\n", TTY: true}, {DSN: dsn, Stdin: "t echo a\nquit\n"}} {
+		if r := c.run(t, "shell"); r.Code != 0 {
+			t.Fatalf("%q (tty %v): exit %d %q", c.Stdin, c.TTY, r.Code, r.Stderr)
+		}
 	}
 }
 

@@ -169,10 +169,13 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 		// `usrs --help` would print the root's help. The topic is looked
 		// up on the tree the line runs on.
 		words := args[1:]
-		for i, w := range words {
+		for _, w := range words {
 			if strings.HasPrefix(w, "-") {
-				words = words[:i] // flags are the runner's to parse
-				break
+				// As `b2badmin help users --sort` refuses its flag: a
+				// flag's value would swallow the --help asked for.
+				fmt.Fprintf(errOut, "b2badmin: help takes command words, not flags: unknown flag %s for \"help\"\n", w)
+				s.fail(ExitUsage)
+				return 0, false
 			}
 		}
 		tree := lineRoot(s.inv.Factory.NewInvocation(s.inv.IO, nil, nil), words)

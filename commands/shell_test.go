@@ -113,7 +113,8 @@ func TestShellHelpTopic(t *testing.T) {
 	for _, c := range []struct{ in, msg string }{
 		{"help usrs", `b2badmin: unknown command "usrs" for "b2badmin" (did you mean "users"?)`},
 		{"? users lst", `b2badmin: unknown command "lst" for "b2badmin users" (did you mean "list"?)`},
-		{"help users --bogus", `b2badmin: unknown flag --bogus for "b2badmin users" (exit 2)`},
+		{"help users --bogus", `b2badmin: help takes command words, not flags: unknown flag --bogus for "help"`},
+		{"help users list --sort", `b2badmin: help takes command words, not flags: unknown flag --sort for "help"`},
 	} {
 		r := cliRun{DSN: noDB, Stdin: c.in + "\n"}.run(t, "shell")
 		want := []string{c.msg, "b2badmin: a command failed (see above)"}

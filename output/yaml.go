@@ -93,6 +93,19 @@ func plainIsString(s string) bool {
 	return true
 }
 
+// YAMLPlain reports whether s can be written as a plain scalar, on one
+// line, and read back as the string s by YAML 1.1 and 1.2 parsers: for a
+// writer that has no emitter of its own (an access file). It asks yaml.v3
+// what its emitter would quote (syntax, YAML 1.2 types), which costs a
+// Marshal: callers writing the same strings often keep the answers.
+func YAMLPlain(s string) bool {
+	if strings.Contains(s, "\n") || !plainIsString(s) {
+		return false
+	}
+	out, err := yaml.Marshal(s)
+	return err == nil && string(out) == s+"\n"
+}
+
 // mayBeTyped are the first bytes of every plain scalar YAML 1.1 or 1.2
 // resolves to a type other than string: numbers and times (digits, signs,
 // "."), booleans and null (y n t f o ~), merge "<<", value "=".

@@ -18,6 +18,7 @@ import (
 	"github.com/b2badmin/b2badmin/client/catalog"
 	"github.com/b2badmin/b2badmin/client/permref"
 	"github.com/b2badmin/b2badmin/client/yamlfile"
+	"github.com/b2badmin/b2badmin/output"
 )
 
 // File is an access file.
@@ -174,24 +175,25 @@ func perms(ps *yamlfile.Parser, n *yaml.Node, who string) []string {
 type Writer struct {
 	w     *bufio.Writer
 	users bool
+	plain map[string]bool // quote's answers
 }
 
 // NewWriter starts a file with its header and scope (nil for none).
 func NewWriter(w io.Writer, header []string, s *Scope) (*Writer, error) {
-	aw := &Writer{w: bufio.NewWriter(w)}
+	aw := &Writer{w: bufio.NewWriter(w), plain: map[string]bool{}}
 	for _, h := range header {
 		fmt.Fprintf(aw.w, "# %s\n", h)
 	}
 	if s != nil {
 		aw.w.WriteString("scope:\n")
 		if s.Group != "" {
-			fmt.Fprintf(aw.w, "  group: %s\n", quote(s.Group))
+			fmt.Fprintf(aw.w, "  group: %s\n", aw.quote(s.Group))
 		}
 		if s.Type != "" {
-			fmt.Fprintf(aw.w, "  type: %s\n", quote(s.Type))
+			fmt.Fprintf(aw.w, "  type: %s\n", aw.quote(s.Type))
 		}
 		if s.Company != "" {
-			fmt.Fprintf(aw.w, "  company: %s\n", quote(s.Company))
+			fmt.Fprintf(aw.w, "  company: %s\n", aw.quote(s.Company))
 		}
 	}
 	return aw, nil
@@ -203,7 +205,7 @@ func (aw *Writer) Write(u User) error {
 		aw.w.WriteString("users:\n")
 		aw.users = true
 	}
-	fmt.Fprintf(aw.w, "  %s:\n    groups: %s\n    permissions: %s\n", quote(u.Email), flow(u.Groups), flow(u.Perms))
+	fmt.Fprintf(aw.w, "  %s:\n    groups: %s\n    permissions: %s\n", aw.quote(u.Email), aw.flow(u.Groups), aw.flow(u.Perms))
 	return nil
 }
 
@@ -216,29 +218,31 @@ func (aw *Writer) Close() error {
 }
 
 // flow writes a list in YAML's flow style: [a, b].
-func flow(items []string) string {
+func (aw *Writer) flow(items []string) string {
 	q := make([]string, len(items))
 	for i, s := range items {
-		q[i] = quote(s)
+		q[i] = aw.quote(s)
 	}
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// quote writes a scalar plain when YAML reads it back unchanged as a string,
-// else double-quoted.
-func quote(s string) string {
-	if s != "" && !strings.ContainsAny(s, ":#[]{},&*!|>'\"%@`\\\n\t") && strings.TrimSpace(s) == s && !looksTyped(s) {
+// quote writes a scalar plain when YAML 1.1 and 1.2 read it back unchanged
+// as a string (output.YAMLPlain, the rule -o yaml follows; flow lists also
+// forbid ",[]{}"), else double-quoted. Group and permission names repeat
+// from user to user: the answers are kept.
+func (aw *Writer) quote(s string) string {
+	if s == "" || strings.ContainsAny(s, ":#[]{},&*!|>'\"%@`\\\n\t") || strings.TrimSpace(s) != s {
+		return strconv.Quote(s)
+	}
+	plain, ok := aw.plain[s]
+	if !ok {
+		plain = output.YAMLPlain(s)
+		if len(aw.plain) < 10_000 {
+			aw.plain[s] = plain
+		}
+	}
+	if plain {
 		return s
 	}
 	return strconv.Quote(s)
-}
-
-// looksTyped: plain scalars YAML would read as something else than a string.
-func looksTyped(s string) bool {
-	switch strings.ToLower(s) {
-	case "true", "false", "yes", "no", "on", "off", "null", "~", "y", "n":
-		return true
-	}
-	_, err := strconv.ParseFloat(s, 64)
-	return err == nil
 }

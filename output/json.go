@@ -113,11 +113,15 @@ func appendJSONValue(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	}
-	enc, err := json.Marshal(v)
-	if err != nil {
+	// Objects as encoding/json writes them, without its HTML escaping of
+	// <, > and &, as appendJSONString does for a top-level string.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
 		return b, err
 	}
-	return append(b, enc...), nil
+	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil
 }
 
 const hexDigits = "0123456789abcdef"

@@ -245,3 +245,28 @@ func TestTextNested(t *testing.T) {
 		}
 	}
 }
+
+// -o json writes an object's strings as it writes a top-level one: <, >
+// and & as they are (encoding/json alone would write \u003c, \u0026).
+func TestNestedJSONKeepsAngleBracketsAndAmpersands(t *testing.T) {
+	cols := Columns{{Key: "name", Header: "Name", Default: true}, {Key: "plan", Header: "Plan", Default: true}}
+	p, err := cols.Select(nil, JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := "A&B <payout>"
+	var buf bytes.Buffer
+	if err := WriteAll(JSON, &buf, p, Options{}, [][]any{{op, &nestedPlan{Operation: op}}}); err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Name string     `json:"name"`
+		Plan nestedPlan `json:"plan"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &rows); err != nil || len(rows) != 1 || rows[0].Name != op || rows[0].Plan.Operation != op {
+		t.Fatalf("parse back: %v %+v\n%s", err, rows, buf.String())
+	}
+	if n := strings.Count(buf.String(), `"A&B <payout>"`); n != 2 {
+		t.Fatalf("%d of 2 strings written as they are:\n%s", n, buf.String())
+	}
+}

@@ -31,6 +31,8 @@ type cliRun struct {
 	Env map[string]string
 	// Ctx is the run's context (nil: never cancelled).
 	Ctx context.Context
+	// Merged sends stderr where stdout goes (2>&1): both in Stdout.
+	Merged bool
 }
 
 // run executes the command line in-process, exactly as Main would, with a
@@ -40,6 +42,9 @@ func (r cliRun) run(t testing.TB, args ...string) cliResult {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	streams := &IOStreams{In: strings.NewReader(r.Stdin), Out: &out, ErrOut: &errOut, InTTY: r.TTY, OutTTY: r.TTY, ErrTTY: r.TTY}
+	if r.Merged {
+		streams.ErrOut = &out
+	}
 	// No pager unless a test asks for one: TTY runs must not depend on less.
 	env := map[string]string{"B2BADMIN_DSN": r.DSN, "USER": "tester", "XDG_CONFIG_HOME": t.TempDir(), "B2BADMIN_PAGER": ""}
 	for k, v := range r.Env {

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"strconv"
@@ -100,11 +101,24 @@ func (inv *Invocation) setupOutput(cmd *cobra.Command) error {
 	if _, paged := filter.(*pager); !paged {
 		streams.OutTTY = false // JSON for a filter, not a person
 	}
+	// Behind -o yaml or --jq stdout comes out at the end: what the command
+	// writes to stderr meanwhile (the next page's cursor, notes) waits for
+	// it, or read with 2>&1 it would land inside the document. Not on a
+	// terminal, where a progress bar draws as it goes.
+	var held *bytes.Buffer
+	if _, paged := filter.(*pager); !paged && !streams.ErrTTY {
+		held = &bytes.Buffer{}
+		streams.ErrOut = held
+	}
+	realErr := inv.IO.ErrOut
 	inv.IO = &streams
 	run := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		err := run(c, args)
 		cerr := filter.Close()
+		if held != nil {
+			_, _ = realErr.Write(held.Bytes())
+		}
 		if p, paged := filter.(*pager); paged {
 			// Quitting the pager before the end is how people stop reading.
 			if p.started() && errors.Is(err, syscall.EPIPE) {

@@ -1,0 +1,40 @@
+package commands
+
+import (
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/b2badmin/b2badmin/internal/fixture"
+	"github.com/b2badmin/b2badmin/internal/pgtest"
+)
+
+// Behind -o yaml and --jq stdout comes out when the command ends; its
+// notes must follow it, or read with 2>&1 the next-page note lands inside
+// the YAML document.
+func TestNotesFollowBufferedOutput(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	conn := fixture.Conn(t, dsn)
+	for _, u := range listUsers {
+		fixture.AddUser(t, conn, u)
+	}
+	for _, args := range [][]string{
+		{"users", "list", "--limit", "2", "-o", "yaml"},
+		{"users", "list", "--limit", "2", "--jq", ".[].email"},
+	} {
+		r := cliRun{DSN: dsn, Merged: true}.run(t, args...)
+		doc, note, _ := strings.Cut(r.Stdout, "b2badmin: next page: --after ")
+		if r.Code != 0 || note == "" || strings.Count(note, "\n") != 1 || !strings.HasSuffix(note, "\n") {
+			t.Fatalf("%v: exit %d, the note is not the last line:\n%s", args, r.Code, r.Stdout)
+		}
+		if args[len(args)-1] == "yaml" {
+			var rows []map[string]any
+			if err := yaml.Unmarshal([]byte(doc), &rows); err != nil || len(rows) != 2 {
+				t.Fatalf("%v: the document before the note: %v %d rows\n%s", args, err, len(rows), doc)
+			}
+		} else if lines := strings.Split(strings.TrimSuffix(doc, "\n"), "\n"); len(lines) != 2 || !strings.Contains(lines[0], "@") {
+			t.Fatalf("%v: the emails before the note: %q", args, doc)
+		}
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 
@@ -182,7 +184,9 @@ type Writer struct {
 func NewWriter(w io.Writer, header []string, s *Scope) (*Writer, error) {
 	aw := &Writer{w: bufio.NewWriter(w), plain: map[string]bool{}}
 	for _, h := range header {
-		fmt.Fprintf(aw.w, "# %s\n", h)
+		for _, line := range commentLines(h) {
+			fmt.Fprintf(aw.w, "# %s\n", line)
+		}
 	}
 	if s != nil {
 		aw.w.WriteString("scope:\n")
@@ -197,6 +201,28 @@ func NewWriter(w io.Writer, header []string, s *Scope) (*Writer, error) {
 		}
 	}
 	return aw, nil
+}
+
+// commentLines is a header as comment lines: a line break of any kind
+// YAML knows starts a new "# " line (else the text after it would be YAML:
+// a filter value typed with a newline could inject a scope), and any other
+// character YAML refuses in a stream is written as \uXXXX.
+func commentLines(h string) []string {
+	var lines []string
+	var b strings.Builder
+	for i, r := range h {
+		switch {
+		case r == '\r' && strings.HasPrefix(h[i+1:], "\n"):
+		case r == '\n' || r == '\r' || r == '\u0085' || r == '\u2028' || r == '\u2029':
+			lines = append(lines, b.String())
+			b.Reset()
+		case r == '\t' || unicode.IsPrint(r) && r != utf8.RuneError:
+			b.WriteRune(r)
+		default:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		}
+	}
+	return append(lines, b.String())
 }
 
 // Write adds one user.

@@ -2,6 +2,7 @@ package access
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
@@ -68,6 +69,34 @@ func TestWriterNamesReadBackAsStrings(t *testing.T) {
 	for _, s := range []string{"Merchant owner", "api.view_wallet", "KYC not verified"} {
 		if quoted[s] {
 			t.Errorf("%q quoted: plain reads back the same", s)
+		}
+	}
+}
+
+// A header is comment lines whatever it holds: a filter value with a line
+// break must not become YAML of the file (a scope that --prune obeys).
+func TestWriterHeaderStaysComment(t *testing.T) {
+	for _, brk := range []string{"\n", "\r\n", "\r", "\u0085", "\u2028", "\u2029"} {
+		var b bytes.Buffer
+		h := "access export --email nobody" + brk + "scope: {group: API}" + brk + "#\x07\x00"
+		w, err := NewWriter(&b, []string{h}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		if err := yaml.Unmarshal(b.Bytes(), &doc); err != nil {
+			t.Fatalf("break %q: %v\n%q", brk, err, b.String())
+		}
+		if _, injected := doc["scope"]; injected || len(doc) != 1 {
+			t.Fatalf("break %q: the header became YAML: %v\n%q", brk, doc, b.String())
+		}
+		for _, line := range strings.SplitAfter(strings.TrimSuffix(b.String(), "users: {}\n"), "\n") {
+			if line != "" && !strings.HasPrefix(line, "# ") {
+				t.Fatalf("break %q: line %q is not a comment", brk, line)
+			}
 		}
 	}
 }

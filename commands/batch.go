@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -295,9 +296,14 @@ type batchJSON []byte
 func (r batchJSON) MarshalJSON() ([]byte, error) { return r, nil }
 func (r batchJSON) String() string               { return string(r) }
 
+// mustJSON encodes a batch result's changes as the output writers write
+// strings: <, > and & as they are.
 func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 func nullable(s string) any {

@@ -261,6 +261,12 @@ func TestBatchDryRunShowsChangesAndRollsBack(t *testing.T) {
 	if ch.Line != 3 || ch.Email != "cy@example.com" || ch.Before["first_name"] != "orig" || ch.After["first_name"] != "third" {
 		t.Fatalf("change %+v", ch)
 	}
+	// A change's strings are written as every other JSON string: & and <
+	// as they are (encoding/json alone escapes them for HTML).
+	amp := cliRun{DSN: dsn, Stdin: "t set-name 1 'A&B <x>'\n"}.run(t, "-o", "jsonl", "batch", "--dry-run")
+	if amp.Code != 0 || !strings.Contains(amp.Stdout, `"first_name":"A&B <x>"`) {
+		t.Fatalf("change strings: exit %d %q %q", amp.Code, amp.Stdout, amp.Stderr)
+	}
 	// Table output: a table of the changes after the run.
 	tr := cliRun{DSN: dsn, Stdin: "t set-name 1 first\n"}.run(t, "batch", "--dry-run")
 	if tr.Code != 0 || !strings.Contains(tr.Stdout, "users.update") || !strings.Contains(tr.Stdout, `{"first_name": "first"}`) {

@@ -113,15 +113,16 @@ func appendJSONValue(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	}
-	// Objects as encoding/json writes them, without its HTML escaping of
-	// <, > and &, as appendJSONString does for a top-level string.
+	// Objects as encoding/json writes them, but their strings as
+	// appendJSONString writes a top-level one: <, > and & as they are, DEL
+	// and C1 controls (a terminal acts on CSI) escaped.
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		return b, err
 	}
-	return append(b, bytes.TrimSuffix(buf.Bytes(), []byte("\n"))...), nil
+	return append(b, escapeJSONControls(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))...), nil
 }
 
 const hexDigits = "0123456789abcdef"

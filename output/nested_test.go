@@ -254,7 +254,7 @@ func TestNestedJSONKeepsAngleBracketsAndAmpersands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	op := "A&B <payout>"
+	op := "A&B <payout>\u009b31m\x7f" // and a CSI and a DEL, escaped as at top level
 	var buf bytes.Buffer
 	if err := WriteAll(JSON, &buf, p, Options{}, [][]any{{op, &nestedPlan{Operation: op}}}); err != nil {
 		t.Fatal(err)
@@ -266,7 +266,7 @@ func TestNestedJSONKeepsAngleBracketsAndAmpersands(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &rows); err != nil || len(rows) != 1 || rows[0].Name != op || rows[0].Plan.Operation != op {
 		t.Fatalf("parse back: %v %+v\n%s", err, rows, buf.String())
 	}
-	if n := strings.Count(buf.String(), `"A&B <payout>"`); n != 2 {
+	if n := strings.Count(buf.String(), `"A&B <payout>\u009b31m\u007f"`); n != 2 {
 		t.Fatalf("%d of 2 strings written as they are:\n%s", n, buf.String())
 	}
 }

@@ -1,6 +1,10 @@
 package commands
 
 import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -35,6 +39,38 @@ func TestNotesFollowBufferedOutput(t *testing.T) {
 			}
 		} else if lines := strings.Split(strings.TrimSuffix(doc, "\n"), "\n"); len(lines) != 2 || !strings.Contains(lines[0], "@") {
 			t.Fatalf("%v: the emails before the note: %q", args, doc)
+		}
+	}
+}
+
+// 2>&1 is one file behind two descriptors; two files, or a file and a
+// buffer, are not one destination.
+func TestSameDestination(t *testing.T) {
+	dir := t.TempDir()
+	a, err := os.Create(filepath.Join(dir, "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	again, err := os.OpenFile(a.Name(), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	b, err := os.Create(filepath.Join(dir, "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var buf bytes.Buffer
+	for _, c := range []struct {
+		x, y io.Writer
+		want bool
+	}{
+		{a, again, true}, {a, newProcessStream(again, false), true}, {a, b, false}, {a, &buf, false}, {&buf, &buf, true}, {&buf, &bytes.Buffer{}, false},
+	} {
+		if got := sameDestination(c.x, c.y); got != c.want {
+			t.Errorf("sameDestination(%T, %T) = %v, want %v", c.x, c.y, got, c.want)
 		}
 	}
 }

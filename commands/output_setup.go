@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -26,6 +28,22 @@ func addOutputFlags(pf *pflag.FlagSet, g *GlobalOptions) {
 // withColumns and withJSONShape).
 func hasJSONOutput(cmd *cobra.Command) bool {
 	return cmd.Annotations[annotColumns] != "" || cmd.Annotations[annotJSON] != ""
+}
+
+// sameDestination reports whether two streams write to one place, as
+// stdout and stderr do after 2>&1.
+func sameDestination(a, b io.Writer) bool {
+	fa, okA := fileOf(a).(*os.File)
+	fb, okB := fileOf(b).(*os.File)
+	if okA && okB {
+		sa, errA := fa.Stat()
+		sb, errB := fb.Stat()
+		return errA == nil && errB == nil && os.SameFile(sa, sb)
+	}
+	if okA || okB || reflect.ValueOf(a).Kind() != reflect.Pointer {
+		return false
+	}
+	return a == b // one writer in-process (a test's 2>&1)
 }
 
 // ownOutputOnly reports whether cmd is a command with one output of its
@@ -101,12 +119,14 @@ func (inv *Invocation) setupOutput(cmd *cobra.Command) error {
 	if _, paged := filter.(*pager); !paged {
 		streams.OutTTY = false // JSON for a filter, not a person
 	}
-	// Behind -o yaml or --jq stdout comes out at the end: what the command
-	// writes to stderr meanwhile (the next page's cursor, notes) waits for
-	// it, or read with 2>&1 it would land inside the document. Not on a
-	// terminal, where a progress bar draws as it goes.
+	// Behind -o yaml or --jq, stdout comes out at the end (or its last
+	// value does, for JSON Lines): with 2>&1, what the command writes to
+	// stderr meanwhile (the next page's cursor, notes) would land inside
+	// it, so it waits. Only then: not when stderr goes elsewhere, nor to a
+	// person (a prompt, a progress bar), nor under --debug, whose lines say
+	// what runs as it runs.
 	var held *bytes.Buffer
-	if _, paged := filter.(*pager); !paged && !streams.ErrTTY {
+	if (yaml || g.JQ != "") && !streams.ErrTTY && !streams.InTTY && !g.Debug && sameDestination(real, streams.ErrOut) {
 		held = &bytes.Buffer{}
 		streams.ErrOut = held
 	}

@@ -24,7 +24,7 @@ type undoState struct {
 	tbl     *permTable
 	gids    map[string]int32
 	undone  map[int64]map[string]bool // fields an earlier undo of the run restored
-	emails  map[string]int64          // who holds, now, an email the undo may give back (lower-case)
+	emails  map[string]emailNow       // the emails the undo may give back, as logged
 
 	skipped []Conflict
 	notes   []string
@@ -194,11 +194,11 @@ func (st *undoState) plan(p *planner) error {
 		}
 		w.devices = append(w.devices, deviceDeletes...)
 	}
-	if err := st.emailsFree(backs); err != nil {
-		return err
-	}
 	if len(conflicts) > 0 && !st.uo.SkipConflicts {
 		return &ConflictError{Conflicts: conflicts}
+	}
+	if w.emailTrades, err = st.emailsFree(backs); err != nil {
+		return err
 	}
 	st.skipped = conflicts
 	if len(lost) > 0 && !st.uo.Partial {
@@ -219,24 +219,37 @@ type emailBack struct {
 	email string
 }
 
-// emailsFree refuses an undo that would give an email back while another
-// user keeps it. A holder the same undo moves off the address frees it
-// (a rename or a swap undone: the writes go through placeholders).
-func (st *undoState) emailsFree(backs []emailBack) error {
-	moving := map[int64]bool{}
-	for _, b := range backs {
-		moving[b.user] = true
-	}
+// emailsFree refuses an undo that would give one address to two users,
+// or give an address back while another user keeps it. A holder the same
+// undo moves to another address frees it (a rename or a swap undone);
+// trades says whether any does, so that the writes go through
+// placeholders.
+func (st *undoState) emailsFree(backs []emailBack) (trades bool, err error) {
+	backTo := map[int64]string{} // user: the lower-case address it gets back
+	by := map[string]int64{}
 	var taken []string
 	for _, b := range backs {
-		if holder, ok := st.emails[b.email]; ok && holder != b.user && !moving[holder] {
-			taken = append(taken, fmt.Sprintf("%s to user %d (user %d uses it now)", b.email, b.user, holder))
+		l := st.emails[b.email].lower
+		if other, twice := by[l]; twice {
+			taken = append(taken, fmt.Sprintf("%s to users %d and %d at once", b.email, other, b.user))
 		}
+		by[l], backTo[b.user] = b.user, l
+	}
+	for _, b := range backs {
+		now := st.emails[b.email]
+		if now.holder == 0 || now.holder == b.user {
+			continue
+		}
+		if l, moving := backTo[now.holder]; moving && l != now.lower {
+			trades = true
+			continue
+		}
+		taken = append(taken, fmt.Sprintf("%s to user %d (user %d uses it now)", b.email, b.user, now.holder))
 	}
 	if len(taken) == 0 {
-		return nil
+		return trades, nil
 	}
-	return Refused("refused: undo would give back email%s %s; emails are unique (case-insensitively), nothing was undone",
+	return false, Refused("refused: undo would give back email%s %s; emails are unique (case-insensitively), nothing was undone",
 		map[bool]string{true: "", false: "s"}[len(taken) == 1], strings.Join(summarize(taken), ", "))
 }
 

@@ -95,12 +95,12 @@ LEFT JOIN token_blacklist_blacklistedtoken b ON b.token_id = o.id WHERE o.id = A
 	return out
 }
 
-// emailHolders reads who holds now each email the run replaced, keyed by
-// the address as logged: an email is unique (lower(email), compared by the
-// server as its index does), and giving one back while another user keeps
-// it would fail on that index.
+// emailHolders reads, for each email the run replaced (as logged), its
+// lower-case form and who holds it now, both by the server's lower(), as
+// the unique index compares them: giving an address back while another
+// user keeps it would fail on that index.
 func (st *undoState) emailHolders() followUp {
-	st.emails = map[string]int64{}
+	st.emails = map[string]emailNow{}
 	var emails []string
 	for _, u := range st.users {
 		for _, f := range u.fields {
@@ -111,15 +111,23 @@ func (st *undoState) emailHolders() followUp {
 	}
 	return followUp{
 		sql: func(_ func(string) string, arg func(any) string) string {
-			return `SELECT e, u.id FROM unnest(` + arg(emails) + `::text[]) AS e JOIN rbac_user u ON lower(u.email) = lower(e)`
+			return `SELECT e, lower(e), coalesce(u.id, 0) FROM unnest(` + arg(emails) + `::text[]) AS e
+LEFT JOIN rbac_user u ON lower(u.email) = lower(e)`
 		},
 		read: func(rows pgx.Rows) error {
 			var email string
-			var id int64
-			_, err := pgx.ForEachRow(rows, []any{&email, &id}, func() error { st.emails[email] = id; return nil })
+			var now emailNow
+			_, err := pgx.ForEachRow(rows, []any{&email, &now.lower, &now.holder}, func() error { st.emails[email] = now; return nil })
 			return err
 		},
 	}
+}
+
+// emailNow is an address as the unique index sees it, and its holder (0:
+// nobody).
+type emailNow struct {
+	lower  string
+	holder int64
 }
 
 func tokenIDs(raw json.RawMessage) []int64 {

@@ -21,6 +21,7 @@ type undoWrites struct {
 	planDel                []planWrite
 	unblacklist, blacklist []int64
 	deactivated            []int64
+	emailTrades            bool // users trade addresses: placeholders first
 }
 
 type colWrite struct {
@@ -120,7 +121,7 @@ func (w *undoWrites) send(p *planner, st *undoState) error {
 	for _, n := range names {
 		cw := w.cols[n]
 		typ := undoColumns[n]
-		if n == "email" && len(cw.ids) > 1 {
+		if n == "email" && w.emailTrades {
 			// The unique index is checked row by row: users trading
 			// addresses (a rename or a swap undone) first take a
 			// placeholder no email can be (it holds a space), then theirs.

@@ -203,6 +203,25 @@ func TestUndoEmailsTradedInOneRun(t *testing.T) {
 	if stateSum(t, e.db) != start {
 		t.Fatal("the undo did not bring every address back")
 	}
+	// A swap whose other side is a conflict: the conflict is what the
+	// refusal names; skipped, that user keeps the address, and the undo of
+	// the other is refused for it.
+	swap = strings.Join([]string{
+		"users update ann@example.com --email spare@example.com",
+		"users update bob@example.com --email ann@example.com --last-name Swapped",
+		fmt.Sprintf("users update %d --email bob@example.com", e.ann),
+	}, "\n") + "\n"
+	run = runID(t, cliRun{DSN: e.dsn, Stdin: swap}.run(t, "batch"))
+	mustRun(t, e.dsn, "users", "update", fmt.Sprint(e.bob), "--last-name", "Later")
+	r := runCLI(t, e.dsn, "undo", run, "--yes")
+	if r.Code != ExitRefused || !strings.Contains(r.Stderr, fmt.Sprintf("conflict: user %d (ann@example.com) last_name", e.bob)) {
+		t.Fatalf("undo of a swap with a conflict: exit %d %s", r.Code, r.Stderr)
+	}
+	r = runCLI(t, e.dsn, "undo", run, "--yes", "--skip-conflicts")
+	assertOneLineError(t, r, ExitRefused)
+	if !strings.Contains(r.Stderr, fmt.Sprintf("ann@example.com to user %d (user %d uses it now)", e.ann, e.bob)) {
+		t.Fatalf("--skip-conflicts: %s", r.Stderr)
+	}
 }
 
 // --restore-tokens un-blacklists exactly the tokens the run blacklisted and

@@ -201,8 +201,9 @@ func validCursorValue(c Cursor) error {
 			if err != nil {
 				t, err = time.Parse("2006-01-02 15:04:05.999999-07:00", c.Value)
 			}
-			// PostgreSQL has no year 0 (and this form no BC years).
-			if err == nil && t.Year() < 1 {
+			// PostgreSQL has no year 0 (and this form no BC years), and
+			// takes offsets within ±15:59.
+			if _, off := t.Zone(); err == nil && (t.Year() < 1 || off <= -16*3600 || off >= 16*3600) {
 				err = ErrBadCursor
 			}
 		}

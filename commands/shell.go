@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -155,7 +156,10 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 		}
 		return 0, false
 	case "help", "?":
-		if len(args) == 1 {
+		words := slices.DeleteFunc(slices.Clone(args[1:]), func(w string) bool {
+			return w == "-h" || w == "--help" // help for help: the topic's all the same
+		})
+		if len(words) == 0 {
 			fmt.Fprintln(s.inv.IO.Out, shellHelp)
 			fmt.Fprintln(s.inv.IO.Out, "\nCommands:")
 			for _, c := range cmd.Root().Commands() {
@@ -168,7 +172,6 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 		// `help usrs` must fail as `b2badmin help usrs` does (help.go):
 		// `usrs --help` would print the root's help. The topic is looked
 		// up on the tree the line runs on.
-		words := args[1:]
 		for _, w := range words {
 			if strings.HasPrefix(w, "-") {
 				// As `b2badmin help users --sort` refuses its flag: a
@@ -185,8 +188,7 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 			s.fail(ExitUsage)
 			return 0, false
 		}
-		args = append(args[1:], "--help")
-		if code, msg := s.runner.run(cmd.Context(), args, nil, lineIO{in: s.in, inTTY: s.inv.IO.InTTY, out: s.inv.IO.Out}); code != ExitOK {
+		if code, msg := s.runner.run(cmd.Context(), append(words, "--help"), nil, lineIO{in: s.in, inTTY: s.inv.IO.InTTY, out: s.inv.IO.Out}); code != ExitOK {
 			fmt.Fprintf(errOut, "b2badmin: %s (exit %d)\n", msg, code)
 			s.fail(code)
 		}

@@ -122,8 +122,15 @@ func TestShellHelpTopic(t *testing.T) {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q, want exit 2 and %q", c.in, r.Code, r.Stdout, got, want)
 		}
 	}
-	h := cliRun{DSN: noDB, Stdin: "help users list\n"}.run(t, "shell")
-	if f := (cliRun{DSN: noDB}).run(t, "users", "list", "--help"); h.Code != 0 || h.Stderr != "" || h.Stdout != f.Stdout {
-		t.Errorf("help users list: exit %d, stderr %q, stdout differs from users list --help: %v", h.Code, h.Stderr, h.Stdout != f.Stdout)
+	f := cliRun{DSN: noDB}.run(t, "users", "list", "--help")
+	for _, in := range []string{"help users list", "help users list --help", "help -h users list"} {
+		h := cliRun{DSN: noDB, Stdin: in + "\n"}.run(t, "shell")
+		if h.Code != 0 || h.Stderr != "" || h.Stdout != f.Stdout {
+			t.Errorf("%s: exit %d, stderr %q, stdout differs from users list --help: %v", in, h.Code, h.Stderr, h.Stdout != f.Stdout)
+		}
+	}
+	plain := cliRun{DSN: noDB, Stdin: "help\n"}.run(t, "shell")
+	if h := (cliRun{DSN: noDB, Stdin: "help --help\n"}).run(t, "shell"); h.Code != 0 || h.Stdout != plain.Stdout {
+		t.Errorf("help --help: exit %d, stdout differs from help: %v", h.Code, h.Stdout != plain.Stdout)
 	}
 }

@@ -196,15 +196,16 @@ func validCursorValue(c Cursor) error {
 		}
 	case "timestamptz":
 		if c.Value != "-infinity" {
-			var t time.Time
-			t, err = time.Parse("2006-01-02 15:04:05.999999-07", c.Value)
-			if err != nil {
-				t, err = time.Parse("2006-01-02 15:04:05.999999-07:00", c.Value)
-			}
-			// PostgreSQL has no year 0 (and this form no BC years), and
-			// takes offsets within ±15:59.
-			if _, off := t.Zone(); err == nil && (t.Year() < 1 || off <= -16*3600 || off >= 16*3600) {
-				err = ErrBadCursor
+			err = ErrBadCursor
+			for _, layout := range []string{"2006-01-02 15:04:05.999999-07", "2006-01-02 15:04:05.999999-07:00"} {
+				// PostgreSQL prints the form it reads back: the value must
+				// be it exactly (Go also takes "+00:60"), with no year 0
+				// and an offset within ±15:59.
+				t, perr := time.Parse(layout, c.Value)
+				if _, off := t.Zone(); perr == nil && t.Format(layout) == c.Value && t.Year() >= 1 && off > -16*3600 && off < 16*3600 {
+					err = nil
+					break
+				}
 			}
 		}
 	}

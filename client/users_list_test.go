@@ -80,6 +80,7 @@ func TestCursorRoundTripAndValidation(t *testing.T) {
 		{Key: "last_name", Value: "Ng\x00", ID: 3},                   // text the server cannot hold
 		{Key: "date_joined", Value: "0000-01-01 00:00:00+00", ID: 3}, // no year 0 in PostgreSQL
 		{Key: "date_joined", Value: "2024-01-01 00:00:00+20", ID: 3}, // an offset PostgreSQL refuses
+		{Key: "date_joined", Value: "2024-01-01 00:00:00+00:60", ID: 3},
 	} {
 		if _, err := ParseCursor(bad.String(), UserSort{Key: bad.Key}); err == nil {
 			t.Errorf("bad cursor %+v accepted", bad)

@@ -74,3 +74,13 @@ func TestSameDestination(t *testing.T) {
 		}
 	}
 }
+
+// A prompt does not wait behind a buffered stdout: it goes where the held
+// stream will go, at once.
+func TestImmediateBypassesHeldStderr(t *testing.T) {
+	var real bytes.Buffer
+	held := &heldStream{now: &real}
+	if immediate(held) != io.Writer(&real) || immediate(&real) != io.Writer(&real) {
+		t.Fatal("immediate does not name the stream a held one goes to")
+	}
+}

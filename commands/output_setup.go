@@ -30,6 +30,21 @@ func hasJSONOutput(cmd *cobra.Command) bool {
 	return cmd.Annotations[annotColumns] != "" || cmd.Annotations[annotJSON] != ""
 }
 
+// heldStream is stderr waiting for a buffered stdout (see setupOutput).
+type heldStream struct {
+	bytes.Buffer
+	now io.Writer // where it goes in the end, and a prompt at once
+}
+
+// immediate is where w's writes appear at once: a prompt must not wait
+// behind a buffered stdout.
+func immediate(w io.Writer) io.Writer {
+	if h, ok := w.(*heldStream); ok {
+		return h.now
+	}
+	return w
+}
+
 // sameDestination reports whether two streams write to one place, as
 // stdout and stderr do after 2>&1.
 func sameDestination(a, b io.Writer) bool {
@@ -123,11 +138,11 @@ func (inv *Invocation) setupOutput(cmd *cobra.Command) error {
 	// value does, for JSON Lines): with 2>&1, what the command writes to
 	// stderr meanwhile (the next page's cursor, notes) would land inside
 	// it, so it waits. Only then: not when stderr goes elsewhere, nor to a
-	// person (a prompt, a progress bar), nor under --debug, whose lines say
-	// what runs as it runs.
-	var held *bytes.Buffer
-	if (yaml || g.JQ != "") && !streams.ErrTTY && !streams.InTTY && !g.Debug && sameDestination(real, streams.ErrOut) {
-		held = &bytes.Buffer{}
+	// terminal (a progress bar), nor under --debug, whose lines say what
+	// runs as it runs. A password prompt goes out at once (immediate).
+	var held *heldStream
+	if (yaml || g.JQ != "") && !streams.ErrTTY && !g.Debug && sameDestination(real, streams.ErrOut) {
+		held = &heldStream{now: streams.ErrOut}
 		streams.ErrOut = held
 	}
 	realErr := inv.IO.ErrOut

@@ -157,7 +157,8 @@ func (s *shellSession) one(cmd *cobra.Command, text string, line int) (code int,
 		return 0, false
 	case "help", "?":
 		words := slices.DeleteFunc(slices.Clone(args[1:]), func(w string) bool {
-			return w == "-h" || w == "--help" // help for help: the topic's all the same
+			// Help for help is the topic's all the same; "--" ends no flags here.
+			return w == "-h" || w == "--help" || w == "--"
 		})
 		if len(words) == 0 {
 			fmt.Fprintln(s.inv.IO.Out, shellHelp)

@@ -123,7 +123,7 @@ func TestShellHelpTopic(t *testing.T) {
 		}
 	}
 	f := cliRun{DSN: noDB}.run(t, "users", "list", "--help")
-	for _, in := range []string{"help users list", "help users list --help", "help -h users list"} {
+	for _, in := range []string{"help users list", "help users list --help", "help -h users list", "help -- users list"} {
 		h := cliRun{DSN: noDB, Stdin: in + "\n"}.run(t, "shell")
 		if h.Code != 0 || h.Stderr != "" || h.Stdout != f.Stdout {
 			t.Errorf("%s: exit %d, stderr %q, stdout differs from users list --help: %v", in, h.Code, h.Stderr, h.Stdout != f.Stdout)

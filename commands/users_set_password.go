@@ -168,9 +168,10 @@ var promptSecret = func(inv *Invocation, prompt string) (string, error) {
 	if !ok {
 		return "", usageError("stdin is not a terminal: pass --password-stdin")
 	}
-	fmt.Fprint(inv.IO.ErrOut, prompt)
+	errOut := immediate(inv.IO.ErrOut)
+	fmt.Fprint(errOut, prompt)
 	b, err := term.ReadPassword(int(file.Fd()))
-	fmt.Fprintln(inv.IO.ErrOut)
+	fmt.Fprintln(errOut)
 	if err != nil {
 		return "", fmt.Errorf("reading the password: %w", err)
 	}

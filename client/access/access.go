@@ -254,10 +254,11 @@ func (aw *Writer) flow(items []string) string {
 
 // quote writes a scalar plain when YAML 1.1 and 1.2 read it back unchanged
 // as a string (output.YAMLPlain, the rule -o yaml follows; flow lists also
-// forbid ",[]{}", and read a leading "?" as a key), else double-quoted. Group and permission names repeat
+// forbid ",[]{}" and "?", which ends a plain item there), else
+// double-quoted. Group and permission names repeat
 // from user to user: the answers are kept.
 func (aw *Writer) quote(s string) string {
-	if s == "" || strings.ContainsAny(s, ":#[]{},&*!|>'\"%@`\\\n\t") || strings.TrimSpace(s) != s || s[0] == '?' {
+	if s == "" || strings.ContainsAny(s, ":#[]{},&*!|>'\"%@`\\\n\t?") || strings.TrimSpace(s) != s {
 		return strconv.Quote(s)
 	}
 	plain, ok := aw.plain[s]

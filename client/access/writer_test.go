@@ -13,7 +13,7 @@ import (
 // come back as a boolean, a number or a syntax error.
 func TestWriterNamesReadBackAsStrings(t *testing.T) {
 	tricky := []string{"No", "yes", "ON", "off", "y", "n", "~", "null", "true", "0x1F", "0o17", "1_000", "12:30",
-		"1e3", ".inf", "=", "<<", "007", "2024-05-01", "-x", "?x", "a b", "Merchant owner", "api.view_wallet", "KYC not verified"}
+		"1e3", ".inf", "=", "<<", "007", "2024-05-01", "-x", "?x", "a?", "a ?b", "a b", "Merchant owner", "api.view_wallet", "KYC not verified"}
 	var b bytes.Buffer
 	w, err := NewWriter(&b, []string{"test"}, &Scope{Company: "1_000"})
 	if err != nil {

@@ -1,11 +1,9 @@
 package commands
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -296,14 +294,11 @@ type batchJSON []byte
 func (r batchJSON) MarshalJSON() ([]byte, error) { return r, nil }
 func (r batchJSON) String() string               { return string(r) }
 
-// mustJSON encodes a batch result's changes as the output writers write
-// strings: <, > and & as they are.
+// mustJSON encodes a batch result's changes as the output writers encode
+// nested values.
 func mustJSON(v any) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	b, _ := output.AppendJSON(nil, v)
+	return b
 }
 
 func nullable(s string) any {

@@ -131,7 +131,8 @@ func (inv *Invocation) setupOutput(cmd *cobra.Command) error {
 	}
 	streams := *inv.IO
 	streams.Out = filter
-	if _, paged := filter.(*pager); !paged {
+	pg, paged := filter.(*pager)
+	if !paged {
 		streams.OutTTY = false // JSON for a filter, not a person
 	}
 	// Behind -o yaml or --jq, stdout comes out at the end (or its last
@@ -145,18 +146,17 @@ func (inv *Invocation) setupOutput(cmd *cobra.Command) error {
 		held = &heldStream{now: streams.ErrOut}
 		streams.ErrOut = held
 	}
-	realErr := inv.IO.ErrOut
 	inv.IO = &streams
 	run := cmd.RunE
 	cmd.RunE = func(c *cobra.Command, args []string) error {
 		err := run(c, args)
 		cerr := filter.Close()
 		if held != nil {
-			_, _ = realErr.Write(held.Bytes())
+			_, _ = held.now.Write(held.Bytes())
 		}
-		if p, paged := filter.(*pager); paged {
+		if paged {
 			// Quitting the pager before the end is how people stop reading.
-			if p.started() && errors.Is(err, syscall.EPIPE) {
+			if pg.started() && errors.Is(err, syscall.EPIPE) {
 				err = nil
 			}
 			cerr = nil

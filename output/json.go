@@ -113,16 +113,13 @@ func appendJSONValue(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	}
-	// Objects as encoding/json writes them, but their strings as
-	// appendJSONString writes a top-level one: <, > and & as they are, DEL
-	// and C1 controls (a terminal acts on CSI) escaped.
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+	// Objects as encodeJSON writes them: strings as appendJSONString
+	// writes a top-level one.
+	enc, err := marshalJSON(v, "")
+	if err != nil {
 		return b, err
 	}
-	return append(b, escapeJSONControls(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))...), nil
+	return append(b, bytes.TrimSuffix(enc, []byte("\n"))...), nil
 }
 
 const hexDigits = "0123456789abcdef"
@@ -196,13 +193,24 @@ func WriteJSON(w io.Writer, v any) error { return encodeJSON(w, v, "  ") }
 func WriteJSONLine(w io.Writer, v any) error { return encodeJSON(w, v, "") }
 
 func encodeJSON(w io.Writer, v any, indent string) error {
+	b, err := marshalJSON(v, indent)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(b)
+	return err
+}
+
+// marshalJSON is encoding/json's encoding of v, newline-terminated, with
+// strings as appendJSONString writes them: <, > and & as they are, DEL
+// and C1 controls (a terminal acts on CSI) escaped.
+func marshalJSON(v any, indent string) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", indent)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		return err
+		return nil, err
 	}
-	_, err := w.Write(escapeJSONControls(buf.Bytes()))
-	return err
+	return escapeJSONControls(buf.Bytes()), nil
 }

@@ -18,7 +18,8 @@ import (
 // newHelpCmd is the tree's help command (root.SetHelpCommand). Its text,
 // and the help it prints for a topic, are what Cobra's printed.
 func newHelpCmd() *cobra.Command {
-	return &cobra.Command{
+	var asked helpAsked
+	help := &cobra.Command{
 		Use:   "help [command]",
 		Short: "Help about any command",
 		Long: `Help provides help for any command in the application.
@@ -28,6 +29,9 @@ Simply type b2badmin help [path to command] for full details.`,
 			topic, err := helpTopic(c.Root(), args)
 			if err != nil {
 				return err
+			}
+			if asked && len(args) == 0 {
+				topic = c // `help -h`: the help of help
 			}
 			// As Cobra's help command does: the topic's help lists -h
 			// and --version like its --help does, and sees the context.
@@ -39,6 +43,11 @@ Simply type b2badmin help [path to command] for full details.`,
 			return topic.Help()
 		},
 	}
+	// -h on the help command asks for its topic's help (`help users -h`,
+	// as the shell's help reads it), and for its own only when it names
+	// none; a topic that names no command fails as it does without -h.
+	addHelpFlag(help, &asked)
+	return help
 }
 
 // helpTopic is the command words names, from root; no words is root.

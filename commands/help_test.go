@@ -18,6 +18,7 @@ func TestHelpUnknownTopicExitsTwo(t *testing.T) {
 		{[]string{"help", "users", "lst"}, `b2badmin: unknown command "lst" for "b2badmin users" (did you mean "list"?)`},
 		{[]string{"help", "frobnicate"}, `b2badmin: unknown command "frobnicate" for "b2badmin"`},
 		{[]string{"help", "users", "list", "foo"}, `b2badmin: unknown help topic "users list foo": "b2badmin users list" has no subcommands`},
+		{[]string{"help", "usrs", "-h"}, `b2badmin: unknown command "usrs" for "b2badmin" (did you mean "users"?)`},
 	} {
 		r := cliRun{DSN: noDB}.run(t, c.args...)
 		assertOneLineError(t, r, ExitUsage)
@@ -48,6 +49,12 @@ func TestHelpTopicIsTheCommandsHelp(t *testing.T) {
 		{[]string{"help", "users", "list"}, []string{"users", "list", "--help"}},
 		{[]string{"help", "2fa", "enable"}, []string{"2fa", "enable", "--help"}},
 		{[]string{"help", "help"}, []string{"help", "--help"}},
+		// -h on help asks for its topic's help, as the shell reads it:
+		// on main `help users -h` printed the help command's own help.
+		{[]string{"help", "users", "-h"}, []string{"users", "--help"}},
+		{[]string{"help", "-h", "users", "list"}, []string{"users", "list", "--help"}},
+		{[]string{"help", "users", "list", "--help=true"}, []string{"users", "list", "--help"}},
+		{[]string{"help", "-h"}, []string{"help", "--help"}},
 	} {
 		h := cliRun{DSN: noDB}.run(t, c.help...)
 		f := cliRun{DSN: noDB}.run(t, c.flag...)

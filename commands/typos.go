@@ -3,6 +3,7 @@ package commands
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -35,9 +36,14 @@ func requireSubcommands(cmd *cobra.Command) {
 		cmd.Annotations = map[string]string{}
 	}
 	cmd.Annotations[annotParent] = "true"
+	var asked helpAsked
+	addHelpFlag(cmd, &asked)
 	cmd.Args = func(c *cobra.Command, args []string) error {
 		if len(args) > 0 {
 			return unknownCommand(c, args[0])
+		}
+		if asked {
+			return pflag.ErrHelp // Cobra's own answer to -h, after the words were checked
 		}
 		return nil
 	}
@@ -48,6 +54,29 @@ func requireSubcommands(cmd *cobra.Command) {
 		return needsSubcommand(c)
 	}
 }
+
+// addHelpFlag gives cmd a -h/--help that Cobra reads as false. Cobra
+// answers a help flag before it checks a command's words, with the help of
+// the command it stopped at: `b2badmin usrs --help` printed the root's help
+// and exited 0, a typo that succeeds. A parent's Args (above) and the help
+// command (help.go) check the words first and then give the help asked.
+func addHelpFlag(cmd *cobra.Command, asked *helpAsked) {
+	name := cmd.DisplayName()
+	fl := cmd.Flags().VarPF(asked, "help", "h", "help for "+name)
+	fl.NoOptDefVal = "true"
+	_ = cmd.Flags().SetAnnotation("help", cobra.FlagSetByCobraAnnotation, []string{"true"})
+}
+
+// helpAsked is a -h given to addHelpFlag's command; "false" to Cobra.
+type helpAsked bool
+
+func (h *helpAsked) Set(v string) error {
+	b, err := strconv.ParseBool(v)
+	*h = helpAsked(b)
+	return err
+}
+func (h *helpAsked) String() string { return "false" }
+func (h *helpAsked) Type() string   { return "bool" }
 
 // isParent reports a command that only groups subcommands.
 func isParent(cmd *cobra.Command) bool {

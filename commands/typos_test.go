@@ -31,6 +31,12 @@ func TestTyposExitTwoWithDidYouMean(t *testing.T) {
 		{[]string{"users", "list", "--yes"}, `unknown flag --yes for "b2badmin users list"`},
 		{[]string{"users", "list", "-Z"}, `unknown shorthand flag -Z`},
 		{[]string{"frobnicate"}, `unknown command "frobnicate" for "b2badmin"`},
+		// Cobra answers -h before it checks the words: on main these
+		// printed the root's or the parent's help and exited 0.
+		{[]string{"usres", "--help"}, `unknown command "usres" for "b2badmin" (did you mean "users"?)`},
+		{[]string{"users", "deactive", "-h"}, `unknown command "deactive" for "b2badmin users" (did you mean "deactivate"?)`},
+		{[]string{"--dsn", noDB, "perms", "revok", "-h", "42"}, `(did you mean "revoke"?)`},
+		{[]string{"users", "--help=nope"}, `invalid argument "nope" for "-h, --help" flag`},
 	}
 	for _, c := range cases {
 		r := cliRun{DSN: noDB}.run(t, c.args...)
@@ -43,7 +49,7 @@ func TestTyposExitTwoWithDidYouMean(t *testing.T) {
 		}
 	}
 	// Help itself still works, and the bare root still shows it.
-	for _, args := range [][]string{{"users", "--help"}, {"help", "perms"}, {}} {
+	for _, args := range [][]string{{"users", "--help"}, {"users", "-h"}, {"-h"}, {"--help=true"}, {"2fa", "--help", "--output", "bogus"}, {"help", "perms"}, {}} {
 		if r := (cliRun{DSN: noDB}).run(t, args...); r.Code != 0 || !strings.Contains(r.Stdout, "Usage:") {
 			t.Errorf("b2badmin %s: exit %d, stdout %q", strings.Join(args, " "), r.Code, r.Stdout)
 		}

@@ -36,6 +36,7 @@ type RunLine struct {
 	ID        string
 	StartedAt time.Time // when the batch started
 	Mode      string
+	Command   string // the batch's own command line, secrets removed: the run's
 	File      string
 	SHA256    string // of the batch's input
 	Line      int

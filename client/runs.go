@@ -76,6 +76,11 @@ func (a Audit) queueRun(p *pipeline, changed int, e Effects) (string, error) {
 	if a.Reverts != "" {
 		reverts = a.Reverts
 	}
+	// A batch's run is the batch's command line; each log row keeps its line's.
+	runCommand := a.Command
+	if r := a.Run; r != nil && r.Command != "" {
+		runCommand = r.Command
+	}
 	if r := a.Run; r != nil && r.Totals != nil {
 		// One transaction: the row is recorded once; FinishRun writes the counts.
 		const first = `
@@ -83,7 +88,7 @@ INSERT INTO api_operationrun (id, started_at, ended_at, actor, command, target, 
     tokens_blacklisted, sessions_deleted, devices_deleted, batch_file, batch_sha256, last_line, reverts_id)
 VALUES ($1::uuid, $2, now(), $3, $4, $5, $6, 'unfinished', NULL, 0, 0, 0, 0, $7, $8, NULL, NULL)
 ON CONFLICT (id) DO NOTHING`
-		p.exec(first, r.ID, r.StartedAt, a.Actor, a.Command, a.Target, r.Mode, r.File, r.SHA256)
+		p.exec(first, r.ID, r.StartedAt, a.Actor, runCommand, a.Target, r.Mode, r.File, r.SHA256)
 		return r.ID, nil
 	}
 	if r := a.Run; r != nil {
@@ -98,7 +103,7 @@ ON CONFLICT (id) DO UPDATE SET changes = r.changes + EXCLUDED.changes,
     last_line = EXCLUDED.last_line, ended_at = now()
 WHERE coalesce(r.last_line, 0) < EXCLUDED.last_line`
 		p.execExpect(1, Refused("refused: line %d of run %s has already been applied (is another process resuming it?)", r.Line, r.ID),
-			line, r.ID, r.StartedAt, a.Actor, a.Command, a.Target, r.Mode, changed, e.TokensBlacklisted, e.SessionsDeleted,
+			line, r.ID, r.StartedAt, a.Actor, runCommand, a.Target, r.Mode, changed, e.TokensBlacklisted, e.SessionsDeleted,
 			e.DevicesDeleted, r.File, r.SHA256, r.Line)
 		return r.ID, nil
 	}

@@ -18,6 +18,7 @@ type batchRun struct {
 	o          *batchOptions
 	src        batchSource
 	runID      string
+	command    string // the batch's command line, redacted: its run's
 	started    time.Time
 	totals     *client.RunTotals // --atomic and --dry-run: the lines' counts
 	resumed    *client.Run       // the run this one continues
@@ -66,6 +67,7 @@ func (b *batchRun) run(ctx context.Context, cmds []batchCommand) error {
 	// transaction): a batch that only reads leaves no run, and in --atomic
 	// or --dry-run the record commits or rolls back with everything else.
 	b.runID, b.started = client.NewRunID(), time.Now()
+	b.command = RedactCommandLine(b.inv.Args)
 	if b.resumed != nil {
 		b.runID, b.started = b.resumed.ID, b.resumed.StartedAt
 	}
@@ -334,7 +336,8 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total int, stoppedAt *
 		switch {
 		case b.failed > 0 || interrupted:
 			outcome = client.RunPartlyCommitted
-			if b.ok == 0 {
+			// A resumed run keeps the lines it committed before.
+			if b.ok == 0 && (b.resumed == nil || b.resumed.LastLine == nil) {
 				outcome = client.RunRolledBack
 			}
 			summary += "; " + outcome

@@ -223,7 +223,7 @@ func (b *batchRun) ready(bc *batchCommand) readyLine {
 		// line that may run side by side with others.
 		w = r.buf
 	}
-	meta := &BatchLine{Run: client.RunLine{ID: b.runID, StartedAt: b.started, Mode: b.mode(), File: b.src.name,
+	meta := &BatchLine{Run: client.RunLine{ID: b.runID, StartedAt: b.started, Mode: b.mode(), Command: b.command, File: b.src.name,
 		SHA256: b.src.sha256, Line: bc.Line, Totals: b.totals}, Confirmed: true}
 	r.p = b.runner.prepare(bc.Args, meta, lineIO{in: strings.NewReader(""), out: w})
 	return r

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/internal/fixture"
 )
 
@@ -266,5 +267,45 @@ func TestAtomicHeldWritesFailAtTheirLine(t *testing.T) {
 			t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
 		}
 		assertUnchanged(t, e.db, before)
+	}
+}
+
+// A batch's run records the batch's command line (on main: its first
+// writing line's, so `log runs --command batch` missed it), and a resume
+// that fails at its first line leaves the run partly committed (on main it
+// said "rolled back" about a run whose first line had committed).
+func TestBatchRunCommandAndFailedResume(t *testing.T) {
+	t.Parallel()
+	e := newEngineDB(t)
+	addBoomTrigger(t, e.db)
+	file := writeTemp(t, "resume-fails.txt", "users update ann@example.com --first-name Ok\nusers update bob@example.com --first-name BOOM\n")
+	r := runCLI(t, e.dsn, "batch", file)
+	run := regexp.MustCompile(`run ([0-9a-f-]{36})`).FindStringSubmatch(r.Stderr)
+	if r.Code != ExitFailure || run == nil || !strings.Contains(r.Stderr, "1 ok, 1 failed; partly committed") {
+		t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
+	}
+	stored := func() (command, outcome string, last *int) {
+		t.Helper()
+		if err := e.db.QueryRow(context.Background(), `SELECT command, outcome, last_line FROM api_operationrun WHERE id = $1::uuid`, run[1]).
+			Scan(&command, &outcome, &last); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	command, _, _ := stored()
+	if want := "b2badmin batch " + shellQuote(file); command != want {
+		t.Errorf("run command %q, want %q", command, want)
+	}
+	var lineCommand string
+	if err := e.db.QueryRow(context.Background(), `SELECT command FROM api_operationlog WHERE run_id = $1::uuid`, run[1]).Scan(&lineCommand); err != nil ||
+		lineCommand != "b2badmin users update ann@example.com --first-name Ok" {
+		t.Errorf("log row command %q (%v), want the line's text", lineCommand, err)
+	}
+	r = runCLI(t, e.dsn, "batch", "--resume", run[1], file)
+	if r.Code != ExitFailure || !strings.Contains(r.Stderr, "0 ok, 1 failed; partly committed") {
+		t.Fatalf("resume: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if command2, outcome, last := stored(); outcome != client.RunPartlyCommitted || last == nil || *last != 1 || command2 != command {
+		t.Errorf("after the failed resume: outcome %q, last line %v, command %q", outcome, last, command2)
 	}
 }

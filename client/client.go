@@ -93,6 +93,11 @@ func (e *ConnectError) Error() string { return e.Msg }
 // Connect opens a small pool and checks it with a ping, so that a refused
 // connection, a failed login or an unknown database is reported at once.
 func Connect(ctx context.Context, o Options) (*Client, error) {
+	// Our reading first: a string pgx reads otherwise than our redaction
+	// (two '@' in a URL's authority) must not reach a message.
+	if _, err := secretSpans(o.DSN); err != nil {
+		return nil, &ConnectError{Msg: "invalid connection string: " + err.Error()}
+	}
 	cfg, err := pgxpool.ParseConfig(o.DSN)
 	if err != nil {
 		return nil, &ConnectError{Msg: "invalid connection string: " + describeParseError(o.DSN, err)}

@@ -81,12 +81,14 @@ func secretSpans(dsn string) ([][2]int, error) {
 	return kvSecretSpans(dsn)
 }
 
+const urlHint = "not a valid URL (percent-encode @ : / ? # % in the user name and password, e.g. %40 for @)"
+
 // urlSecretSpans: the userinfo password (after the first ':' of what
 // precedes the authority's last '@') and password= query values, where
 // net/url (which pgconn uses) puts them.
 func urlSecretSpans(dsn string) ([][2]int, error) {
 	if _, err := url.Parse(dsn); err != nil {
-		return nil, errors.New("not a valid URL (percent-encode @ : / ? # % in the user name and password, e.g. %40 for @)")
+		return nil, errors.New(urlHint)
 	}
 	rest := dsn
 	if i := strings.IndexByte(rest, '#'); i >= 0 {
@@ -102,6 +104,12 @@ func urlSecretSpans(dsn string) ([][2]int, error) {
 	authority := rest[start:]
 	if i := strings.IndexByte(authority, '/'); i >= 0 {
 		authority = authority[:i]
+	}
+	// pgconn ends the password at the first '@' and net/url at the last:
+	// read either way, a second '@' puts part of a password where a
+	// message would print it (the host).
+	if strings.Count(authority, "@") > 1 {
+		return nil, errors.New(urlHint)
 	}
 	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
 		if colon := strings.IndexByte(authority[:at], ':'); colon >= 0 {

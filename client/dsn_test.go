@@ -33,7 +33,6 @@ func TestRedactDSNByPosition(t *testing.T) {
 		"postgresql://alice:p%40ss@db/x?sslmode=disable":              "postgresql://alice:xxxxx@db/x?sslmode=disable",
 		"postgres://u:e@127.0.0.1:1/x":                                "postgres://u:xxxxx@127.0.0.1:1/x",
 		"postgres://e:e@host.example/e?password=e&application_name=e": "postgres://e:xxxxx@host.example/e?password=xxxxx&application_name=e",
-		"postgres://rv2:Ab@TopSecretTail@127.0.0.1:5/db":              "postgres://rv2:xxxxx@127.0.0.1:5/db",
 		"postgres://alice@db/x":                                       "postgres://alice@db/x",
 		"host=db password=hunter2 user=alice":                         "host=db password=xxxxx user=alice",
 		"host=db password='hun ter2' user=alice":                      "host=db password=xxxxx user=alice",
@@ -56,6 +55,9 @@ func TestRedactDSNNeverEchoesAnUnparseableString(t *testing.T) {
 		"host=h password='Sekr1t PassTail":     "the quoted value of password has no closing quote",
 		"host=h Sekr1tPassTail":                "setting 2 is not keyword=value",
 		"postgres://u:Sekr1t/PassTail@h:5432/": "not a valid URL",
+		// pgconn ends the password at the first '@' (host "PassTail@h"),
+		// net/url at the last: neither reading may reach a message.
+		"postgres://u:Sekr1t@PassTail@h:5432/": "percent-encode @",
 		"postgres://u:Sekr1t%zzPassTail@h/db":  "not a valid URL",
 		"host=h password=Sekr1t\x00PassTail":   "NUL",
 	} {

@@ -23,6 +23,9 @@ func TestConnectionMessagesMaskByPosition(t *testing.T) {
 		"host=127.0.0.1 port=1 password='Sekr1t PassTail":      "the quoted value of password has no closing quote",
 		"postgres://u:Sekr1t/PassTail@127.0.0.1:1/x":           "not a valid URL",
 		"host=127.0.0.1 port=notaport password=Sekr1tPassTail": "invalid port",
+		// pgconn ends this password at the first '@', our redaction at
+		// the last: on main "cannot connect to u@PassTail@127.0.0.1:1".
+		"postgres://u:Sekr1t@PassTail@127.0.0.1:1/x": "percent-encode @",
 	} {
 		r := cliRun{DSN: dsn}.run(t, "db", "status")
 		assertOneLineError(t, r, ExitFailure)

@@ -76,6 +76,11 @@ func (a Audit) queueRun(p *pipeline, changed int, e Effects) (string, error) {
 	if a.Reverts != "" {
 		reverts = a.Reverts
 	}
+	// A line that changed nothing writes no run: a batch of no-ops leaves
+	// none, as a command that changes nothing does.
+	if changed == 0 && e == (Effects{}) {
+		return "", nil
+	}
 	// A batch's run is the batch's command line; each log row keeps its line's.
 	runCommand := a.Command
 	if r := a.Run; r != nil && r.Command != "" {

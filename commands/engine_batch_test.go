@@ -309,3 +309,38 @@ func TestBatchRunCommandAndFailedResume(t *testing.T) {
 		t.Errorf("after the failed resume: outcome %q, last line %v, command %q", outcome, last, command2)
 	}
 }
+
+// A batch whose lines change nothing leaves no run, in every mode, as a
+// command that changes nothing leaves none (on main each such batch
+// recorded a "committed" run of 0 users and named it on stderr).
+func TestNoOpBatchRecordsNoRun(t *testing.T) {
+	t.Parallel()
+	e := newEngineDB(t)
+	mustExec(t, e.db, `UPDATE rbac_user SET first_name = 'Same', is_active = false WHERE id = $1`, e.ann)
+	runs := func() (n int) {
+		t.Helper()
+		if err := e.db.QueryRow(context.Background(), `SELECT count(*) FROM api_operationrun`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	file := writeTemp(t, "noop.txt", "users update ann@example.com --first-name Same\nusers deactivate ann@example.com --reason again\nusers show ann@example.com -o json\n")
+	before := runs()
+	for _, mode := range [][]string{nil, {"--atomic"}, {"--continue-on-error"}} {
+		r := runCLI(t, e.dsn, append(append([]string{"batch"}, mode...), file)...)
+		if r.Code != ExitOK || strings.Contains(r.Stderr, "run ") || !strings.Contains(r.Stderr, "3 ok, 0 failed") {
+			t.Errorf("batch %v: exit %d\n%s", mode, r.Code, r.Stderr)
+		}
+		if n := runs(); n != before {
+			t.Errorf("batch %v of no-ops recorded %d runs", mode, n-before)
+		}
+	}
+	// The first line that changes something records the run.
+	file = writeTemp(t, "noop-then.txt", "users update ann@example.com --first-name Same\nusers update ann@example.com --first-name Other\n")
+	r := runCLI(t, e.dsn, "batch", file)
+	var last *int
+	if err := e.db.QueryRow(context.Background(), `SELECT last_line FROM api_operationrun ORDER BY id DESC LIMIT 1`).Scan(&last); err != nil ||
+		r.Code != ExitOK || runs() != before+1 || last == nil || *last != 2 || !strings.Contains(r.Stderr, "run ") {
+		t.Errorf("exit %d, runs %d (was %d), last line %v (%v)\n%s", r.Code, runs(), before, last, err, r.Stderr)
+	}
+}

@@ -64,8 +64,9 @@ stderr as FILE:LINE: message, then a summary "N ok, M failed". A progress
 bar is drawn on stderr when it is a terminal.
 
 Exit codes: 0 all lines ran; 2 the pre-check found a usage problem (bad
-syntax, command, flag or argument); 3 it found only users, groups or
-permissions that do not exist; otherwise the first failing line's code
+syntax, command, flag or argument); else 4 it found a value refused (a
+malformed phone, an unknown group or permission); else 3 it found only
+users that do not exist; otherwise the first failing line's code
 (default, --atomic, --dry-run) or 1 (--continue-on-error).`
 
 func newBatchCmd(inv *Invocation) *cobra.Command {
@@ -120,7 +121,7 @@ func batchInput(inv *Invocation, o *batchOptions, args []string) (batchSource, [
 	if src != "-" {
 		file, err := os.Open(src)
 		if err != nil {
-			return batchSource{}, nil, nil, usageErrorf("cannot open %s: %v", src, err)
+			return batchSource{}, nil, nil, fmt.Errorf("batch file %s: cannot read: %v", src, unwrapPath(err)) // I/O: exit 1, as a missing --policy
 		}
 		defer file.Close()
 		in, name = file, src

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -134,4 +135,18 @@ func FuzzParseBatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A batch file that cannot be read is an I/O failure (exit 1, as a
+// missing --policy or access file), not a usage error: on main exit 2 and
+// "cannot open F: open F: no such file or directory".
+func TestBatchMissingFileIsExitOne(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.txt")
+	for _, args := range [][]string{{"batch", missing}, {"batch", "--csv", missing, "--template", "users show {id}"}} {
+		r := cliRun{DSN: noDB}.run(t, args...)
+		assertOneLineError(t, r, ExitFailure)
+		if want := "b2badmin: batch file " + missing + ": cannot read: no such file or directory\n"; r.Stderr != want {
+			t.Errorf("%v: stderr %q, want %q", args, r.Stderr, want)
+		}
+	}
 }

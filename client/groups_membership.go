@@ -146,7 +146,9 @@ func checkGroupRules(u lockedUser, final, added []string) error {
 		if v.Rule == catalog.RuleOneRoleGroup {
 			hint = "; use set-role to replace the role group"
 		}
-		return Refused("refused: user %d (%s) %s (rule %s)%s", u.ID, u.Email, v.Message, v.Rule, hint)
+		// The rule's words describe a state ("is in API"): the one this
+		// change would leave.
+		return Refused("refused: after this change user %d (%s) %s (rule %s)%s", u.ID, u.Email, v.Message, v.Rule, hint)
 	}
 	return nil
 }

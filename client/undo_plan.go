@@ -208,7 +208,11 @@ func (st *undoState) plan(p *planner) error {
 		p.loses(l)
 	}
 	if sessions > 0 {
-		st.notes = append(st.notes, fmt.Sprintf("%d Django sessions the run deleted cannot come back: those users log in again", sessions))
+		what := "Django sessions"
+		if sessions == 1 {
+			what = "Django session"
+		}
+		st.notes = append(st.notes, fmt.Sprintf("%d %s the run deleted cannot come back: those users log in again", sessions, what))
 	}
 	return w.send(p, st)
 }

@@ -224,7 +224,7 @@ func runAccessApply(ctx context.Context, o *accessApplyOptions) error {
 	if err != nil {
 		return fileErrors(o.Invocation, err)
 	}
-	if err := reportChange(o.Invocation, o.OutputSet || o.Plan, res, changeReport{done: "applied " + o.File + " to", unchanged: "already match the file"}); err != nil {
+	if err := reportChange(o.Invocation, o.OutputSet || o.Plan, res, changeReport{done: "applied " + o.File + " to", unchanged: "already match the file", unchangedOne: "already matches the file"}); err != nil {
 		return err
 	}
 	if o.Plan && len(res.Changes) > 0 {

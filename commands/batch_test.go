@@ -314,7 +314,6 @@ func TestBatchUsageErrors(t *testing.T) {
 		{"batch", "--atomic", "--continue-on-error", "-"},
 		{"batch", "--atomic", "--dry-run", "-"},
 		{"batch", "--csv", "x.csv"},
-		{"batch", "/no/such/file"},
 		{"batch", "a", "b"},
 	} {
 		r := runCLI(t, dsn, args...)

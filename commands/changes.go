@@ -28,7 +28,11 @@ var changeColumns = output.Columns{
 // changeReport says how to word a change's summary.
 type changeReport struct {
 	done      string // "deactivated": past tense, before "N users"
+	undone    string // its past participle, for a dry run's "would have …", when not done
 	unchanged string // why unchanged users are unchanged: "already inactive"
+	// unchangedOne is unchanged of one user, when its verb agrees:
+	// "already has these values".
+	unchangedOne string
 	// extraRow, when set, adds the values of extraColumns to each row.
 	extraColumns output.Columns
 	extraRow     func(ch client.Change) []any
@@ -68,15 +72,27 @@ func reportChange(inv *Invocation, outputSet bool, res client.ChangeResult, r ch
 	if len(res.Missing) > 0 {
 		inv.notef("%s not found, skipped (--skip-missing): %s", plural(len(res.Missing), "user"), refList(res.Missing))
 		if len(res.Changes)+len(res.Unchanged) == 0 {
-			return client.NotFound("none of the users named exists")
+			// "users 7, 9 not found": every one named is missing.
+			what := "user"
+			if len(res.Missing) > 1 {
+				what = "users"
+			}
+			return client.NotFound("%s %s", what, refList(res.Missing))
 		}
 	}
 	if len(res.Unchanged) > 0 {
-		inv.notef("%s %s: %s", plural(len(res.Unchanged), "user"), r.unchanged, userList(res.Unchanged, len(res.Unchanged)))
+		why := r.unchanged
+		if len(res.Unchanged) == 1 && r.unchangedOne != "" {
+			why = r.unchangedOne
+		}
+		inv.notef("%s %s: %s", plural(len(res.Unchanged), "user"), why, userList(res.Unchanged, len(res.Unchanged)))
 	}
 	summary := fmt.Sprintf("%s %s%s", r.done, plural(len(res.Changes), "user"), effectsText(res.Effects))
 	switch {
 	case res.DryRun:
+		if r.undone != "" {
+			summary = fmt.Sprintf("%s %s%s", r.undone, plural(len(res.Changes), "user"), effectsText(res.Effects))
+		}
 		inv.notef("dry run: would have %s; nothing was written", summary)
 	case len(res.Changes) == 0:
 		inv.notef("no change; nothing was written")

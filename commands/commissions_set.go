@@ -111,5 +111,5 @@ func runCommissionsSet(ctx context.Context, o *commissionsSetOptions) error {
 	if err != nil {
 		return err
 	}
-	return reportChange(o.Invocation, o.OutputSet, res, changeReport{done: "set the " + o.Plan.Operation + " " + o.Plan.Currency + " plan of", unchanged: "already have this plan"})
+	return reportChange(o.Invocation, o.OutputSet, res, changeReport{done: "set the " + o.Plan.Operation + " " + o.Plan.Currency + " plan of", unchanged: "already have this plan", unchangedOne: "already has this plan"})
 }

@@ -344,3 +344,14 @@ func TestNoOpBatchRecordsNoRun(t *testing.T) {
 		t.Errorf("exit %d, runs %d (was %d), last line %v (%v)\n%s", r.Code, runs(), before, last, err, r.Stderr)
 	}
 }
+
+// --skip-missing with every user missing is exit 3 naming them (on main:
+// "none of the users named exists not found").
+func TestSkipMissingAllMissing(t *testing.T) {
+	t.Parallel()
+	e := newEngineDB(t)
+	r := cliRun{DSN: e.dsn, Stdin: "999998\n999999\n"}.run(t, "users", "activate", "-", "--skip-missing", "--yes")
+	if r.Code != ExitNotFound || !strings.HasSuffix(r.Stderr, "b2badmin: users 999998, 999999 not found\n") {
+		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
+	}
+}

@@ -79,9 +79,9 @@ func runPermsGrant(ctx context.Context, o *permsGrantOptions) error {
 	if err != nil {
 		return err
 	}
-	change, verb, r := c.GrantPerms, "perms grant", changeReport{done: "changed the permissions of", unchanged: "already hold them"}
+	change, verb, r := c.GrantPerms, "perms grant", changeReport{done: "changed the permissions of", unchanged: "already hold them", unchangedOne: "already holds them"}
 	if !o.Grant {
-		change, verb, r = c.RevokePerms, "perms revoke", changeReport{done: "changed the permissions of", unchanged: "hold none of them"}
+		change, verb, r = c.RevokePerms, "perms revoke", changeReport{done: "changed the permissions of", unchanged: "hold none of them", unchangedOne: "holds none of them"}
 	}
 	res, err := change(ctx, o.Audit(o.Mutate.Reason), t, o.Perms, o.Mutate.options(o.Invocation, verb))
 	if err != nil {

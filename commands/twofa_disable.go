@@ -53,5 +53,5 @@ func runTwoFADisable(ctx context.Context, o *twoFADisableOptions) error {
 	if err != nil {
 		return err
 	}
-	return reportChange(o.Invocation, o.OutputSet, res, changeReport{done: "disabled 2FA of", unchanged: "have no 2FA device"})
+	return reportChange(o.Invocation, o.OutputSet, res, changeReport{done: "disabled 2FA of", unchanged: "have no 2FA device", unchangedOne: "has no 2FA device"})
 }

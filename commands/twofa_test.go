@@ -315,7 +315,7 @@ func TestTwoFADisable(t *testing.T) {
 	}
 	dryRows := parseChanges(t, dry.Stdout)
 	if len(dryRows) != 2 || dryRows[0].UserID != a || kinds(dryRows[0].Before) != "totp,email" || kinds(dryRows[0].After) != "" ||
-		dryRows[1].UserID != b || kinds(dryRows[1].Before) != "email" || !strings.Contains(dry.Stderr, "1 user have no 2FA device") {
+		dryRows[1].UserID != b || kinds(dryRows[1].Before) != "email" || !strings.Contains(dry.Stderr, "1 user has no 2FA device") {
 		t.Fatalf("dry run rows: %+v %q", dryRows, dry.Stderr)
 	}
 	if fixture.DumpAll(t, db) != before {
@@ -358,7 +358,7 @@ func TestTwoFADisable(t *testing.T) {
 	// Disabling again: reported, not an error.
 	again := mustRun(t, dsn, "2fa", "disable", "a@example.com", "-o", "csv")
 	recs, _ := csv.NewReader(strings.NewReader(again.Stdout)).ReadAll()
-	if len(recs) != 1 || !strings.Contains(again.Stderr, "1 user have no 2FA device: ") {
+	if len(recs) != 1 || !strings.Contains(again.Stderr, "1 user has no 2FA device: ") {
 		t.Fatalf("second disable: %v %q", recs, again.Stderr)
 	}
 }

@@ -101,5 +101,7 @@ func runUndo(ctx context.Context, o *undoOptions) error {
 	for _, n := range res.Notes {
 		o.notef("%s", n)
 	}
-	return reportChange(o.Invocation, o.OutputSet, res.ChangeResult, changeReport{done: "undid run " + res.Reverts + " for", unchanged: "already as before the run"})
+	return reportChange(o.Invocation, o.OutputSet, res.ChangeResult, changeReport{done: "undid run " + res.Reverts + " for", undone: "undone run " + res.Reverts + " for",
+		// As before the run, or holding only what cannot come back (--partial).
+		unchanged: "have nothing to undo", unchangedOne: "has nothing to undo"})
 }

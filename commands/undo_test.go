@@ -86,6 +86,9 @@ func TestUndoRoundTrip(t *testing.T) {
 			before := fixture.DumpAll(t, e.db)
 			dry := mustRun(t, e.dsn, "undo", run[:8], "--dry-run", "-o", "json", "--restore-tokens")
 			assertUnchanged(t, e.db, before)
+			if !strings.Contains(dry.Stderr, "dry run: would have undone run "+run+" for ") {
+				t.Errorf("dry run's summary: %q", dry.Stderr)
+			}
 			real := mustRun(t, e.dsn, "undo", run, "--yes", "-o", "json", "--restore-tokens")
 			if dry.Stdout != real.Stdout {
 				t.Fatalf("undo's change lists differ:\ndry:  %s\nreal: %s", dry.Stdout, real.Stdout)
@@ -275,7 +278,7 @@ func TestUndoNeedsPartial(t *testing.T) {
 	}
 	// Deleted sessions are named but do not need --partial.
 	de := runID(t, mustRun(t, e.dsn, "users", "deactivate", "dee@example.com"))
-	if r := mustRun(t, e.dsn, "undo", de); !strings.Contains(r.Stderr, "1 Django sessions the run deleted cannot come back") {
+	if r := mustRun(t, e.dsn, "undo", de); !strings.Contains(r.Stderr, "1 Django session the run deleted cannot come back") {
 		t.Fatalf("undo of a deactivation: %s", r.Stderr)
 	}
 }

@@ -130,5 +130,5 @@ func runUsersUpdate(ctx context.Context, o *usersUpdateOptions) error {
 	if err != nil {
 		return err
 	}
-	return reportChange(o.Invocation, o.OutputSet, res, changeReport{done: "updated", unchanged: "already have these values"})
+	return reportChange(o.Invocation, o.OutputSet, res, changeReport{done: "updated", unchanged: "already have these values", unchangedOne: "already has these values"})
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"time"
 
@@ -96,13 +98,48 @@ func LoadConfig(path string, explicit bool) (*Config, error) {
 // yamlMessage turns "yaml: line 3: …" into "3: …" so errors read FILE:LINE: ….
 func yamlMessage(err error) string {
 	msg := err.Error()
+	more := ""
+	var te *yaml.TypeError
+	if errors.As(err, &te) && len(te.Errors) > 0 {
+		// The first problem, and how many more: one line.
+		msg = te.Errors[0]
+		if n := len(te.Errors) - 1; n == 1 {
+			more = " (and 1 more problem)"
+		} else if n > 1 {
+			more = fmt.Sprintf(" (and %d more problems)", n)
+		}
+	}
 	msg = strings.TrimPrefix(msg, "yaml: unmarshal errors:\n")
 	msg = strings.TrimPrefix(msg, "yaml: ")
 	msg = strings.TrimSpace(msg)
 	if strings.HasPrefix(msg, "line ") {
 		msg = strings.TrimPrefix(msg, "line ")
 	}
-	return strings.Join(strings.Fields(msg), " ")
+	msg = strings.Join(strings.Fields(msg), " ")
+	// KnownFields names our Go type ("field readonly not found in type
+	// commands.Profile"): say it as the policy and access files do.
+	if m := unknownField.FindStringSubmatch(msg); m != nil {
+		where, known := "config", configKeys(Config{})
+		if m[3] == "Profile" {
+			where, known = "profile", configKeys(Profile{})
+		}
+		msg = fmt.Sprintf("%s%s: unknown key %q (want %s)", m[1], where, m[2], strings.Join(known, ", "))
+	}
+	return msg + more
+}
+
+var unknownField = regexp.MustCompile(`^(\d+: )?field (\S+) not found in type commands\.(\w+)$`)
+
+// configKeys are the YAML keys of a config struct, in field order.
+func configKeys(v any) []string {
+	var keys []string
+	t := reflect.TypeOf(v)
+	for i := range t.NumField() {
+		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); k != "" && k != "-" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
 }
 
 // Resolve picks the profile: --profile, B2BADMIN_PROFILE, default_profile.

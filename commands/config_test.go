@@ -80,6 +80,22 @@ func TestMalformedConfigIsUsageErrorWithLine(t *testing.T) {
 	if !strings.HasPrefix(r.Stderr, "b2badmin: "+path+":3: ") || !strings.Contains(r.Stderr, "dns") {
 		t.Fatalf("unknown key not reported with its line: %q", r.Stderr)
 	}
+	// In the words the policy and access files use, not Go's ("field
+	// readonly not found in type commands.Profile" on main), each other
+	// problem counted.
+	for body, want := range map[string]string{
+		"profiles:\n  x:\n    readonly: true\n":             `:3: profile: unknown key "readonly" (want dsn, read_dsn, actor, read_only, lock_timeout)` + "\n",
+		"profile:\n  x: {}\n":                               `:1: config: unknown key "profile" (want default_profile, profiles)` + "\n",
+		"profiles:\n  x:\n    readonly: true\n    dsm: x\n": `:3: profile: unknown key "readonly" (want dsn, read_dsn, actor, read_only, lock_timeout) (and 1 more problem)` + "\n",
+	} {
+		env = withConfig(t, body)
+		path = filepath.Join(env["XDG_CONFIG_HOME"], "b2badmin", "config.yaml")
+		r = cliRun{Env: env}.run(t, "log")
+		assertOneLineError(t, r, 2)
+		if r.Stderr != "b2badmin: "+path+want {
+			t.Errorf("%q: stderr %q, want %q", body, r.Stderr, "b2badmin: "+path+want)
+		}
+	}
 }
 
 // A read_only profile and --read-only refuse every mutation before any

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -190,6 +191,9 @@ func (c *Client) runChange(ctx context.Context, a Audit, o ChangeOptions, s chan
 	res := ChangeResult{Action: s.action, DryRun: o.DryRun}
 	if s.targets.Empty() {
 		return res, errors.New("internal error: a change without targets")
+	}
+	if !slices.Contains(Actions, s.action) {
+		return res, fmt.Errorf("internal error: action %q is not in client.Actions", s.action)
 	}
 	if err := a.validate(); err != nil {
 		return res, err

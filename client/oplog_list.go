@@ -2,10 +2,31 @@ package client
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
+
+// Actions are the actions the operation log records, one per kind of
+// change: runChange refuses any other, so that `log --action` can refuse
+// a typo instead of finding nothing.
+var Actions = []string{
+	"users.update", "users.activate", "users.deactivate", "users.set-password",
+	"users." + string(GroupsAdd), "users." + string(GroupsRemove), "users." + string(GroupsSet), "users." + string(GroupsRole),
+	"perms.grant", "perms.revoke", "2fa.enable", "2fa.disable", "commissions.set", "access.apply", "undo",
+}
+
+// IsAction reports whether s names an action of the log: in full
+// ("users.deactivate") or by its verb ("deactivate").
+func IsAction(s string) bool {
+	for _, a := range Actions {
+		if _, verb, _ := strings.Cut(a, "."); a == s || verb == s {
+			return true
+		}
+	}
+	return false
+}
 
 // LogFilter selects operation-log rows; zero fields do not filter.
 type LogFilter struct {

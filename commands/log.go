@@ -2,12 +2,14 @@ package commands
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/b2badmin/b2badmin/client"
+	"github.com/b2badmin/b2badmin/internal/suggest"
 	"github.com/b2badmin/b2badmin/output"
 )
 
@@ -120,6 +122,15 @@ func runLog(ctx context.Context, o *logOptions) error {
 		return usageError(err.Error())
 	}
 	flt.Actor, flt.Action, flt.Reason = strings.TrimSpace(o.actor), strings.TrimSpace(o.action), o.reason
+	// The actions are a fixed set: a typo must fail, not find nothing.
+	if flt.Action != "" && !client.IsAction(flt.Action) {
+		var names []string
+		for _, a := range client.Actions {
+			_, verb, _ := strings.Cut(a, ".")
+			names = append(names, a, verb)
+		}
+		return usageErrorf("unknown action %q for --action%s", flt.Action, suggest.Phrase(flt.Action, names, strconv.Quote))
+	}
 	flt.Limit, flt.Oldest = o.limit, o.reverse
 	if o.run != "" && !o.limitSet {
 		flt.Limit = 0

@@ -84,7 +84,6 @@ func TestLogFiltersAndFormats(t *testing.T) {
 		{[]string{"--until", "2000-01-01"}, 0},
 		{[]string{"--until", time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "--since", "2000-01-01"}, 3},
 		{[]string{"--limit", "2"}, 2},
-		{[]string{"--action", "%"}, 0},
 	} {
 		if got := readLog(t, dsn, c.args...); len(got) != c.want {
 			t.Errorf("log %v: %d rows, want %d", c.args, len(got), c.want)
@@ -139,6 +138,28 @@ func TestBatchLineIsConfirmationAndLogged(t *testing.T) {
 	for _, r := range rows {
 		if r.RunID == nil || *r.RunID != run || r.BatchFile != file || r.BatchLine == nil || *r.BatchLine != 3 {
 			t.Fatalf("batch fields %+v", r)
+		}
+	}
+}
+
+// --action takes one of a fixed set: a typo fails (exit 2, did you mean)
+// before any SQL, instead of listing nothing with exit 0 as on main.
+func TestLogActionTypoExitsTwo(t *testing.T) {
+	for action, want := range map[string]string{
+		"deactiv":         `b2badmin: unknown action "deactiv" for --action (did you mean "deactivate"?)`,
+		"users.set_group": `b2badmin: unknown action "users.set_group" for --action (did you mean "users.set-group" or "users.add-group" or "users.set-role"?)`,
+		"frobnicate":      `b2badmin: unknown action "frobnicate" for --action`,
+		"%":               `b2badmin: unknown action "%" for --action`, // not a LIKE pattern
+	} {
+		r := cliRun{DSN: noDB}.run(t, "log", "--action", action)
+		assertOneLineError(t, r, ExitUsage)
+		if got := strings.TrimSuffix(r.Stderr, "\n"); got != want {
+			t.Errorf("--action %s: %q, want %q", action, got, want)
+		}
+	}
+	for _, action := range []string{"deactivate", "users.deactivate", "undo", "disable", "2fa.disable", "access.apply", "set-role"} {
+		if r := (cliRun{DSN: noDB}).run(t, "log", "--action", action); r.Code != ExitFailure || !strings.Contains(r.Stderr, "cannot connect") {
+			t.Errorf("--action %s: exit %d, %q (want it accepted, then the connection to fail)", action, r.Code, r.Stderr)
 		}
 	}
 }

@@ -179,7 +179,7 @@ func (c *Client) ResolveRun(ctx context.Context, ref string) (string, error) {
 	if len(p) < 8 || len(p) > 36 || strings.Trim(p, "0123456789abcdef-") != "" {
 		return "", Refused("invalid run id %q: want the id b2badmin printed (at least its first 8 characters)", clip(ref))
 	}
-	rows, err := c.db.Query(ctx, `SELECT id::text FROM api_operationrun WHERE id::text LIKE $1 || '%' ORDER BY id LIMIT 2`, p)
+	rows, err := c.db.Query(ctx, `SELECT id::text FROM api_operationrun WHERE id::text LIKE $1 || '%' ORDER BY id LIMIT 4`, p)
 	if err != nil {
 		return "", err
 	}
@@ -193,7 +193,14 @@ func (c *Client) ResolveRun(ctx context.Context, ref string) (string, error) {
 	case 1:
 		return ids[0], nil
 	}
-	return "", Refused("run id %q is ambiguous: give more of it", p)
+	// A v7 id begins with its start time: runs of the same minute share
+	// 8 characters, of the same millisecond 13. Name them, so the next
+	// try can be the one meant.
+	some := strings.Join(ids[:min(len(ids), 3)], ", ")
+	if len(ids) > 3 {
+		some += ", …"
+	}
+	return "", Refused("run id %q is ambiguous: it begins %s; give more of it (b2badmin log runs lists them)", p, some)
 }
 
 // RunFilter selects runs; zero fields do not filter.

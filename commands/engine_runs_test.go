@@ -116,3 +116,25 @@ users deactivate cid@example.com dee@example.com
 		t.Fatalf("run row %q", run)
 	}
 }
+
+// Run ids begin with their start time, so runs of one minute share their
+// first 8 characters: an ambiguous prefix names the runs it begins (on
+// main: only "give more of it").
+func TestAmbiguousRunPrefixNamesTheRuns(t *testing.T) {
+	t.Parallel()
+	dsn, db := writeDB(t)
+	ids := []string{"01a25105-1111-7000-8000-000000000001", "01a25105-2222-7000-8000-000000000002"}
+	for _, id := range ids {
+		mustExec(t, db, `INSERT INTO api_operationrun (id, started_at, ended_at, actor, command, target, mode, outcome, users_changed, changes,
+			tokens_blacklisted, sessions_deleted, devices_deleted, batch_file, batch_sha256)
+			VALUES ($1::uuid, now(), now(), 'a', 'b2badmin users update 1', 't', 'command', 'committed', 1, 1, 0, 0, 0, '', '')`, id)
+	}
+	r := runCLI(t, dsn, "log", "--run", "01A25105")
+	assertOneLineError(t, r, ExitRefused)
+	if want := `b2badmin: run id "01a25105" is ambiguous: it begins ` + ids[0] + ", " + ids[1] + "; give more of it (b2badmin log runs lists them)\n"; r.Stderr != want {
+		t.Errorf("stderr %q, want %q", r.Stderr, want)
+	}
+	if r := mustRun(t, dsn, "log", "--run", "01a25105-2", "-o", "json"); strings.TrimSpace(r.Stdout) != "[]" {
+		t.Errorf("a unique prefix: %q", r.Stdout)
+	}
+}

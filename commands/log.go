@@ -93,7 +93,7 @@ rows (all of them unless --limit). "b2badmin log runs" lists the runs.`,
 	fl.StringVar(&o.action, "action", "", "only this action (users.update, deactivate, add-group, ...)")
 	fl.StringVar(&o.since, "since", "", "only changes at or after this time: "+timeHelp)
 	fl.StringVar(&o.until, "until", "", "only changes before this time: "+timeHelp)
-	fl.StringVar(&o.run, "run", "", "only the changes of this run (its id, or its first 8+ characters)")
+	fl.StringVar(&o.run, "run", "", "only the changes of this run (its id, or a prefix of it that only it has, 8 characters or more)")
 	fl.StringVar(&o.reason, "reason", "", "only changes whose reason contains this text (case-insensitive)")
 	fl.IntVar(&o.limit, "limit", 100, "at most this many rows (0 = all; all by default with --run)")
 	fl.BoolVar(&o.reverse, "reverse", false, "oldest first")

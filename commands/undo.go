@@ -27,10 +27,10 @@ func newCmdUndo(inv *Invocation, runF func(context.Context, *undoOptions) error)
 	cmd := &cobra.Command{
 		Use:   "undo RUN",
 		Short: "Reverse every change of a run, as a new run (refusing over later changes)",
-		Long: `Reverse every change a run made (RUN: the id "b2badmin log runs" lists, or
-its first 8+ characters), in one transaction, as a new run that records
-the run it reverts. The change list is the exact reverse: --dry-run prints
-it and changes nothing.
+		Long: `Reverse every change a run made (RUN: the id "b2badmin log runs" lists,
+or a prefix of it that only it has, 8 characters or more), in one
+transaction, as a new run that records the run it reverts. The change list
+is the exact reverse: --dry-run prints it and changes nothing.
 
 For each user and field, the value now must be the one the run left: if
 someone changed it since, that is a conflict, and the undo refuses as a

@@ -121,7 +121,7 @@ func (c *Client) ApplyAccess(ctx context.Context, a Audit, f *access.File, prune
 	if len(emails) == 0 && !prune {
 		return ChangeResult{Action: "access.apply", DryRun: o.DryRun}, nil
 	}
-	if err := c.unknownFileUsers(ctx, f); err != nil {
+	if err := c.UnknownFileUsers(ctx, f); err != nil {
 		return ChangeResult{}, err
 	}
 	current := map[int64][]string{}
@@ -229,8 +229,9 @@ SELECT * FROM unnest($1::bigint[], $2::integer[]) ON CONFLICT (user_id, permissi
 	}})
 }
 
-// unknownFileUsers refuses the file's users who do not exist, each at its line.
-func (c *Client) unknownFileUsers(ctx context.Context, f *access.File) error {
+// UnknownFileUsers refuses the file's users who do not exist, each at its
+// line (yamlfile.Errors).
+func (c *Client) UnknownFileUsers(ctx context.Context, f *access.File) error {
 	emails := make([]string, len(f.Users))
 	for i, u := range f.Users {
 		emails[i] = strings.ToLower(u.Email)

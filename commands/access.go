@@ -2,14 +2,17 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/client/access"
+	"github.com/b2badmin/b2badmin/client/yamlfile"
 )
 
 // Access as code: export users' role/API groups and extra permissions to
@@ -204,6 +207,27 @@ More than one changed user needs --yes off a terminal; --max-affected applies.`,
 	return cmd
 }
 
+// withUnknownUsers adds, to the problems of a file that did not parse
+// whole, its users that do not exist, in line order: every problem at
+// once. Without a database to ask, the file's own problems stand alone.
+func withUnknownUsers(ctx context.Context, inv *Invocation, f *access.File, perr error) error {
+	var errs yamlfile.Errors
+	if f == nil || len(f.Users) == 0 || !errors.As(perr, &errs) {
+		return perr
+	}
+	c, err := inv.Client(ctx)
+	if err != nil {
+		return perr
+	}
+	var more yamlfile.Errors
+	if uerr := c.UnknownFileUsers(ctx, f); !errors.As(uerr, &more) {
+		return perr
+	}
+	all := append(append(yamlfile.Errors{}, errs...), more...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Line < all[j].Line })
+	return all
+}
+
 func runAccessApply(ctx context.Context, o *accessApplyOptions) error {
 	if err := refuseReadOnly(o.Invocation); err != nil {
 		return err
@@ -214,7 +238,7 @@ func runAccessApply(ctx context.Context, o *accessApplyOptions) error {
 	}
 	f, err := access.Parse(o.File, data)
 	if err != nil {
-		return fileErrors(o.Invocation, err)
+		return fileErrors(o.Invocation, withUnknownUsers(ctx, o.Invocation, f, err))
 	}
 	c, err := o.Client(ctx)
 	if err != nil {

@@ -67,10 +67,9 @@ func Parse(path string, data []byte) (*File, error) {
 			f.Users = users(ps, v)
 		}
 	})
-	if err := ps.Done(); err != nil {
-		return nil, err
-	}
-	return f, nil
+	// With its problems, the file as far as it was read: its users can
+	// still be looked up, so that every problem is reported at once.
+	return f, ps.Done()
 }
 
 func scope(ps *yamlfile.Parser, k, v *yaml.Node) *Scope {

@@ -60,7 +60,9 @@ with their role and API groups and extra permissions, as an access file on
 stdout (or -f FILE). When the filters are only --group, --type and
 --company, the file declares them as its scope, so that
 "access apply --prune" of the edited file also removes the access of
-users in scope that the file no longer names.`,
+users in scope that the file no longer names. A scope's company is exact:
+--company given a name (which matches names containing it) declares none,
+with a note; give the company's ID.`,
 		Example: "  b2badmin access export --group API > api-access.yaml\n  b2badmin access plan -f api-access.yaml",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -92,7 +94,11 @@ func runAccessExport(ctx context.Context, o *accessExportOptions) error {
 	}
 	header := []string{"b2badmin access file: users' role and API groups and extra permissions (status groups are left out: they are not access).",
 		fmt.Sprintf("Exported %s from %s%s.", time.Now().UTC().Format(time.RFC3339), o.Target(), filterNote(o.Args))}
-	w, err := access.NewWriter(out, header, exportScope(&o.Select, f))
+	scope := exportScope(&o.Select, f)
+	if scope == nil && f.CompanyID == nil && f.Company != "" {
+		o.notef("the file declares no scope: --company %q matches every company whose name contains it, and a scope's company is exact; export with the company's ID to declare one", f.Company)
+	}
+	w, err := access.NewWriter(out, header, scope)
 	if err != nil {
 		return err
 	}

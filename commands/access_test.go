@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -204,4 +205,32 @@ func mustRunCode(t *testing.T, dsn string, code int, args ...string) cliResult {
 		t.Fatalf("b2badmin %s: exit %d, want %d\nstderr: %s", strings.Join(args, " "), r.Code, code, r.Stderr)
 	}
 	return r
+}
+
+// --company NAME matches names containing it, and a scope's company is
+// exact: the export declares no scope and says why (on main: silently),
+// and the company's ID declares one.
+func TestAccessExportCompanyNameNotesNoScope(t *testing.T) {
+	t.Parallel()
+	e := newEngineDB(t)
+	var cid int64
+	if err := e.db.QueryRow(context.Background(), `SELECT company_id FROM rbac_user WHERE id = $1`, e.ann).Scan(&cid); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		company string
+		scoped  bool
+	}{{"Acm", false}, {fmt.Sprint(cid), true}} {
+		file := writeTemp(t, "company.yaml", "")
+		r := mustRun(t, e.dsn, "access", "export", "--company", c.company, "-f", file)
+		data, _ := os.ReadFile(file)
+		f, err := access.Parse(file, data)
+		if err != nil || len(f.Users) != 2 || (f.Scope != nil) != c.scoped {
+			t.Fatalf("--company %s: %v, %+v\n%s", c.company, err, f, data)
+		}
+		noted := strings.Contains(r.Stderr, `the file declares no scope: --company "Acm" matches every company whose name contains it`)
+		if noted == c.scoped {
+			t.Errorf("--company %s: stderr %q", c.company, r.Stderr)
+		}
+	}
 }

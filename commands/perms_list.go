@@ -2,12 +2,15 @@ package commands
 
 import (
 	"context"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/b2badmin/b2badmin/client/catalog"
+	"github.com/b2badmin/b2badmin/internal/suggest"
 	"github.com/b2badmin/b2badmin/output"
 )
 
@@ -48,6 +51,9 @@ func newCmdPermsList(inv *Invocation, runF func(context.Context, *permsListOptio
 }
 
 func runPermsList(_ context.Context, o *permsListOptions) error {
+	if err := checkCatalogWords(o.App, o.Model); err != nil {
+		return err
+	}
 	var rows [][]any
 	for _, p := range filterCatalog(o) {
 		rows = append(rows, []any{p.ID(), p.AppLabel, p.Model, p.Label, p.Codename})
@@ -72,6 +78,34 @@ func filterCatalog(o *permsListOptions) []catalog.Permission {
 		out = append(out, p)
 	}
 	return out
+}
+
+// checkCatalogWords refuses an --app or --model the catalog does not have
+// (the catalog is fixed: a typo would list nothing with exit 0). A model's
+// name given as the app is said so: a stale content type's label begins
+// with its model ("autopayout | Can add auto payout", app api).
+func checkCatalogWords(app, model string) error {
+	if app != "" && !slices.ContainsFunc(catalogApps(), func(a string) bool { return strings.EqualFold(a, app) }) {
+		for _, p := range catalog.Permissions() {
+			if strings.EqualFold(p.Model, app) {
+				return usageErrorf("unknown app %q: %s is a model of app %s (--model %s)", app, p.Model, p.AppLabel, p.Model)
+			}
+		}
+		return usageErrorf("unknown app %q%s", app, suggest.Phrase(strings.ToLower(app), catalogApps(), strconv.Quote))
+	}
+	if model != "" && !slices.ContainsFunc(catalogModels(), func(m string) bool { return strings.EqualFold(m, model) }) {
+		return usageErrorf("unknown model %q%s", model, suggest.Phrase(strings.ToLower(model), catalogModels(), strconv.Quote))
+	}
+	return nil
+}
+
+func catalogModels() []string {
+	var out []string
+	for _, p := range catalog.Permissions() {
+		out = append(out, p.Model)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func catalogApps() []string {

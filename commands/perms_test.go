@@ -316,3 +316,24 @@ func TestPermsConcurrentGrantsChainLogRows(t *testing.T) {
 		t.Fatalf("dan holds %s, last log after %s", got, prev)
 	}
 }
+
+// The catalog is fixed: a mistyped --app or --model fails (exit 2) instead
+// of listing nothing with exit 0, and a model given as the app (a stale
+// content type's label begins with its model) is named as one.
+func TestPermsListRefusesUnknownAppOrModel(t *testing.T) {
+	for args, want := range map[string]string{
+		"--app apii":       `b2badmin: unknown app "apii" (did you mean "api"?)`,
+		"--app autopayout": `b2badmin: unknown app "autopayout": autopayout is a model of app api (--model autopayout)`,
+		"--model walet":    `b2badmin: unknown model "walet" (did you mean "wallet"?)`,
+	} {
+		r := cliRun{DSN: noDB}.run(t, append([]string{"perms", "list"}, strings.Fields(args)...)...)
+		assertOneLineError(t, r, ExitUsage)
+		if got := strings.TrimSuffix(r.Stderr, "\n"); got != want {
+			t.Errorf("%s: %q, want %q", args, got, want)
+		}
+	}
+	r := cliRun{DSN: noDB}.run(t, "perms", "list", "--model", "AutoPayout", "-o", "ids")
+	if r.Code != 0 || len(strings.Fields(r.Stdout)) != 4 || !strings.Contains(r.Stdout, "api.add_autopayout\n") {
+		t.Errorf("--model AutoPayout: exit %d, %q", r.Code, r.Stdout)
+	}
+}

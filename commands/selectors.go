@@ -251,7 +251,9 @@ func (s *selector) filter(now time.Time) (client.UserFilter, error) {
 	if s.language != "" {
 		l, err := client.NormalizeLanguage("--language", s.language)
 		if err != nil {
-			return fl, err
+			// A filter's fixed choice, as --type: a usage error (exit 2).
+			// (users update --language refuses a value to write: exit 4.)
+			return fl, usageError(err.Error())
 		}
 		fl.Language = l
 	}

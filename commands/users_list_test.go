@@ -383,6 +383,7 @@ func testListBadInput(t *testing.T, dsn string, conn *pgx.Conn) {
 		{[]string{"--after", "eyJrIjoiaWQiLCJ2IjoieCIsImkiOjF9"}, ExitUsage, "cursor"},
 		{[]string{"--after", idCursor, "--sort", "email"}, ExitUsage, "--sort"},
 		{[]string{"--type", "admin"}, ExitUsage, "--type"},
+		{[]string{"--language", "xx"}, ExitUsage, "--language"}, // a fixed choice, as --type (exit 4 on main)
 		{[]string{"--id", "1,abc"}, ExitUsage, `"abc"`},
 		{[]string{"--active", "--inactive"}, ExitUsage, "active"},
 		{[]string{"--limit", "0"}, ExitUsage, "--limit"},

@@ -147,7 +147,7 @@ func TestPagerOnATerminal(t *testing.T) {
 		"piped":            cliRun{Env: pager}.run(t, "perms", "list", "--app", "kyc"),
 		"B2BADMIN_PAGER=":  cliRun{TTY: true, Env: map[string]string{"B2BADMIN_PAGER": "", "PAGER": "sed 's/^/PAGED:/'"}}.run(t, "perms", "list", "--app", "kyc"),
 		"missing pager":    cliRun{TTY: true, Env: map[string]string{"B2BADMIN_PAGER": "no-such-pager-b2b"}}.run(t, "perms", "list", "--app", "kyc"),
-		"nothing to print": cliRun{TTY: true, Env: pager}.run(t, "perms", "list", "--app", "nope", "--no-headers"),
+		"nothing to print": cliRun{TTY: true, Env: pager}.run(t, "perms", "list", "--search", "no-such-permission", "--no-headers"),
 	} {
 		if r.Code != 0 || strings.Contains(r.Stdout, "PAGED:") {
 			t.Errorf("%s: not paged, want exit 0: %d %q %q", name, r.Code, r.Stdout, r.Stderr)

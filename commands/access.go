@@ -13,6 +13,7 @@ import (
 	"github.com/b2badmin/b2badmin/client"
 	"github.com/b2badmin/b2badmin/client/access"
 	"github.com/b2badmin/b2badmin/client/yamlfile"
+	"github.com/b2badmin/b2badmin/output/accessfile"
 )
 
 // Access as code: export users' role/API groups and extra permissions to
@@ -98,12 +99,15 @@ func runAccessExport(ctx context.Context, o *accessExportOptions) error {
 	if scope == nil && f.CompanyID == nil && f.Company != "" {
 		o.notef("the file declares no scope: --company %q matches every company whose name contains it, and a scope's company is exact; export with the company's ID to declare one", f.Company)
 	}
-	w, err := access.NewWriter(out, header, scope)
+	w, err := accessfile.NewWriter(out, header, scope)
 	if err != nil {
 		return err
 	}
 	n := 0
-	if err := c.ExportAccess(ctx, f, func(u access.User) error { n++; return w.Write(u) }); err != nil {
+	if err := c.ExportAccess(ctx, f, func(u access.User) error {
+		n++
+		return w.Write(accessfile.User{Email: u.Email, Groups: u.Groups, Perms: u.Perms})
+	}); err != nil {
 		return err
 	}
 	if err := w.Close(); err != nil {
@@ -123,7 +127,7 @@ func filterNote(args []string) string {
 
 // exportScope is the scope an export can declare: only when its filters
 // are exactly group, type and company.
-func exportScope(s *selector, f client.UserFilter) *access.Scope {
+func exportScope(s *selector, f client.UserFilter) *accessfile.Scope {
 	scoped := map[string]bool{"group": true, "type": true, "company": true}
 	given := false
 	for _, n := range selectorFlagNames {
@@ -137,7 +141,7 @@ func exportScope(s *selector, f client.UserFilter) *access.Scope {
 	if !given || len(f.Groups) > 1 {
 		return nil
 	}
-	sc := &access.Scope{Type: f.Type, Company: f.Company}
+	sc := &accessfile.Scope{Type: f.Type, Company: f.Company}
 	if len(f.Groups) == 1 {
 		sc.Group = f.Groups[0]
 	}

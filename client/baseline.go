@@ -72,7 +72,10 @@ func OpenBaseline(r io.Reader, name, keyCol string) (*Baseline, error) {
 		return nil, b.bad(err)
 	}
 	for i, c := range h {
-		switch strings.TrimSpace(strings.TrimPrefix(c, "\ufeff")) {
+		if i == 0 {
+			c = TrimBOM(c) // the file's first bytes
+		}
+		switch strings.TrimSpace(c) {
 		case "user_id":
 			b.iUser = i
 		case "email":

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+
+	"github.com/b2badmin/b2badmin/client"
 )
 
 // placeholder is {column} in a template word.
@@ -133,7 +135,7 @@ func expandCSV(r io.Reader, file string, t *csvTemplate) ([]batchCommand, []line
 	}
 	index := map[string]int{}
 	if len(header) > 0 {
-		header[0] = trimBOM(header[0]) // the file's first bytes
+		header[0] = client.TrimBOM(header[0]) // the file's first bytes
 	}
 	for i, h := range header {
 		name := strings.TrimSpace(h)

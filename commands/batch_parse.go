@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/mattn/go-shellwords"
+
+	"github.com/b2badmin/b2badmin/client"
 )
 
 // maxBatchLine bounds one physical or continued line: a longer one is
@@ -80,7 +82,7 @@ func parseBatch(r io.Reader, file string) ([]batchCommand, []lineProblem) {
 		}
 		lineNo++
 		if lineNo == 1 {
-			raw = trimBOM(raw) // a batch file saved by Notepad
+			raw = client.TrimBOM(raw) // a batch file saved by Notepad
 		}
 		if pending.Len() == 0 {
 			start = lineNo

@@ -89,12 +89,6 @@ func wellFormed(s string) error {
 	return nil
 }
 
-// trimBOM drops the byte-order mark that Windows editors (Notepad) and
-// spreadsheet exports put at the start of a UTF-8 file; it is no part of
-// the first word. Apply it to the first line of an input only: anywhere
-// else U+FEFF is data.
-func trimBOM(firstLine string) string { return strings.TrimPrefix(firstLine, "\ufeff") }
-
 // quoteClip quotes a word for a message, short and printable.
 func quoteClip(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")

@@ -99,7 +99,7 @@ func readRefLines(in io.Reader) ([]string, error) {
 		line++
 		s := sc.Text()
 		if line == 1 {
-			s = trimBOM(s)
+			s = client.TrimBOM(s)
 		}
 		s = strings.TrimSpace(s)
 		if s == "" || strings.HasPrefix(s, "#") {

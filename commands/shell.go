@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
+
+	"github.com/b2badmin/b2badmin/client"
 )
 
 // notInShell: a shell runs everything a batch does, plus db commands and a
@@ -248,7 +250,7 @@ func readShellCommand(in *bufio.Reader, first, interactive bool, prompt io.Write
 			return b.String(), n, err
 		}
 		if first && n == 0 {
-			raw = trimBOM(raw)
+			raw = client.TrimBOM(raw)
 		}
 		n++
 		if tooLong || b.Len()+len(raw) > maxBatchLine {

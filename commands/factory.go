@@ -100,6 +100,37 @@ type Factory struct {
 	// targets memoises DescribeDSN: every change (every batch line) names
 	// its target, and parsing a DSN costs more than many a line's work.
 	targets map[string]string
+	// held are the stderr streams waiting for their stdout (setupOutput):
+	// a second signal's exit writes them out first.
+	held map[*heldStream]bool
+}
+
+// holding records (or forgets) a held stderr.
+func (f *Factory) holding(h *heldStream, on bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !on {
+		delete(f.held, h)
+		return
+	}
+	if f.held == nil {
+		f.held = map[*heldStream]bool{}
+	}
+	f.held[h] = true
+}
+
+// releaseHeld writes out every held stderr: the process is about to exit
+// without finishing its commands.
+func (f *Factory) releaseHeld() {
+	f.mu.Lock()
+	held := make([]*heldStream, 0, len(f.held))
+	for h := range f.held {
+		held = append(held, h)
+	}
+	f.mu.Unlock()
+	for _, h := range held {
+		h.release()
+	}
 }
 
 // NewFactory builds a factory on the given streams.

@@ -270,11 +270,12 @@ func processStreams() *IOStreams {
 	return io
 }
 
-// hardExit is the second signal: say so, if stderr takes it at once, and go.
-func hardExit(se *signalError) {
+// hardExit is the second signal: write out the stderr held behind a
+// buffered stdout (release), say so, if stderr takes it at once, and go.
+func hardExit(se *signalError, release func()) {
 	line := fmt.Sprintf("b2badmin: %s again: exiting now; what was not committed is rolled back by the server (b2badmin log runs shows what was)\n", signalName(se.sig))
 	done := make(chan struct{})
-	go func() { _, _ = io.WriteString(os.Stderr, line); close(done) }()
+	go func() { release(); _, _ = io.WriteString(os.Stderr, line); close(done) }()
 	select {
 	case <-done:
 	case <-time.After(grace):

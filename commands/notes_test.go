@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -82,5 +83,30 @@ func TestImmediateBypassesHeldStderr(t *testing.T) {
 	held := &heldStream{now: &real}
 	if immediate(held) != io.Writer(&real) || immediate(&real) != io.Writer(&real) {
 		t.Fatal("immediate does not name the stream a held one goes to")
+	}
+}
+
+// A second signal exits at once, without the command finishing: what its
+// stderr held behind a buffered stdout is written out first (on main it
+// was lost), once, and a write after that goes straight through.
+func TestSecondSignalReleasesHeldStderr(t *testing.T) {
+	var real bytes.Buffer
+	f := NewFactory(&IOStreams{In: strings.NewReader(""), Out: io.Discard, ErrOut: &real}, func(string) string { return "" })
+	held := &heldStream{now: &real}
+	f.holding(held, true)
+	fmt.Fprintln(held, "b2badmin: next page: --after abc")
+	if real.Len() != 0 {
+		t.Fatalf("held stderr written early: %q", real.String())
+	}
+	f.releaseHeld()
+	f.releaseHeld()
+	held.release() // the command's own end, if it gets there
+	fmt.Fprintln(held, "b2badmin: later")
+	if want := "b2badmin: next page: --after abc\nb2badmin: later\n"; real.String() != want {
+		t.Fatalf("stderr %q, want %q", real.String(), want)
+	}
+	f.holding(held, false)
+	if len(f.held) != 0 {
+		t.Fatal("a released stream stays registered")
 	}
 }

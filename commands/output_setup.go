@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -31,9 +32,33 @@ func hasJSONOutput(cmd *cobra.Command) bool {
 }
 
 // heldStream is stderr waiting for a buffered stdout (see setupOutput).
+// A second signal's exit releases it too (Factory.releaseHeld), from
+// another goroutine: hence the lock.
 type heldStream struct {
-	bytes.Buffer
-	now io.Writer // where it goes in the end, and a prompt at once
+	mu       sync.Mutex
+	buf      bytes.Buffer
+	now      io.Writer // where it goes in the end, and a prompt at once
+	released bool      // later writes go straight to now
+}
+
+func (h *heldStream) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released {
+		return h.now.Write(p)
+	}
+	return h.buf.Write(p)
+}
+
+// release writes what was held, once.
+func (h *heldStream) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.released {
+		h.released = true
+		_, _ = h.now.Write(h.buf.Bytes())
+		h.buf = bytes.Buffer{}
+	}
 }
 
 // immediate is where w's writes appear at once: a prompt must not wait
@@ -145,6 +170,7 @@ func (inv *Invocation) setupOutput(cmd *cobra.Command) error {
 	if (yaml || g.JQ != "") && !streams.ErrTTY && !g.Debug && sameDestination(real, streams.ErrOut) {
 		held = &heldStream{now: streams.ErrOut}
 		streams.ErrOut = held
+		inv.Factory.holding(held, true)
 	}
 	inv.IO = &streams
 	run := cmd.RunE
@@ -152,7 +178,8 @@ func (inv *Invocation) setupOutput(cmd *cobra.Command) error {
 		err := run(c, args)
 		cerr := filter.Close()
 		if held != nil {
-			_, _ = held.now.Write(held.Bytes())
+			held.release()
+			inv.Factory.holding(held, false)
 		}
 		if paged {
 			// Quitting the pager before the end is how people stop reading.

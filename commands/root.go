@@ -191,7 +191,7 @@ func Main(args []string) int {
 	// after the command returned changes nothing it reported (restoring
 	// the default action would let it kill the process with 143 after a
 	// summary that said "committed").
-	ctx, _ := signalContext(hardExit)
+	ctx, _ := signalContext(func(se *signalError) { hardExit(se, f.releaseHeld) })
 	defer streams.watch(ctx)()
 	return Execute(ctx, f, args)
 }

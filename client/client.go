@@ -93,8 +93,10 @@ func (e *ConnectError) Error() string { return e.Msg }
 // Connect opens a small pool and checks it with a ping, so that a refused
 // connection, a failed login or an unknown database is reported at once.
 func Connect(ctx context.Context, o Options) (*Client, error) {
-	// Our reading first: a string pgx reads otherwise than our redaction
-	// (two '@' in a URL's authority) must not reach a message.
+	// Our reading first (the one redaction masks by): a URL a person could
+	// mean two ways (an '@' in its password) must not reach a message
+	// that prints its host. It reads URLs as pgx does, so nothing pgx
+	// accepts is refused but those.
 	if _, err := secretSpans(o.DSN); err != nil {
 		return nil, &ConnectError{Msg: "invalid connection string: " + err.Error()}
 	}

@@ -83,43 +83,50 @@ func secretSpans(dsn string) ([][2]int, error) {
 
 const urlHint = "not a valid URL (percent-encode @ : / ? # % in the user name and password, e.g. %40 for @)"
 
-// urlSecretSpans: the userinfo password (after the first ':' of what
-// precedes the authority's last '@') and password= query values, where
-// net/url (which pgconn uses) puts them.
+// urlSecretSpans reads a URL as pgconn does (libpq's rules, not net/url's):
+// the user information ends at the first '@' before any '/', its password
+// after its first ':'; then the host list (IPv6 hosts in brackets), the
+// path up to '?', and the query, whose password= and sslpassword= values
+// are secrets. Two readings a person could mean are refused (urlHint),
+// since either would print a piece of the password: an '@' left after the
+// user information before the path (pgconn takes it into the host:
+// postgres://u:hun@ter2@db/x), and user information holding '?' or '#' (a
+// password= that pgconn reads as the user name: postgres://db?password=x@h).
 func urlSecretSpans(dsn string) ([][2]int, error) {
-	if _, err := url.Parse(dsn); err != nil {
-		return nil, errors.New(urlHint)
-	}
-	rest := dsn
-	if i := strings.IndexByte(rest, '#'); i >= 0 {
-		rest = rest[:i]
-	}
-	query := ""
-	qStart := -1
-	if i := strings.IndexByte(rest, '?'); i >= 0 {
-		query, qStart, rest = rest[i+1:], i+1, rest[:i]
-	}
-	var spans [][2]int
-	start := strings.Index(rest, "://") + 3
-	authority := rest[start:]
-	if i := strings.IndexByte(authority, '/'); i >= 0 {
-		authority = authority[:i]
-	}
-	// pgconn ends the password at the first '@' and net/url at the last:
-	// read either way, a second '@' puts part of a password where a
-	// message would print it (the host).
-	if strings.Count(authority, "@") > 1 {
-		return nil, errors.New(urlHint)
-	}
-	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
-		if colon := strings.IndexByte(authority[:at], ':'); colon >= 0 {
-			spans = append(spans, [2]int{start + colon + 1, start + at})
+	// pgconn percent-decodes every part and refuses a bad escape.
+	for i := 0; i < len(dsn); i++ {
+		if dsn[i] == '%' && (i+2 >= len(dsn) || !isHex(dsn[i+1]) || !isHex(dsn[i+2])) {
+			return nil, errors.New(urlHint)
 		}
 	}
-	pos := qStart
-	for _, piece := range strings.Split(query, "&") {
+	start := strings.Index(dsn, "://") + 3
+	p := dsn[start:]
+	var spans [][2]int
+	if i := strings.IndexAny(p, "@/"); i >= 0 && p[i] == '@' {
+		if strings.ContainsAny(p[:i], "?#") {
+			return nil, errors.New(urlHint)
+		}
+		if colon := strings.IndexByte(p[:i], ':'); colon >= 0 && colon+1 < i {
+			spans = append(spans, [2]int{start + colon + 1, start + i})
+		}
+		start += i + 1
+		p = p[i+1:]
+	}
+	// The query begins at the first '?' (in the host list or the path).
+	q := strings.IndexByte(p, '?')
+	if q < 0 {
+		q = len(p)
+	}
+	if strings.IndexByte(p[:q], '@') >= 0 {
+		return nil, errors.New(urlHint)
+	}
+	if q == len(p) {
+		return spans, nil
+	}
+	pos := start + q + 1
+	for _, piece := range strings.Split(p[q+1:], "&") {
 		k, _, hasValue := strings.Cut(piece, "=")
-		key, err := url.QueryUnescape(k)
+		key, err := url.PathUnescape(k)
 		if err == nil && hasValue && secretKeys[strings.ToLower(key)] {
 			spans = append(spans, [2]int{pos + len(k) + 1, pos + len(piece)})
 		}
@@ -127,6 +134,8 @@ func urlSecretSpans(dsn string) ([][2]int, error) {
 	}
 	return spans, nil
 }
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
 // kvSecretSpans reads a keyword/value string as libpq and pgconn do:
 // keyword, optional spaces, '=', then a value that is either a run of

@@ -23,14 +23,31 @@ func TestConnectionMessagesMaskByPosition(t *testing.T) {
 		"host=127.0.0.1 port=1 password='Sekr1t PassTail":      "the quoted value of password has no closing quote",
 		"postgres://u:Sekr1t/PassTail@127.0.0.1:1/x":           "not a valid URL",
 		"host=127.0.0.1 port=notaport password=Sekr1tPassTail": "invalid port",
-		// pgconn ends this password at the first '@', our redaction at
-		// the last: on main "cannot connect to u@PassTail@127.0.0.1:1".
+		// pgconn ends this password at the first '@' and took the rest
+		// into the host: "cannot connect to u@PassTail@127.0.0.1:1".
 		"postgres://u:Sekr1t@PassTail@127.0.0.1:1/x": "percent-encode @",
+		// pgconn reads this user information as the user name, printed.
+		"postgres://127.0.0.1?password=Sekr1t%20PassTail@127.0.0.1:1": "percent-encode @",
 	} {
 		r := cliRun{DSN: dsn}.run(t, "db", "status")
 		assertOneLineError(t, r, ExitFailure)
 		if strings.Contains(r.Stderr, "Sekr1t") || strings.Contains(r.Stderr, "PassTail") || !strings.Contains(r.Stderr, why) {
 			t.Errorf("%q: stderr %q, want %q and no piece of the password", dsn, r.Stderr, why)
+		}
+	}
+	// What pgx reads as one thing is not refused: sockets, host lists,
+	// IPv6, characters net/url refuses in a password, an encoded '@'.
+	for _, dsn := range []string{
+		"postgres://u:pw@%2Fno%2Fsuch%2Fdir/x",
+		fmt.Sprintf("postgres://u:pw@[::1]:%d,127.0.0.1:%d/x?connect_timeout=2", port, port),
+		fmt.Sprintf("postgres://u:p^w{x}|\\@127.0.0.1:%d/x", port),
+		fmt.Sprintf("postgres://u:p%%40ss@127.0.0.1:%d/x", port),
+		fmt.Sprintf("postgres://127.0.0.1:%d/x?password=p@ss", port),
+	} {
+		r := cliRun{DSN: dsn}.run(t, "db", "status")
+		assertOneLineError(t, r, ExitFailure)
+		if !strings.Contains(r.Stderr, "cannot connect to ") || strings.Contains(r.Stderr, "p^w") || strings.Contains(r.Stderr, "p@ss") {
+			t.Errorf("%q: %q, want it to reach the (closed) server, naming no password", dsn, r.Stderr)
 		}
 	}
 	if got := RedactCommandLine([]string{"--dsn", "postgres://u:e@h/x", "--read-dsn=host=h password='a b'", "users", "list"}); got != "b2badmin --dsn postgres://u:xxxxx@h/x --read-dsn='host=h password=xxxxx' users list" {

@@ -77,8 +77,14 @@ func (a Audit) queueRun(p *pipeline, changed int, e Effects) (string, error) {
 		reverts = a.Reverts
 	}
 	// A line that changed nothing writes no run: a batch of no-ops leaves
-	// none, as a command that changes nothing does.
+	// none, as a command that changes nothing does. It still moves the
+	// last line of a run an earlier line recorded, so that a resume does
+	// not run it again (the state it found may have changed since).
 	if changed == 0 && e == (Effects{}) {
+		if r := a.Run; r != nil && r.Totals == nil {
+			const moveLine = `UPDATE api_operationrun SET last_line = $2, ended_at = now() WHERE id = $1::uuid AND coalesce(last_line, 0) < $2`
+			p.exec(moveLine, r.ID, r.Line)
+		}
 		return "", nil
 	}
 	// A batch's run is the batch's command line; each log row keeps its line's.

@@ -173,7 +173,9 @@ func resumePoint(ctx context.Context, inv *Invocation, id string, src batchSourc
 			rest = append(rest, bc)
 		}
 	}
-	if len(rest) == 0 {
+	// A run that ended committed ran every line, whatever its last line
+	// (trailing lines that changed nothing need not move it).
+	if len(rest) == 0 || run.Outcome == client.RunCommitted {
 		inv.notef("run %s: every line has committed; nothing to resume", run.ID)
 		return nil, nil, nil
 	}

@@ -333,22 +333,28 @@ func (b *batchRun) finish(ctx context.Context, tx pgx.Tx, total int, stoppedAt *
 	// Read-only, no line wrote: there is no run to record an end for (and
 	// the server would refuse the UPDATE).
 	if outcome != "" && !b.inv.ReadOnly() {
-		switch {
-		case b.failed > 0 || interrupted:
+		stopped := b.failed > 0 || interrupted
+		if stopped {
 			outcome = client.RunPartlyCommitted
 			// A resumed run keeps the lines it committed before.
 			if b.ok == 0 && (b.resumed == nil || b.resumed.LastLine == nil) {
 				outcome = client.RunRolledBack
 			}
-			summary += "; " + outcome
-		default:
-			summary += "; committed"
 		}
 		fctx, cancel := context.WithTimeout(bg, 10*time.Second)
 		defer cancel()
 		recorded, err := b.pool.FinishRun(fctx, b.runID, outcome, nil)
-		if err != nil {
+		switch {
+		case err != nil:
 			fmt.Fprintf(errOut, "b2badmin: could not record how run %s ended: %v\n", b.runID, client.Scrub(err.Error()))
+		case !recorded && stopped:
+			// No line wrote anything: there is no run, and nothing committed.
+			outcome = "nothing was committed"
+		}
+		if stopped {
+			summary += "; " + outcome
+		} else {
+			summary += "; committed"
 		}
 		if recorded || err != nil {
 			summary = "run " + b.runID + ": " + summary

@@ -355,3 +355,46 @@ func TestSkipMissingAllMissing(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }
+
+// A line that changes nothing still moves its run's last line, and a run
+// that ended committed has nothing to resume: on the day's first cut a
+// resume ran the trailing no-op again, deactivating a user reactivated since.
+func TestResumeAfterTrailingNoOp(t *testing.T) {
+	t.Parallel()
+	e := newEngineDB(t)
+	file := writeTemp(t, "trailing-noop.txt", "users update bob@example.com --first-name Bee\nusers deactivate ann@example.com --reason r\nusers deactivate ann@example.com --reason r\n")
+	r := runCLI(t, e.dsn, "batch", file)
+	run := regexp.MustCompile(`run ([0-9a-f-]{36})`).FindStringSubmatch(r.Stderr)
+	if r.Code != ExitOK || run == nil {
+		t.Fatalf("exit %d\n%s", r.Code, r.Stderr)
+	}
+	var last *int
+	if err := e.db.QueryRow(context.Background(), `SELECT last_line FROM api_operationrun WHERE id = $1::uuid`, run[1]).Scan(&last); err != nil || last == nil || *last != 3 {
+		t.Fatalf("last line %v (%v), want 3", last, err)
+	}
+	mustExec(t, e.db, `UPDATE rbac_user SET is_active = true WHERE id = $1`, e.ann)
+	r = runCLI(t, e.dsn, "batch", "--resume", run[1], file)
+	if r.Code != ExitOK || !strings.Contains(r.Stderr, "every line has committed; nothing to resume") {
+		t.Fatalf("resume: exit %d\n%s", r.Code, r.Stderr)
+	}
+	var active bool
+	if err := e.db.QueryRow(context.Background(), `SELECT is_active FROM rbac_user WHERE id = $1`, e.ann).Scan(&active); err != nil || !active {
+		t.Fatalf("the resume ran a line again: ann active %v (%v)", active, err)
+	}
+}
+
+// A batch that stopped with no line having written anything has no run
+// and says nothing was committed (not "partly committed").
+func TestStoppedBatchWithoutRunSaysNothingCommitted(t *testing.T) {
+	t.Parallel()
+	e := newEngineDB(t)
+	addBoomTrigger(t, e.db)
+	mustExec(t, e.db, `UPDATE rbac_user SET first_name = 'Same' WHERE id = $1`, e.ann)
+	file := writeTemp(t, "noop-fail.txt", "users update ann@example.com --first-name Same\nusers update bob@example.com --first-name BOOM\n")
+	for _, mode := range [][]string{nil, {"--continue-on-error"}} {
+		r := runCLI(t, e.dsn, append(append([]string{"batch"}, mode...), file)...)
+		if r.Code != ExitFailure || !strings.HasSuffix(r.Stderr, "b2badmin: 1 ok, 1 failed; nothing was committed\n") {
+			t.Errorf("batch %v: exit %d\n%s", mode, r.Code, r.Stderr)
+		}
+	}
+}

@@ -96,7 +96,9 @@ func runAccessExport(ctx context.Context, o *accessExportOptions) error {
 	header := []string{"b2badmin access file: users' role and API groups and extra permissions (status groups are left out: they are not access).",
 		fmt.Sprintf("Exported %s from %s%s.", time.Now().UTC().Format(time.RFC3339), o.Target(), filterNote(o.Args))}
 	scope := exportScope(&o.Select, f)
-	if scope == nil && f.CompanyID == nil && f.Company != "" {
+	byID := f
+	byID.CompanyID = new(int64) // the same export, given an ID: would it declare a scope?
+	if scope == nil && f.CompanyID == nil && f.Company != "" && exportScope(&o.Select, byID) != nil {
 		o.notef("the file declares no scope: --company %q matches every company whose name contains it, and a scope's company is exact; export with the company's ID to declare one", f.Company)
 	}
 	w, err := accessfile.NewWriter(out, header, scope)
@@ -248,7 +250,11 @@ func runAccessApply(ctx context.Context, o *accessApplyOptions) error {
 	}
 	f, err := access.Parse(o.File, data)
 	if err != nil {
-		return fileErrors(o.Invocation, withUnknownUsers(ctx, o.Invocation, f, err))
+		// The lookup of its users is extra: a server slow to answer must
+		// not hold back the file's own problems for long.
+		lctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		return fileErrors(o.Invocation, withUnknownUsers(lctx, o.Invocation, f, err))
 	}
 	c, err := o.Client(ctx)
 	if err != nil {

@@ -220,7 +220,8 @@ func TestAccessExportCompanyNameNotesNoScope(t *testing.T) {
 	for _, c := range []struct {
 		company string
 		scoped  bool
-	}{{"Acm", false}, {fmt.Sprint(cid), true}} {
+		note    bool
+	}{{"Acm", false, true}, {fmt.Sprint(cid), true, false}} {
 		file := writeTemp(t, "company.yaml", "")
 		r := mustRun(t, e.dsn, "access", "export", "--company", c.company, "-f", file)
 		data, _ := os.ReadFile(file)
@@ -229,8 +230,13 @@ func TestAccessExportCompanyNameNotesNoScope(t *testing.T) {
 			t.Fatalf("--company %s: %v, %+v\n%s", c.company, err, f, data)
 		}
 		noted := strings.Contains(r.Stderr, `the file declares no scope: --company "Acm" matches every company whose name contains it`)
-		if noted == c.scoped {
+		if noted != c.note {
 			t.Errorf("--company %s: stderr %q", c.company, r.Stderr)
 		}
+	}
+	// With a filter no scope can hold, an ID would not help: no note.
+	r := mustRun(t, e.dsn, "access", "export", "--company", "Acm", "--active", "-f", writeTemp(t, "active.yaml", ""))
+	if strings.Contains(r.Stderr, "declares no scope") {
+		t.Errorf("--company Acm --active: %q", r.Stderr)
 	}
 }

@@ -124,6 +124,9 @@ func batchInput(inv *Invocation, o *batchOptions, args []string) (batchSource, [
 			return batchSource{}, nil, nil, fmt.Errorf("batch file %s: cannot read: %v", src, unwrapPath(err)) // I/O: exit 1, as a missing --policy
 		}
 		defer file.Close()
+		if st, err := file.Stat(); err == nil && st.IsDir() {
+			return batchSource{}, nil, nil, fmt.Errorf("batch file %s: cannot read: is a directory", src) // I/O: exit 1
+		}
 		in, name = file, src
 	}
 	// The run records the input's SHA-256, so that --resume can refuse a

@@ -141,12 +141,15 @@ func FuzzParseBatch(f *testing.F) {
 // missing --policy or access file), not a usage error: on main exit 2 and
 // "cannot open F: open F: no such file or directory".
 func TestBatchMissingFileIsExitOne(t *testing.T) {
-	missing := filepath.Join(t.TempDir(), "missing.txt")
-	for _, args := range [][]string{{"batch", missing}, {"batch", "--csv", missing, "--template", "users show {id}"}} {
-		r := cliRun{DSN: noDB}.run(t, args...)
-		assertOneLineError(t, r, ExitFailure)
-		if want := "b2badmin: batch file " + missing + ": cannot read: no such file or directory\n"; r.Stderr != want {
-			t.Errorf("%v: stderr %q, want %q", args, r.Stderr, want)
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing.txt")
+	for path, why := range map[string]string{missing: "no such file or directory", dir: "is a directory"} {
+		for _, args := range [][]string{{"batch", path}, {"batch", "--csv", path, "--template", "users show {id}"}} {
+			r := cliRun{DSN: noDB}.run(t, args...)
+			assertOneLineError(t, r, ExitFailure)
+			if want := "b2badmin: batch file " + path + ": cannot read: " + why + "\n"; r.Stderr != want {
+				t.Errorf("%v: stderr %q, want %q", args, r.Stderr, want)
+			}
 		}
 	}
 }

@@ -125,8 +125,33 @@ func yamlMessage(err error) string {
 		}
 		msg = fmt.Sprintf("%s%s: unknown key %q (want %s)", m[1], where, m[2], strings.Join(known, ", "))
 	}
+	// "cannot unmarshal !!seq into map[string]*commands.Profile": the
+	// shape, in YAML's words.
+	if m := wrongShape.FindStringSubmatch(msg); m != nil {
+		got := map[string]string{"seq": "a list", "map": "a mapping", "str": "a string", "int": "a number", "float": "a number", "bool": "true or false", "null": "nothing"}[m[2]]
+		if got == "" {
+			got = m[2]
+		}
+		want := "a string"
+		switch t := m[4]; {
+		case strings.HasPrefix(t, "map["):
+			want = "a mapping"
+		case strings.Contains(t, "Profile") || strings.Contains(t, "Config"):
+			want = "a mapping"
+		case t == "bool":
+			want = "true or false"
+		case strings.HasPrefix(t, "[]"):
+			want = "a list"
+		}
+		msg = fmt.Sprintf("%swant %s, got %s", m[1], want, got)
+		if m[3] != "" {
+			msg += " " + m[3]
+		}
+	}
 	return msg + more
 }
+
+var wrongShape = regexp.MustCompile("^(\\d+: )?cannot unmarshal !!(\\w+) ?(`[^`]*`)? into (\\S+)$")
 
 var unknownField = regexp.MustCompile(`^(\d+: )?field (\S+) not found in type commands\.(\w+)$`)
 

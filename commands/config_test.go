@@ -87,6 +87,8 @@ func TestMalformedConfigIsUsageErrorWithLine(t *testing.T) {
 		"profiles:\n  x:\n    readonly: true\n":             `:3: profile: unknown key "readonly" (want dsn, read_dsn, actor, read_only, lock_timeout)` + "\n",
 		"profile:\n  x: {}\n":                               `:1: config: unknown key "profile" (want default_profile, profiles)` + "\n",
 		"profiles:\n  x:\n    readonly: true\n    dsm: x\n": `:3: profile: unknown key "readonly" (want dsn, read_dsn, actor, read_only, lock_timeout) (and 1 more problem)` + "\n",
+		"profiles: [a]\n":                                   ":1: want a mapping, got a list\n", // on main: "into map[string]*commands.Profile"
+		"profiles:\n  x:\n    read_only: maybe\n":           ":3: want true or false, got a string `maybe`\n",
 	} {
 		env = withConfig(t, body)
 		path = filepath.Join(env["XDG_CONFIG_HOME"], "b2badmin", "config.yaml")

@@ -29,7 +29,26 @@ func requireSubcommands(cmd *cobra.Command) {
 	for _, c := range cmd.Commands() {
 		requireSubcommands(c)
 	}
-	if !cmd.HasSubCommands() || cmd.Run != nil || cmd.RunE != nil {
+	if !cmd.HasSubCommands() {
+		return
+	}
+	if cmd.Run != nil || cmd.RunE != nil {
+		// Runnable with subcommands (log, log runs): its own Args refuse
+		// a stray word; -h waits for them too (`log rns -h` must fail).
+		var asked helpAsked
+		addHelpFlag(cmd, &asked)
+		args := cmd.Args
+		cmd.Args = func(c *cobra.Command, a []string) error {
+			if args != nil {
+				if err := args(c, a); err != nil {
+					return err
+				}
+			}
+			if asked {
+				return pflag.ErrHelp
+			}
+			return nil
+		}
 		return
 	}
 	if cmd.Annotations == nil {
@@ -38,6 +57,13 @@ func requireSubcommands(cmd *cobra.Command) {
 	cmd.Annotations[annotParent] = "true"
 	var asked helpAsked
 	addHelpFlag(cmd, &asked)
+	if cmd.Version != "" {
+		// Cobra answers --version before the words, and now before -h,
+		// which it reads as false: as before, help wins (`-h --version`).
+		fl := cmd.Flags().VarPF(&versionAsked{help: &asked}, "version", "v", "version for "+cmd.DisplayName())
+		fl.NoOptDefVal = "true"
+		_ = cmd.Flags().SetAnnotation("version", cobra.FlagSetByCobraAnnotation, []string{"true"})
+	}
 	cmd.Args = func(c *cobra.Command, args []string) error {
 		if len(args) > 0 {
 			return unknownCommand(c, args[0])
@@ -77,6 +103,20 @@ func (h *helpAsked) Set(v string) error {
 }
 func (h *helpAsked) String() string { return "false" }
 func (h *helpAsked) Type() string   { return "bool" }
+
+// versionAsked is the root's --version: true to Cobra only without -h.
+type versionAsked struct {
+	set  bool
+	help *helpAsked
+}
+
+func (v *versionAsked) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	v.set = b
+	return err
+}
+func (v *versionAsked) String() string { return strconv.FormatBool(v.set && !bool(*v.help)) }
+func (v *versionAsked) Type() string   { return "bool" }
 
 // isParent reports a command that only groups subcommands.
 func isParent(cmd *cobra.Command) bool {

@@ -37,6 +37,7 @@ func TestTyposExitTwoWithDidYouMean(t *testing.T) {
 		{[]string{"users", "deactive", "-h"}, `unknown command "deactive" for "b2badmin users" (did you mean "deactivate"?)`},
 		{[]string{"--dsn", noDB, "perms", "revok", "-h", "42"}, `(did you mean "revoke"?)`},
 		{[]string{"users", "--help=nope"}, `invalid argument "nope" for "-h, --help" flag`},
+		{[]string{"log", "rns", "-h"}, `unknown command "rns" for "b2badmin log"`}, // runnable, with subcommands
 	}
 	for _, c := range cases {
 		r := cliRun{DSN: noDB}.run(t, c.args...)
@@ -49,7 +50,7 @@ func TestTyposExitTwoWithDidYouMean(t *testing.T) {
 		}
 	}
 	// Help itself still works, and the bare root still shows it.
-	for _, args := range [][]string{{"users", "--help"}, {"users", "-h"}, {"-h"}, {"--help=true"}, {"2fa", "--help", "--output", "bogus"}, {"help", "perms"}, {}} {
+	for _, args := range [][]string{{"users", "--help"}, {"users", "-h"}, {"-h"}, {"--help=true"}, {"2fa", "--help", "--output", "bogus"}, {"log", "-h"}, {"log", "runs", "--help"}, {"-h", "--version"}, {"--version", "--help"}, {"help", "perms"}, {}} {
 		if r := (cliRun{DSN: noDB}).run(t, args...); r.Code != 0 || !strings.Contains(r.Stdout, "Usage:") {
 			t.Errorf("b2badmin %s: exit %d, stdout %q", strings.Join(args, " "), r.Code, r.Stdout)
 		}

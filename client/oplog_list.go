@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,16 +18,19 @@ var Actions = []string{
 	"perms.grant", "perms.revoke", "2fa.enable", "2fa.disable", "commissions.set", "access.apply", "undo",
 }
 
-// IsAction reports whether s names an action of the log: in full
-// ("users.deactivate") or by its verb ("deactivate").
-func IsAction(s string) bool {
+// ActionNames are the names an action of the log goes by: in full
+// ("users.deactivate") and by its verb ("deactivate"), as LogFilter.Action.
+func ActionNames() []string {
+	names := make([]string, 0, 2*len(Actions))
 	for _, a := range Actions {
-		if _, verb, _ := strings.Cut(a, "."); a == s || verb == s {
-			return true
-		}
+		_, verb, _ := strings.Cut(a, ".")
+		names = append(names, a, verb)
 	}
-	return false
+	return names
 }
+
+// IsAction reports whether s is one of ActionNames.
+func IsAction(s string) bool { return s != "" && slices.Contains(ActionNames(), s) }
 
 // LogFilter selects operation-log rows; zero fields do not filter.
 type LogFilter struct {

@@ -124,12 +124,7 @@ func runLog(ctx context.Context, o *logOptions) error {
 	flt.Actor, flt.Action, flt.Reason = strings.TrimSpace(o.actor), strings.TrimSpace(o.action), o.reason
 	// The actions are a fixed set: a typo must fail, not find nothing.
 	if flt.Action != "" && !client.IsAction(flt.Action) {
-		var names []string
-		for _, a := range client.Actions {
-			_, verb, _ := strings.Cut(a, ".")
-			names = append(names, a, verb)
-		}
-		return usageErrorf("unknown action %q for --action%s", flt.Action, suggest.Phrase(flt.Action, names, strconv.Quote))
+		return usageErrorf("unknown action %q for --action%s", flt.Action, suggest.Phrase(flt.Action, client.ActionNames(), strconv.Quote))
 	}
 	flt.Limit, flt.Oldest = o.limit, o.reverse
 	if o.run != "" && !o.limitSet {

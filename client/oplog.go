@@ -51,10 +51,24 @@ type RunLine struct {
 type RunTotals struct {
 	Changes int64
 	Effects Effects
+	// Recorded says a line has queued the run's row in the transaction.
+	// Rolling back a savepoint restores the totals, and this with them.
+	Recorded bool
 }
 
 // totalsMu guards RunTotals: lines run side by side (Gather) add to one.
 var totalsMu sync.Mutex
+
+// firstRecord marks the run's row queued and reports whether it was not
+// yet: the first line that writes records it, the others need not send
+// the statement again.
+func (t *RunTotals) firstRecord() bool {
+	totalsMu.Lock()
+	defer totalsMu.Unlock()
+	first := !t.Recorded
+	t.Recorded = true
+	return first
+}
 
 func (t *RunTotals) add(changes int64, e Effects) {
 	totalsMu.Lock()

@@ -94,6 +94,9 @@ func (a Audit) queueRun(p *pipeline, changed int, e Effects) (string, error) {
 	}
 	if r := a.Run; r != nil && r.Totals != nil {
 		// One transaction: the row is recorded once; FinishRun writes the counts.
+		if !r.Totals.firstRecord() {
+			return r.ID, nil
+		}
 		const first = `
 INSERT INTO api_operationrun (id, started_at, ended_at, actor, command, target, mode, outcome, users_changed, changes,
     tokens_blacklisted, sessions_deleted, devices_deleted, batch_file, batch_sha256, last_line, reverts_id)

@@ -147,7 +147,7 @@ func checkCommandOn(bc *batchCommand, refused map[string]string, fixed []string,
 	inv := checkInvocation()
 	inv.withoutSelectors = lean
 	root := lineRoot(inv, bc.Args)
-	cmd, rest, err := root.Find(bc.Args)
+	cmd, rest, err := findLine(root, bc.Args)
 	if err != nil {
 		return nil, bad(problemUsage, "%s", firstLine(err.Error()))
 	}

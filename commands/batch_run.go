@@ -132,7 +132,7 @@ func leanFirst(try func(lean bool) (ok bool)) {
 // parse is prepare's part of Cobra's Execute (see cobra's execute, whose
 // order it keeps). A line it does not handle is left to Execute.
 func (p *preparedLine) parse(words []string) {
-	cmd, flags, err := p.root.Find(words)
+	cmd, flags, err := findLine(p.root, words)
 	if err != nil || cmd.Deprecated != "" || cmd.DisableFlagParsing || cmd.RunE == nil ||
 		cmd.PostRunE != nil || cmd.PostRun != nil {
 		return

@@ -118,3 +118,37 @@ func TestBouncerAndStandby(t *testing.T) {
 		}
 	})
 }
+
+// The standby stops when the last test using it ends (it would replay
+// every later test's writes), and a later test gets a new one.
+func TestStandbyStopsWithItsLastUser(t *testing.T) {
+	ctx := context.Background()
+	dsn := NewDatabase(t)
+	var first string
+	for _, name := range []string{"first", "again"} {
+		t.Run(name, func(t *testing.T) {
+			sdsn := StandbyDSN(t, dsn)
+			c, err := pgx.Connect(ctx, sdsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close(ctx)
+			var inRecovery bool
+			if err := c.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&inRecovery); err != nil || !inRecovery {
+				t.Fatalf("standby: in recovery %v, %v", inRecovery, err)
+			}
+			if first == "" {
+				first = sdsn
+			}
+		})
+		if first == "" {
+			return // skipped: no standby here
+		}
+		// Its only user has ended: nothing answers at its address.
+		c, err := pgx.Connect(ctx, first+"&connect_timeout=2")
+		if err == nil {
+			c.Close(ctx)
+			t.Fatalf("after %q ended, the standby still answers at %s", name, first)
+		}
+	}
+}

@@ -48,14 +48,19 @@ func Run(m *testing.M) int {
 }
 
 // infra is the PgBouncer and the standby in front of and behind the shared
-// server, each started on first use and reused by every test of the
-// process (a standby costs a base backup: seconds, not per test).
+// server, each started on first use. The PgBouncer serves every test of
+// the process. The standby serves the tests using it at the time (a base
+// backup costs seconds, not per test) and stops when the last of them
+// ends: it replays every test's writes, a third of a CPU for the rest of
+// the run otherwise.
 var infra struct {
-	bouncerOnce, standbyOnce sync.Once
-	bouncer                  *Bouncer
-	standby                  *Server
-	bouncerErr, standbyErr   error
-	warned                   sync.Map
+	bouncerOnce            sync.Once
+	bouncer                *Bouncer
+	standbyMu              sync.Mutex
+	standby                *Server
+	standbyUsers           int
+	bouncerErr, standbyErr error
+	warned                 sync.Map
 }
 
 // skipLoudly skips t and, once per process and reason, says so on stderr
@@ -102,19 +107,45 @@ func StandbyDSN(t testing.TB, dsn string) string {
 	if srv == nil {
 		skipLoudly(t, "the standby tests need the throwaway server, not "+EnvTestDSN)
 	}
-	infra.standbyOnce.Do(func() { infra.standby, infra.standbyErr = srv.StartStandby() })
-	if infra.standbyErr != nil {
-		skipLoudly(t, "standby tests skipped: "+infra.standbyErr.Error())
+	standby, err := useStandby(t, srv)
+	if err != nil {
+		skipLoudly(t, "standby tests skipped: "+err.Error())
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatalf("standby DSN: %v", err)
 	}
-	u.Host = fmt.Sprintf("127.0.0.1:%d", infra.standby.Port)
+	u.Host = fmt.Sprintf("127.0.0.1:%d", standby.Port)
 	if err := WaitReplayed(context.Background(), dsn, u.String()); err != nil {
 		t.Fatalf("standby: %v", err)
 	}
 	return u.String()
+}
+
+// useStandby returns the standby, started if no test is using one, and
+// stops it when t and every other test using it have ended. A standby
+// that failed to start is not tried again.
+func useStandby(t testing.TB, srv *Server) (*Server, error) {
+	infra.standbyMu.Lock()
+	defer infra.standbyMu.Unlock()
+	if infra.standbyErr != nil {
+		return nil, infra.standbyErr
+	}
+	if infra.standby == nil {
+		if infra.standby, infra.standbyErr = srv.StartStandby(); infra.standbyErr != nil {
+			return nil, infra.standbyErr
+		}
+	}
+	infra.standbyUsers++
+	t.Cleanup(func() {
+		infra.standbyMu.Lock()
+		defer infra.standbyMu.Unlock()
+		if infra.standbyUsers--; infra.standbyUsers == 0 && infra.standby != nil {
+			_ = infra.standby.Stop()
+			infra.standby = nil
+		}
+	})
+	return infra.standby, nil
 }
 
 func setup() {

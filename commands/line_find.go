@@ -24,39 +24,24 @@ func findLine(root *cobra.Command, words []string) (*cobra.Command, []string, er
 		return root.Find(words)
 	}
 	c := root
-	names := make([]bool, len(words)) // the words that name the path's commands
+	rest := make([]string, 0, len(words)) // the words less the path's command names
 	for i, w := range words {
 		if strings.HasPrefix(w, "--") && len(w) > 2 && strings.Contains(w, "=") {
-			continue // a flag with its value: Find skips it, and keeps it
+			rest = append(rest, w) // a flag with its value: Find skips it, and keeps it
+			continue
 		}
 		if w == "" || strings.HasPrefix(w, "-") {
 			return root.Find(words)
 		}
-		next := child(c, w)
+		next := subcommandNamed(c, w)
 		if next == nil {
+			rest = append(rest, words[i:]...)
 			break
 		}
-		names[i], c = true, next
+		c = next
 	}
 	if c == root {
 		return root.Find(words) // no command named: Cobra's error, or the root
 	}
-	rest := make([]string, 0, len(words))
-	for i, w := range words {
-		if !names[i] {
-			rest = append(rest, w)
-		}
-	}
 	return c, rest, nil
-}
-
-// child is c's subcommand named or aliased name, as Cobra's findNext
-// matches it without prefix matching.
-func child(c *cobra.Command, name string) *cobra.Command {
-	for _, sub := range c.Commands() {
-		if sub.Name() == name || sub.HasAlias(name) {
-			return sub
-		}
-	}
-	return nil
 }
